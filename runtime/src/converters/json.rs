@@ -1,0 +1,59 @@
+use connect_api::Data;
+use serde_json::Value;
+
+use super::{ConversionError, Converter};
+
+/// `org.apache.kafka.connect.json.JsonConverter`. With `schemas.enable=true`
+/// (Connect's default) values must be `{"schema": …, "payload": …}` envelopes.
+pub struct JsonConverter {
+    pub schemas_enable: bool,
+}
+
+impl Converter for JsonConverter {
+    fn class_name(&self) -> &'static str {
+        "org.apache.kafka.connect.json.JsonConverter"
+    }
+
+    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
+        let Some(bytes) = bytes else { return Ok(Data::Null) };
+        let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+            ConversionError(format!("Converting byte[] to Kafka Connect data failed due to serialization error: {e}"))
+        })?;
+        if !self.schemas_enable {
+            return Ok(Data::Json(value));
+        }
+        match value {
+            Value::Object(mut envelope)
+                if envelope.len() == 2 && envelope.contains_key("schema") && envelope.contains_key("payload") =>
+            {
+                Ok(Data::Json(envelope.remove("payload").unwrap_or(Value::Null)))
+            }
+            Value::Null => Ok(Data::Null),
+            _ => Err(ConversionError(
+                "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain \
+                 additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in \
+                 your converter configuration."
+                    .into(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_enveloped_json() {
+        let plain = JsonConverter { schemas_enable: false };
+        assert_eq!(plain.to_connect("t", Some(br#"{"a":1}"#)).unwrap(), Data::Json(serde_json::json!({"a":1})));
+        assert!(plain.to_connect("t", Some(b"{not json")).is_err());
+        assert_eq!(plain.to_connect("t", None).unwrap(), Data::Null);
+
+        let enveloped = JsonConverter { schemas_enable: true };
+        let v = enveloped.to_connect("t", Some(br#"{"schema":{"type":"string"},"payload":"hi"}"#)).unwrap();
+        assert_eq!(v, Data::Json(Value::String("hi".into())));
+        let err = enveloped.to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
+        assert!(err.0.contains("schemas.enable"));
+    }
+}

@@ -1,0 +1,73 @@
+use rdkafka::message::{Message, OwnedMessage};
+
+use super::{DeadLetterQueue, ErrorContext};
+use crate::connector_config::{ErrorHandlingConfig, Tolerance};
+
+/// Why a task stopped: becomes the FAILED status and its trace.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{trace}")]
+pub struct TaskFailure {
+    pub trace: String,
+}
+
+impl TaskFailure {
+    pub fn new(trace: impl Into<String>) -> Self {
+        Self { trace: trace.into() }
+    }
+}
+
+/// Applies `errors.tolerance` to a poison record: log it, dead-letter it, or
+/// fail the task. Every stage reports through here.
+pub struct ErrorReporter {
+    config: ErrorHandlingConfig,
+    dlq: Option<DeadLetterQueue>,
+    task_label: String,
+}
+
+impl ErrorReporter {
+    pub fn new(config: ErrorHandlingConfig, dlq: Option<DeadLetterQueue>, task_label: String) -> Self {
+        Self { config, dlq, task_label }
+    }
+
+    /// `Ok` means the record is dealt with (skipped, in the DLQ if there is
+    /// one) and its offset may be committed; `Err` means the task must fail.
+    pub async fn report(&self, record: &OwnedMessage, ctx: &ErrorContext) -> Result<(), TaskFailure> {
+        if self.config.tolerance == Tolerance::None {
+            return Err(TaskFailure::new(format!(
+                "ConnectException: Tolerance exceeded in error handler\nCaused by: {}\n\tat record topic={} partition={} offset={}",
+                ctx.trace(),
+                record.topic(),
+                record.partition(),
+                record.offset()
+            )));
+        }
+        if self.config.log_enable {
+            let contents = if self.config.log_include_messages {
+                format!(
+                    ", key='{}', value='{}'",
+                    record.key().map(String::from_utf8_lossy).unwrap_or_default(),
+                    record.payload().map(String::from_utf8_lossy).unwrap_or_default()
+                )
+            } else {
+                String::new()
+            };
+            tracing::error!(
+                "Error encountered in task {}. Executing stage '{}' with class '{}', where consumed record is \
+                 {{topic='{}', partition={}, offset={}{contents}}}: {}: {}",
+                self.task_label,
+                ctx.stage.as_str(),
+                ctx.executing_class,
+                record.topic(),
+                record.partition(),
+                record.offset(),
+                ctx.exception_class,
+                ctx.message,
+            );
+        }
+        if let Some(dlq) = &self.dlq {
+            // A DLQ that cannot be written must not lose the record: fail.
+            dlq.send(record, ctx).await.map_err(TaskFailure::new)?;
+        }
+        Ok(())
+    }
+}

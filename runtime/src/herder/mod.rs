@@ -1,0 +1,149 @@
+//! The control plane (Connect's `Herder`): the one interface the REST API
+//! calls, with Connect's request semantics and JSON shapes.
+
+mod config_store;
+mod connectors_dir;
+mod standalone;
+mod validation;
+
+use async_trait::async_trait;
+use connect_api::{ConfigMap, TopicPartition};
+use serde::Serialize;
+
+use crate::status::{InstanceStatus, TargetState};
+
+pub use config_store::ConfigStore;
+pub use connectors_dir::load_connectors_dir;
+pub use standalone::StandaloneHerder;
+pub use validation::{ConfigInfos, ConfigKeyInfo};
+
+/// The one error type of the control plane; the REST layer maps each
+/// variant to Connect's status code and error body.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum HerderError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    AlreadyExists(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Details are logged; the API answers without internals.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type HerderResult<T> = Result<T, HerderError>;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ConnectorTaskId {
+    pub connector: String,
+    pub task: u32,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorInfo {
+    pub name: String,
+    pub config: ConfigMap,
+    pub tasks: Vec<ConnectorTaskId>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskInfo {
+    pub id: ConnectorTaskId,
+    pub config: ConfigMap,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskStatus {
+    pub id: u32,
+    #[serde(flatten)]
+    pub status: InstanceStatus,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ConnectorStatus {
+    pub name: String,
+    pub connector: InstanceStatus,
+    pub tasks: Vec<TaskStatus>,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PluginInfo {
+    #[serde(rename = "class")]
+    pub class_name: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ServerInfo {
+    pub version: String,
+    pub commit: String,
+    pub kafka_cluster_id: Option<String>,
+}
+
+/// One partition's offset change: `None` resets it.
+pub type OffsetChange = (TopicPartition, Option<i64>);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RestartRequest {
+    pub include_tasks: bool,
+    pub only_failed: bool,
+}
+
+impl RestartRequest {
+    /// Connect answers a plain restart with 204 and no body.
+    pub fn is_plain(&self) -> bool {
+        !self.include_tasks && !self.only_failed
+    }
+}
+
+#[async_trait]
+pub trait Herder: Send + Sync {
+    /// True once stored and `connectors.d/` connectors have been started.
+    fn is_ready(&self) -> bool;
+    async fn server_info(&self) -> ServerInfo;
+
+    async fn connectors(&self) -> Vec<String>;
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo>;
+    async fn connector_config(&self, name: &str) -> HerderResult<ConfigMap>;
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStatus>;
+    async fn task_infos(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
+    async fn task_status(&self, name: &str, task: u32) -> HerderResult<TaskStatus>;
+
+    async fn create_connector(&self, name: &str, config: ConfigMap, initial: TargetState) -> HerderResult<ConnectorInfo>;
+    /// Create or replace; `true` when it was created.
+    async fn put_connector_config(&self, name: &str, config: ConfigMap) -> HerderResult<(bool, ConnectorInfo)>;
+    /// Merge `patch` into the config; a `None` value removes the key.
+    async fn patch_connector_config(&self, name: &str, patch: Vec<(String, Option<String>)>) -> HerderResult<ConnectorInfo>;
+    async fn delete_connector(&self, name: &str) -> HerderResult<()>;
+
+    async fn pause(&self, name: &str) -> HerderResult<()>;
+    async fn resume(&self, name: &str) -> HerderResult<()>;
+    async fn stop(&self, name: &str) -> HerderResult<()>;
+    /// `None` for a plain restart, else the status with what restarts marked RESTARTING.
+    async fn restart_connector(&self, name: &str, request: RestartRequest) -> HerderResult<Option<ConnectorStatus>>;
+    async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()>;
+
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>>;
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()>;
+
+    async fn offsets(&self, name: &str) -> HerderResult<Vec<(TopicPartition, i64)>>;
+    async fn alter_offsets(&self, name: &str, changes: Vec<OffsetChange>) -> HerderResult<()>;
+    async fn reset_offsets(&self, name: &str) -> HerderResult<()>;
+
+    fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;
+    fn plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>>;
+    fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos>;
+
+    /// Stop every task, committing what is durable.
+    async fn shutdown(&self);
+}

@@ -1,0 +1,20 @@
+//! The worker runtime: how records get from Kafka into a sink.
+//!
+//! - [`herder`]: what should run (connector configs, target states, REST semantics)
+//! - [`worker`]: runs connector instances and tasks on this process
+//! - [`sink_task`]: one task's poll → convert → put → commit loop
+//! - [`converters`]: bytes → records
+//! - [`errors`]: retries, tolerance, error log, dead-letter queue
+//! - [`offsets`]: a connector's committed offsets
+
+pub mod connector_config;
+pub mod converters;
+pub mod errors;
+pub mod herder;
+pub mod logging;
+pub mod offsets;
+pub mod plugins;
+pub mod sink_task;
+pub mod status;
+pub mod worker;
+pub mod worker_config;

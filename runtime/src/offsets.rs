@@ -1,0 +1,134 @@
+//! Reading and changing a sink connector's committed offsets, which live in
+//! its consumer group (Connect's `GET|PATCH|DELETE /connectors/{c}/offsets`).
+
+use std::time::Duration;
+
+use connect_api::{ConfigMap, OffsetMap, TopicPartition};
+use rdkafka::admin::{AdminClient, AdminOptions};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use crate::connector_config::{SinkConnectorConfig, Subscription};
+use crate::sink_task::consumer_config;
+use crate::worker_config::WorkerConfig;
+
+const TIMEOUT: Duration = Duration::from_secs(10);
+
+fn group_consumer(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<BaseConsumer, String> {
+    let (client, _) = consumer_config(worker, connector, None, config);
+    client.create().map_err(|e| format!("cannot create a Kafka client: {e}"))
+}
+
+/// Partitions of every topic the connector consumes, from cluster metadata.
+fn subscribed_partitions(consumer: &BaseConsumer, config: &ConfigMap) -> Result<Vec<TopicPartition>, String> {
+    let parsed = SinkConnectorConfig::parse(config).map_err(|e| format!("invalid connector config: {e:?}"))?;
+    let metadata = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(|e| format!("cannot read cluster metadata: {e}"))?;
+    let matches: Box<dyn Fn(&str) -> bool> = match parsed.subscription {
+        Subscription::Topics(topics) => Box::new(move |t| topics.iter().any(|x| x == t)),
+        Subscription::Regex(r) => {
+            let re = regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| e.to_string())?;
+            Box::new(move |t| re.is_match(t))
+        }
+    };
+    Ok(metadata
+        .topics()
+        .iter()
+        .filter(|t| matches(t.name()))
+        .flat_map(|t| t.partitions().iter().map(|p| TopicPartition::new(t.name(), p.id())))
+        .collect())
+}
+
+/// Committed offsets of the connector's group, for the topics it consumes.
+pub fn read(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<OffsetMap, String> {
+    let consumer = group_consumer(worker, connector, config)?;
+    let partitions = subscribed_partitions(&consumer, config)?;
+    if partitions.is_empty() {
+        return Ok(OffsetMap::new());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for tp in &partitions {
+        tpl.add_partition(&tp.topic, tp.partition);
+    }
+    let committed = consumer
+        .committed_offsets(tpl, TIMEOUT)
+        .map_err(|e| format!("cannot read committed offsets: {e}"))?;
+    Ok(committed
+        .elements()
+        .iter()
+        .filter_map(|e| match e.offset() {
+            Offset::Offset(o) => Some((TopicPartition::new(e.topic(), e.partition()), o)),
+            _ => None,
+        })
+        .collect())
+}
+
+/// Set (`Some`) or reset (`None`, back to `auto.offset.reset`) offsets of
+/// some partitions. Only for a stopped connector: no member may hold them.
+pub fn alter(
+    worker: &WorkerConfig,
+    connector: &str,
+    config: &ConfigMap,
+    changes: &[(TopicPartition, Option<i64>)],
+) -> Result<(), String> {
+    let consumer = group_consumer(worker, connector, config)?;
+    let mut tpl = TopicPartitionList::new();
+    let mut reset = Vec::new();
+    for (tp, offset) in changes {
+        match offset {
+            Some(o) => {
+                tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*o))
+                    .map_err(|e| e.to_string())?;
+            }
+            None => reset.push(tp.clone()),
+        }
+    }
+    if !reset.is_empty() {
+        // The protocol's OffsetDelete is not available through librdkafka's
+        // Rust binding; resetting to the reset position commits the offset
+        // `auto.offset.reset` would pick, which reads the same records.
+        let (client, _) = consumer_config(worker, connector, None, config);
+        let latest = client.get("auto.offset.reset").is_some_and(|v| v == "latest" || v == "largest");
+        for tp in reset {
+            let (low, high) = consumer
+                .fetch_watermarks(&tp.topic, tp.partition, TIMEOUT)
+                .map_err(|e| format!("cannot read watermarks of {tp}: {e}"))?;
+            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(if latest { high } else { low }))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    if tpl.count() == 0 {
+        return Ok(());
+    }
+    consumer
+        .commit(&tpl, CommitMode::Sync)
+        .map_err(|e| format!("cannot commit offsets for group: {e}"))
+}
+
+/// Reset every partition: delete the group, falling back to committing the
+/// reset position where the broker cannot delete groups.
+pub async fn reset(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<(), String> {
+    let (client, _) = consumer_config(worker, connector, None, config);
+    let group = client.get("group.id").unwrap_or_default().to_string();
+    let admin: AdminClient<DefaultClientContext> =
+        client.create().map_err(|e| format!("cannot create admin client: {e}"))?;
+    let deleted = admin
+        .delete_groups(&[&group], &AdminOptions::new().operation_timeout(Some(TIMEOUT)))
+        .await
+        .map(|results| results.into_iter().all(|r| r.is_ok()))
+        .unwrap_or(false);
+    if deleted && read(worker, connector, config)?.is_empty() {
+        return Ok(());
+    }
+    let committed = read(worker, connector, config)?;
+    let consumer = group_consumer(worker, connector, config)?;
+    let partitions = subscribed_partitions(&consumer, config)?;
+    let changes: Vec<_> = partitions
+        .into_iter()
+        .filter(|tp| committed.contains_key(tp))
+        .map(|tp| (tp, None))
+        .collect();
+    alter(worker, connector, config, &changes)
+}

@@ -1,0 +1,29 @@
+//! The plain registry of connector classes this host ships.
+
+use std::sync::Arc;
+
+use connect_api::SinkConnectorPlugin;
+
+#[derive(Clone, Default)]
+pub struct PluginRegistry {
+    plugins: Vec<Arc<dyn SinkConnectorPlugin>>,
+}
+
+impl PluginRegistry {
+    pub fn new(plugins: Vec<Arc<dyn SinkConnectorPlugin>>) -> Self {
+        Self { plugins }
+    }
+
+    /// Look up by full class name or alias, as `connector.class` allows.
+    pub fn find(&self, name: &str) -> Option<Arc<dyn SinkConnectorPlugin>> {
+        let name = name.trim();
+        self.plugins
+            .iter()
+            .find(|p| p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name)))
+            .cloned()
+    }
+
+    pub fn all(&self) -> &[Arc<dyn SinkConnectorPlugin>] {
+        &self.plugins
+    }
+}

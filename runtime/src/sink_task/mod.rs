@@ -1,0 +1,40 @@
+//! Running one sink task: a Kafka consumer in the connector's group feeding
+//! `SinkTask::put`, committing only what the sink has made durable.
+
+mod consumer;
+mod worker_sink_task;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use connect_api::{ConfigMap, SinkConnectorPlugin};
+use tokio::sync::watch;
+
+use crate::status::StatusCell;
+use crate::worker_config::WorkerConfig;
+
+pub use consumer::consumer_config;
+pub use worker_sink_task::{WorkerSinkTask, spawn};
+
+/// What the herder wants a running task to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskTarget {
+    Running,
+    /// Stop fetching, keep the partitions.
+    Paused,
+    /// Commit what is durable, close, exit.
+    Stop,
+}
+
+/// Everything a task needs to start.
+pub struct TaskSpec {
+    pub connector: String,
+    pub task_id: u32,
+    pub config: ConfigMap,
+    pub plugin: Arc<dyn SinkConnectorPlugin>,
+    pub worker: Arc<WorkerConfig>,
+    pub status: StatusCell,
+    pub control: watch::Receiver<TaskTarget>,
+    /// Topics this connector has consumed from (Connect's active topics).
+    pub active_topics: Arc<Mutex<BTreeSet<String>>>,
+}

@@ -1,0 +1,478 @@
+//! The loop of one sink task, as Connect's `WorkerSinkTask`:
+//! poll → convert → put → (pre-commit → commit), never committing an offset
+//! the sink has not made durable.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use connect_api::{OffsetMap, PutContext, SinkError, SinkRecord, SinkTask, TopicPartition};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message, OwnedMessage};
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::consumer::{
+    RebalanceEvent, TaskConsumerContext, consumer_config, offsets_tpl, partitions_tpl, producer_config,
+};
+use super::{TaskSpec, TaskTarget};
+use crate::connector_config::{SinkConnectorConfig, Subscription};
+use crate::converters::Converter;
+use crate::errors::{Backoff, DeadLetterQueue, ErrorContext, ErrorReporter, Stage, TaskFailure};
+use crate::status::{State, StatusCell};
+
+/// How long a `put` may run before fetching is paused so that the consumer
+/// keeps polling (and its group membership) without buffering more.
+const PUT_PAUSE_AFTER: Duration = Duration::from_secs(1);
+/// How long one poll waits for the first record of a batch.
+const POLL_TIMEOUT: Duration = Duration::from_millis(500);
+
+pub struct WorkerSinkTask {
+    label: String,
+    task: Box<dyn SinkTask>,
+    task_class: String,
+    consumer: StreamConsumer<TaskConsumerContext>,
+    key_converter: Arc<dyn Converter>,
+    value_converter: Arc<dyn Converter>,
+    errors: ErrorReporter,
+    retry_delay_max: Duration,
+    batch_size: usize,
+    flush_interval: Duration,
+    status: StatusCell,
+    control: watch::Receiver<TaskTarget>,
+    active_topics: Arc<std::sync::Mutex<BTreeSet<String>>>,
+    /// Records polled but not yet delivered to `put`.
+    pending: VecDeque<OwnedMessage>,
+    /// Next offset per partition of everything `put` accepted (or dealt with
+    /// as poison), not yet made durable by `pre_commit`.
+    consumed: OffsetMap,
+    assignment: BTreeSet<TopicPartition>,
+    /// Fetching paused: by the user (PAUSED), or for backpressure.
+    user_paused: bool,
+    fetch_paused: bool,
+    last_commit: Instant,
+}
+
+impl WorkerSinkTask {
+    /// Build the consumer, converters and error reporter; no data moves yet.
+    pub async fn create(spec: TaskSpec) -> Result<Self, TaskFailure> {
+        let label = format!("{}-{}", spec.connector, spec.task_id);
+        let config = SinkConnectorConfig::parse(&spec.config)
+            .map_err(|issues| TaskFailure::new(format!("invalid connector config: {issues:?}")))?;
+        let key_converter = config.converter(&spec.worker, "key.converter").map_err(TaskFailure::new)?;
+        let value_converter = config.converter(&spec.worker, "value.converter").map_err(TaskFailure::new)?;
+        let (client, batch_size) = consumer_config(&spec.worker, &spec.connector, Some(spec.task_id), &spec.config);
+        let context = TaskConsumerContext {
+            label: label.clone(),
+            events: Default::default(),
+            durable: Default::default(),
+        };
+        let consumer: StreamConsumer<TaskConsumerContext> = client
+            .create_with_context(context)
+            .map_err(|e| TaskFailure::new(format!("cannot create the Kafka consumer: {e}")))?;
+        match &config.subscription {
+            Subscription::Topics(topics) => {
+                let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+                consumer.subscribe(&topics)
+            }
+            Subscription::Regex(regex) => consumer.subscribe(&[&format!("^{regex}")]),
+        }
+        .map_err(|e| TaskFailure::new(format!("cannot subscribe: {e}")))?;
+
+        let dlq = if config.errors.dlq_topic.trim().is_empty() {
+            None
+        } else {
+            Some(
+                DeadLetterQueue::open(
+                    producer_config(&spec.worker, &spec.config),
+                    config.errors.dlq_topic.trim().to_string(),
+                    config.errors.dlq_replication_factor,
+                    config.errors.dlq_context_headers,
+                    spec.connector.clone(),
+                    spec.task_id,
+                )
+                .await
+                .map_err(TaskFailure::new)?,
+            )
+        };
+        let mut task = spec.plugin.create_task();
+        task.start(&spec.config).await.map_err(|e| TaskFailure::new(e.to_string()))?;
+        Ok(Self {
+            errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone()),
+            retry_delay_max: config.errors.retry_delay_max(),
+            label,
+            task,
+            task_class: spec.plugin.class_name().to_string() + "Task",
+            consumer,
+            key_converter,
+            value_converter,
+            batch_size,
+            flush_interval: spec.worker.offset_flush_interval,
+            status: spec.status,
+            control: spec.control,
+            active_topics: spec.active_topics,
+            pending: VecDeque::new(),
+            consumed: OffsetMap::new(),
+            assignment: BTreeSet::new(),
+            user_paused: false,
+            fetch_paused: false,
+            last_commit: Instant::now(),
+        })
+    }
+
+    /// Run until told to stop or until failure; the status says which.
+    pub async fn run(mut self) {
+        let outcome = self.run_loop().await;
+        match &outcome {
+            Ok(()) => {
+                self.commit(CommitMode::Sync).await.ok();
+            }
+            Err(failure) => {
+                tracing::error!(task = %self.label, "task failed: {}", failure.trace);
+                // Records put before the failure are durable-able; commit them, nothing past.
+                self.commit(CommitMode::Sync).await.ok();
+            }
+        }
+        let assigned: Vec<_> = self.assignment.iter().cloned().collect();
+        if let Err(e) = self.task.close(&assigned).await {
+            tracing::warn!(task = %self.label, "close failed: {e}");
+        }
+        self.task.stop().await;
+        self.consumer.unsubscribe();
+        match outcome {
+            Ok(()) => tracing::info!(task = %self.label, "task stopped"),
+            Err(failure) => self.status.fail(failure.trace),
+        }
+    }
+
+    async fn run_loop(&mut self) -> Result<(), TaskFailure> {
+        loop {
+            let target = *self.control.borrow_and_update();
+            match target {
+                TaskTarget::Stop => return Ok(()),
+                TaskTarget::Paused if !self.user_paused => {
+                    self.user_paused = true;
+                    self.set_fetch_paused(true);
+                    self.status.set(State::Paused);
+                }
+                TaskTarget::Running if self.user_paused => {
+                    self.user_paused = false;
+                    self.set_fetch_paused(false);
+                    self.status.set(State::Running);
+                }
+                _ => {}
+            }
+            self.handle_rebalance().await?;
+            if self.user_paused {
+                // Keep polling so the group keeps us; nothing is fetched.
+                self.poll_idle(POLL_TIMEOUT).await;
+            } else {
+                let batch = self.poll_batch().await;
+                if !batch.is_empty() {
+                    self.deliver(batch).await?;
+                }
+            }
+            if self.last_commit.elapsed() >= self.flush_interval {
+                self.commit(CommitMode::Async).await?;
+            }
+        }
+    }
+
+    /// Up to `batch_size` records: waits up to [`POLL_TIMEOUT`] for the first,
+    /// then takes what is already there.
+    async fn poll_batch(&mut self) -> Vec<OwnedMessage> {
+        if self.pending.is_empty() {
+            tokio::select! {
+                msg = timeout(POLL_TIMEOUT, self.consumer.recv()) => match msg {
+                    Ok(Ok(m)) => self.pending.push_back(m.detach()),
+                    Ok(Err(e)) => tracing::warn!(task = %self.label, "consumer error: {e}"),
+                    Err(_) => return Vec::new(),
+                },
+                _ = self.control.changed() => return Vec::new(),
+            }
+        }
+        while self.pending.len() < self.batch_size {
+            match futures::FutureExt::now_or_never(self.consumer.recv()) {
+                Some(Ok(m)) => self.pending.push_back(m.detach()),
+                Some(Err(e)) => {
+                    tracing::warn!(task = %self.label, "consumer error: {e}");
+                    break;
+                }
+                None => break,
+            }
+        }
+        // Events raised while polling (a revocation) apply before delivery.
+        let n = self.pending.len().min(self.batch_size);
+        self.pending.drain(..n).collect()
+    }
+
+    /// Poll without taking records off the assignment (fetching is paused);
+    /// anything already prefetched is kept for later.
+    async fn poll_idle(&mut self, wait: Duration) -> bool {
+        let deadline = Instant::now() + wait;
+        loop {
+            tokio::select! {
+                _ = sleep_until(deadline) => return false,
+                changed = self.control.changed() => {
+                    if changed.is_err() || *self.control.borrow() == TaskTarget::Stop {
+                        return true;
+                    }
+                    if !self.fetch_paused_for_backpressure() { return false; }
+                }
+                msg = self.consumer.recv() => if let Ok(m) = msg { self.pending.push_back(m.detach()) },
+            }
+        }
+    }
+
+    fn fetch_paused_for_backpressure(&self) -> bool {
+        self.fetch_paused && !self.user_paused
+    }
+
+    /// Record whether fetching should be paused and apply it to the
+    /// assignment; partitions assigned later follow the flag.
+    fn set_fetch_paused(&mut self, paused: bool) {
+        if self.fetch_paused == paused {
+            return;
+        }
+        self.fetch_paused = paused;
+        if self.assignment.is_empty() {
+            return;
+        }
+        let tpl = partitions_tpl(&self.assignment);
+        let result = if paused { self.consumer.pause(&tpl) } else { self.consumer.resume(&tpl) };
+        if let Err(e) = result {
+            tracing::warn!(task = %self.label, "cannot {} fetching: {e}", if paused { "pause" } else { "resume" });
+        }
+    }
+
+    /// Apply partition changes from rebalance callbacks.
+    async fn handle_rebalance(&mut self) -> Result<(), TaskFailure> {
+        let events: Vec<_> = std::mem::take(&mut *self.consumer.context().events.lock().unwrap_or_else(|e| e.into_inner()));
+        for event in events {
+            match event {
+                RebalanceEvent::Revoked(revoked) => {
+                    for tp in &revoked {
+                        self.assignment.remove(tp);
+                        self.consumed.remove(tp);
+                    }
+                    let revoked_set: BTreeSet<_> = revoked.iter().collect();
+                    self.pending.retain(|m| {
+                        !revoked_set.contains(&TopicPartition::new(m.topic(), m.partition()))
+                    });
+                    self.task.close(&revoked).await.map_err(|e| TaskFailure::new(e.to_string()))?;
+                }
+                RebalanceEvent::Assigned(assigned) => {
+                    self.assignment.extend(assigned.iter().cloned());
+                    self.task.open(&assigned).await.map_err(|e| TaskFailure::new(e.to_string()))?;
+                    if self.fetch_paused {
+                        // New partitions join the pause the others are in.
+                        if let Err(e) = self.consumer.pause(&partitions_tpl(&assigned)) {
+                            tracing::warn!(task = %self.label, "cannot pause new partitions: {e}");
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Convert and put one batch, retrying retriable sink errors forever
+    /// (with backoff and fetching paused) and routing poison records.
+    async fn deliver(&mut self, batch: Vec<OwnedMessage>) -> Result<(), TaskFailure> {
+        self.note_topics(&batch);
+        let mut records = Vec::with_capacity(batch.len());
+        for msg in &batch {
+            match self.convert(msg) {
+                Ok(record) => records.push(record),
+                Err(ctx) => self.errors.report(msg, &ctx).await?,
+            }
+        }
+        let mut backoff = Backoff::new(Duration::from_millis(100), self.retry_delay_max);
+        let errant = loop {
+            let mut ctx = PutContext::new();
+            match self.put_keeping_membership(&records, &mut ctx).await {
+                Ok(()) => break ctx.take_errant(),
+                Err(SinkError::Retriable(reason)) => {
+                    let delay = backoff.next_delay();
+                    tracing::warn!(
+                        task = %self.label,
+                        attempt = backoff.attempts(),
+                        "sink is unavailable, redelivering {} records in {delay:?}: {reason}",
+                        records.len()
+                    );
+                    // Backpressure: stop fetching while the sink is down.
+                    self.set_fetch_paused(true);
+                    if self.poll_idle(delay).await {
+                        return Ok(()); // stop requested: nothing of this batch is committed
+                    }
+                    self.handle_rebalance().await?;
+                    records.retain(|r| self.assignment.contains(&r.topic_partition()));
+                    if records.is_empty() {
+                        break Vec::new();
+                    }
+                }
+                Err(SinkError::Fatal(reason)) => {
+                    return Err(TaskFailure::new(format!("ConnectException: {reason}\n\tat stage TASK_PUT in {}", self.task_class)));
+                }
+            }
+        };
+        if !self.user_paused {
+            self.set_fetch_paused(false);
+        }
+        if !errant.is_empty() {
+            let by_position: HashMap<(TopicPartition, i64), &OwnedMessage> = batch
+                .iter()
+                .map(|m| ((TopicPartition::new(m.topic(), m.partition()), m.offset()), m))
+                .collect();
+            for (offset, tp, error) in errant {
+                let Some(raw) = by_position.get(&(tp.clone(), offset)) else { continue };
+                let ctx = ErrorContext {
+                    stage: Stage::TaskPut,
+                    executing_class: self.task_class.clone(),
+                    exception_class: error.kind,
+                    message: error.message,
+                };
+                self.errors.report(raw, &ctx).await?;
+            }
+        }
+        // Revocations seen during put: offsets of revoked partitions are not ours.
+        self.handle_rebalance().await?;
+        for msg in &batch {
+            let tp = TopicPartition::new(msg.topic(), msg.partition());
+            if self.assignment.contains(&tp) {
+                let next = self.consumed.entry(tp).or_insert(0);
+                *next = (*next).max(msg.offset() + 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// `put`, while polling the consumer so a long put does not exceed
+    /// `max.poll.interval.ms`; fetching is paused once the put is slow.
+    async fn put_keeping_membership(&mut self, records: &[SinkRecord], ctx: &mut PutContext) -> Result<(), SinkError> {
+        let was_paused = self.fetch_paused;
+        let pause_at = Instant::now() + PUT_PAUSE_AFTER;
+        let mut paused_here = false;
+        let result = {
+            let put = self.task.put(records, ctx);
+            tokio::pin!(put);
+            loop {
+                tokio::select! {
+                    result = &mut put => break result,
+                    msg = self.consumer.recv() => if let Ok(m) = msg { self.pending.push_back(m.detach()) },
+                    _ = sleep_until(pause_at), if !was_paused && !paused_here => {
+                        paused_here = true;
+                        if !self.assignment.is_empty() {
+                            let _ = self.consumer.pause(&partitions_tpl(&self.assignment));
+                        }
+                    }
+                }
+            }
+        };
+        if paused_here {
+            self.fetch_paused = true;
+        }
+        result
+    }
+
+    fn convert(&self, msg: &OwnedMessage) -> Result<SinkRecord, ErrorContext> {
+        let topic = msg.topic();
+        let failed = |stage, converter: &Arc<dyn Converter>, message: String| ErrorContext {
+            stage,
+            executing_class: converter.class_name().to_string(),
+            exception_class: "org.apache.kafka.connect.errors.DataException".to_string(),
+            message,
+        };
+        let key = self
+            .key_converter
+            .to_connect(topic, msg.key())
+            .map_err(|e| failed(Stage::KeyConverter, &self.key_converter, e.0))?;
+        let value = self
+            .value_converter
+            .to_connect(topic, msg.payload())
+            .map_err(|e| failed(Stage::ValueConverter, &self.value_converter, e.0))?;
+        let headers = msg
+            .headers()
+            .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.map(bytes::Bytes::copy_from_slice))).collect())
+            .unwrap_or_default();
+        Ok(SinkRecord {
+            topic: topic.to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            timestamp: msg.timestamp().to_millis(),
+            key,
+            value,
+            headers,
+        })
+    }
+
+    fn note_topics(&self, batch: &[OwnedMessage]) {
+        let mut topics = self.active_topics.lock().unwrap_or_else(|e| e.into_inner());
+        for msg in batch {
+            if !topics.contains(msg.topic()) {
+                topics.insert(msg.topic().to_string());
+            }
+        }
+    }
+
+    /// Ask the sink what is durable, remember it for revocation, commit it.
+    async fn commit(&mut self, mode: CommitMode) -> Result<(), TaskFailure> {
+        self.last_commit = Instant::now();
+        if self.consumed.is_empty() {
+            return Ok(());
+        }
+        let offsets = self.consumed.clone();
+        let durable = match self.task.pre_commit(&offsets).await {
+            Ok(durable) => durable,
+            Err(SinkError::Retriable(e)) => {
+                tracing::warn!(task = %self.label, "flush failed, offsets not committed this time: {e}");
+                return Ok(());
+            }
+            Err(SinkError::Fatal(e)) => return Err(TaskFailure::new(format!("ConnectException: flush failed: {e}"))),
+        };
+        // Never commit beyond what was consumed, nor for partitions not ours.
+        let durable: OffsetMap = durable
+            .into_iter()
+            .filter(|(tp, off)| self.assignment.contains(tp) && offsets.get(tp).is_some_and(|c| off <= c))
+            .collect();
+        if durable.is_empty() {
+            return Ok(());
+        }
+        self.consumer
+            .context()
+            .durable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(durable.iter().map(|(k, v)| (k.clone(), *v)));
+        match self.consumer.commit(&offsets_tpl(&durable), mode) {
+            Ok(()) => {
+                for (tp, off) in &durable {
+                    if self.consumed.get(tp) == Some(off) {
+                        self.consumed.remove(tp);
+                    }
+                }
+                tracing::debug!(task = %self.label, "committed {durable:?}");
+            }
+            Err(e) => tracing::warn!(task = %self.label, "offset commit failed, will retry: {e}"),
+        }
+        Ok(())
+    }
+}
+
+/// Spawn a task: build it, mark it RUNNING (or FAILED), run it.
+pub fn spawn(spec: TaskSpec) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let status = spec.status.clone();
+        let initial = *spec.control.borrow();
+        match WorkerSinkTask::create(spec).await {
+            Ok(task) => {
+                status.set(if initial == TaskTarget::Paused { State::Paused } else { State::Running });
+                task.run().await;
+            }
+            Err(failure) => {
+                tracing::error!("task failed to start: {}", failure.trace);
+                status.fail(failure.trace);
+            }
+        }
+    })
+}

@@ -1,0 +1,109 @@
+//! The Worker runs connector instances and their tasks on this process
+//! (Connect's `Worker`); the herder decides what should run.
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+
+use connect_api::{ConfigMap, SinkConnector};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::connector_config::SinkConnectorConfig;
+use crate::plugins::PluginRegistry;
+use crate::sink_task::{self, TaskSpec, TaskTarget};
+use crate::status::{State, StatusCell};
+use crate::worker_config::WorkerConfig;
+
+pub struct Worker {
+    pub config: Arc<WorkerConfig>,
+    pub plugins: PluginRegistry,
+}
+
+/// A task running on this worker.
+pub struct RunningTask {
+    pub id: u32,
+    pub status: StatusCell,
+    control: watch::Sender<TaskTarget>,
+    handle: JoinHandle<()>,
+}
+
+impl RunningTask {
+    pub fn set_target(&self, target: TaskTarget) {
+        self.control.send_replace(target);
+    }
+}
+
+/// A started connector instance and the configs of its tasks.
+pub struct StartedConnector {
+    pub instance: Box<dyn SinkConnector>,
+    pub task_configs: Vec<ConfigMap>,
+}
+
+impl Worker {
+    pub fn new(config: Arc<WorkerConfig>, plugins: PluginRegistry) -> Self {
+        Self { config, plugins }
+    }
+
+    /// Start a connector instance and compute its task configs.
+    pub async fn start_connector(&self, name: &str, config: &ConfigMap) -> Result<StartedConnector, String> {
+        let parsed = SinkConnectorConfig::parse(config)
+            .map_err(|issues| issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))?;
+        let plugin = self
+            .plugins
+            .find(&parsed.common.connector_class)
+            .ok_or_else(|| format!("Failed to find any class that implements Connector and which name matches {}", parsed.common.connector_class))?;
+        let issues = plugin.validate(config);
+        if !issues.is_empty() {
+            return Err(issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
+        }
+        let mut instance = plugin.create_connector();
+        instance.start(config).await.map_err(|e| e.to_string())?;
+        let task_configs = instance.task_configs(config, parsed.common.tasks_max as usize);
+        tracing::info!(connector = name, tasks = task_configs.len(), "connector started");
+        Ok(StartedConnector { instance, task_configs })
+    }
+
+    pub fn start_task(
+        &self,
+        connector: &str,
+        id: u32,
+        config: ConfigMap,
+        target: TaskTarget,
+        active_topics: Arc<Mutex<BTreeSet<String>>>,
+    ) -> RunningTask {
+        let status = StatusCell::new(State::Unassigned, &self.config.worker_id);
+        let (control, control_rx) = watch::channel(target);
+        let plugin_name = config.get("connector.class").cloned().unwrap_or_default();
+        let handle = match self.plugins.find(&plugin_name) {
+            Some(plugin) => sink_task::spawn(TaskSpec {
+                connector: connector.to_string(),
+                task_id: id,
+                config,
+                plugin,
+                worker: self.config.clone(),
+                status: status.clone(),
+                control: control_rx,
+                active_topics,
+            }),
+            None => {
+                status.fail(format!("Failed to find any class that implements Connector and which name matches {plugin_name}"));
+                tokio::spawn(async {})
+            }
+        };
+        RunningTask { id, status, control, handle }
+    }
+
+    /// Ask a task to stop, give it `task.shutdown.graceful.timeout.ms`, then abandon it.
+    pub async fn stop_task(&self, task: RunningTask) {
+        task.control.send_replace(TaskTarget::Stop);
+        let abort = task.handle.abort_handle();
+        if tokio::time::timeout(self.config.task_shutdown_timeout, task.handle).await.is_err() {
+            tracing::warn!(task = task.id, "task did not stop within task.shutdown.graceful.timeout.ms; abandoning it");
+            abort.abort();
+        }
+    }
+
+    pub async fn stop_tasks(&self, tasks: Vec<RunningTask>) {
+        futures::future::join_all(tasks.into_iter().map(|t| self.stop_task(t))).await;
+    }
+}

@@ -1,0 +1,378 @@
+//! Worker settings under Kafka Connect's names, read with the `config` crate
+//! from a `.properties` file (Connect's format; `.json`/`.toml` work too) and
+//! overridden by `CONNECT_*` environment variables as in Confluent's images.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, Map, Source, Value, ValueKind};
+use connect_api::ConfigMap;
+
+/// A setting that cannot be used, named, so start-up can say what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerConfigError {
+    #[error("cannot read worker config {path}: {message}")]
+    File { path: String, message: String },
+    #[error("unknown worker setting '{0}' (see the README's worker settings reference)")]
+    Unknown(String),
+    #[error("invalid value '{value}' for worker setting '{key}': {message}")]
+    Invalid { key: String, value: String, message: String },
+}
+
+/// Settings passed through to librdkafka or converters, by prefix.
+const PASS_THROUGH_PREFIXES: &[&str] = &[
+    "consumer.",
+    "producer.",
+    "admin.",
+    "key.converter.",
+    "value.converter.",
+    "header.converter.",
+];
+
+/// Settings of Connect workers that this host accepts but has no use for,
+/// so existing worker files start unchanged.
+const IGNORED: &[&str] = &[
+    "plugin.path",
+    "offset.storage.file.filename",
+    "header.converter",
+    "internal.key.converter",
+    "internal.value.converter",
+    "rest.host.name",
+    "config.providers",
+];
+
+/// Every setting this worker understands, with its default where it has one.
+const KNOWN: &[(&str, Option<&str>)] = &[
+    ("bootstrap.servers", Some("localhost:9092")),
+    ("listeners", None),
+    ("rest.port", None),
+    ("rest.advertised.host.name", None),
+    ("rest.advertised.port", None),
+    ("rest.advertised.listener", None),
+    ("group.id", None),
+    ("key.converter", Some("org.apache.kafka.connect.json.JsonConverter")),
+    ("value.converter", Some("org.apache.kafka.connect.json.JsonConverter")),
+    ("offset.flush.interval.ms", Some("5000")),
+    ("task.shutdown.graceful.timeout.ms", Some("5000")),
+    ("connectors.dir", Some("connectors.d")),
+    ("config.storage.file.filename", Some("connect-configs.json")),
+    ("client.id", None),
+];
+
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    pub bootstrap_servers: String,
+    pub listen_host: String,
+    pub listen_port: u16,
+    /// `host:port` other workers and status reports name this worker by.
+    pub worker_id: String,
+    pub group_id: Option<String>,
+    pub offset_flush_interval: Duration,
+    pub task_shutdown_timeout: Duration,
+    pub connectors_dir: PathBuf,
+    pub config_storage_file: PathBuf,
+    /// Every setting as given, defaults filled in.
+    pub settings: ConfigMap,
+}
+
+impl WorkerConfig {
+    /// Load from an optional file plus `CONNECT_*` variables from `env`.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, WorkerConfigError> {
+        let mut builder = Config::builder();
+        if let Some(path) = file {
+            let display = path.display().to_string();
+            if !path.is_file() {
+                return Err(WorkerConfigError::File { path: display, message: "no such file".into() });
+            }
+            builder = match path.extension().and_then(|e| e.to_str()) {
+                Some("json") | Some("toml") => builder.add_source(FlatFile(config::File::from(path))),
+                _ => builder.add_source(PropertiesFile::read(path)?),
+            };
+        }
+        builder = builder.add_source(ConfluentEnv::from_vars(env));
+        let built = builder.build().map_err(|e| WorkerConfigError::File {
+            path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+            message: e.to_string(),
+        })?;
+        let flat = built.collect().map_err(|e| WorkerConfigError::File {
+            path: String::new(),
+            message: e.to_string(),
+        })?;
+        let mut settings = ConfigMap::new();
+        for (key, value) in flat {
+            flatten_into(&mut settings, key, value);
+        }
+        Self::from_settings(settings)
+    }
+
+    pub fn from_settings(mut settings: ConfigMap) -> Result<Self, WorkerConfigError> {
+        for key in settings.keys() {
+            let known = KNOWN.iter().any(|(k, _)| k == key)
+                || IGNORED.contains(&key.as_str())
+                || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p));
+            if !known {
+                return Err(WorkerConfigError::Unknown(key.clone()));
+            }
+        }
+        for ignored in IGNORED {
+            if settings.contains_key(*ignored) {
+                tracing::warn!(setting = ignored, "worker setting has no effect on this host and is ignored");
+            }
+        }
+        for (key, default) in KNOWN {
+            if let (Some(default), false) = (default, settings.contains_key(*key)) {
+                settings.insert(key.to_string(), default.to_string());
+            }
+        }
+        let (listen_host, listen_port) = listener(&settings)?;
+        let advertised_host = settings
+            .get("rest.advertised.host.name")
+            .cloned()
+            .unwrap_or_else(|| if listen_host.is_empty() || listen_host == "0.0.0.0" { hostname() } else { listen_host.clone() });
+        let advertised_port = match settings.get("rest.advertised.port") {
+            Some(p) => parse_num::<u16>(&settings, "rest.advertised.port", p)?,
+            None => listen_port,
+        };
+        let ms = |key: &str| -> Result<Duration, WorkerConfigError> {
+            let raw = &settings[key];
+            Ok(Duration::from_millis(parse_num::<u64>(&settings, key, raw)?))
+        };
+        if settings.get("bootstrap.servers").is_some_and(|s| s.trim().is_empty()) {
+            return Err(invalid("bootstrap.servers", "", "must list at least one host:port"));
+        }
+        Ok(Self {
+            bootstrap_servers: settings["bootstrap.servers"].clone(),
+            worker_id: format!("{advertised_host}:{advertised_port}"),
+            listen_host,
+            listen_port,
+            group_id: settings.get("group.id").cloned(),
+            offset_flush_interval: ms("offset.flush.interval.ms")?,
+            task_shutdown_timeout: ms("task.shutdown.graceful.timeout.ms")?,
+            connectors_dir: PathBuf::from(&settings["connectors.dir"]),
+            config_storage_file: PathBuf::from(&settings["config.storage.file.filename"]),
+            settings,
+        })
+    }
+
+    /// Settings under `prefix`, with the prefix removed (e.g. `consumer.`).
+    pub fn with_prefix(&self, prefix: &str) -> ConfigMap {
+        strip_prefix(&self.settings, prefix)
+    }
+}
+
+pub fn strip_prefix(map: &ConfigMap, prefix: &str) -> ConfigMap {
+    map.iter()
+        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
+        .collect()
+}
+
+fn invalid(key: &str, value: &str, message: &str) -> WorkerConfigError {
+    WorkerConfigError::Invalid { key: key.into(), value: value.into(), message: message.into() }
+}
+
+fn parse_num<T: std::str::FromStr>(_s: &ConfigMap, key: &str, raw: &str) -> Result<T, WorkerConfigError> {
+    raw.trim().parse().map_err(|_| invalid(key, raw, "not a valid number"))
+}
+
+/// `listeners=http://host:port` (first listener), else `rest.port`, else 8083.
+fn listener(settings: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
+    if let Some(listeners) = settings.get("listeners") {
+        let first = listeners.split(',').next().unwrap_or_default().trim();
+        let rest = first
+            .strip_prefix("http://")
+            .ok_or_else(|| invalid("listeners", listeners, "only http:// listeners are supported, as http://host:port"))?;
+        let (host, port) = rest
+            .rsplit_once(':')
+            .ok_or_else(|| invalid("listeners", listeners, "expected http://host:port"))?;
+        let port = port.parse().map_err(|_| invalid("listeners", listeners, "port is not a number"))?;
+        return Ok((host.trim_matches(['[', ']']).to_string(), port));
+    }
+    let port = match settings.get("rest.port") {
+        Some(p) => parse_num(settings, "rest.port", p)?,
+        None => 8083,
+    };
+    Ok((String::new(), port))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_string())
+}
+
+fn flatten_into(out: &mut ConfigMap, key: String, value: Value) {
+    match value.kind {
+        ValueKind::Table(table) => {
+            for (k, v) in table {
+                flatten_into(out, format!("{key}.{k}"), v);
+            }
+        }
+        ValueKind::Array(items) => {
+            let joined = items.into_iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+            out.insert(key, joined);
+        }
+        ValueKind::Nil => {}
+        _ => {
+            out.insert(key, value.to_string());
+        }
+    }
+}
+
+/// Put each key in the root table as is: Connect's keys are flat names, and
+/// `key.converter` next to `key.converter.schemas.enable` must not nest.
+fn collect_flat(entries: Map<String, Value>, cache: &mut Value) -> Result<(), config::ConfigError> {
+    if let ValueKind::Table(table) = &mut cache.kind {
+        table.extend(entries);
+    }
+    Ok(())
+}
+
+/// A Java `.properties` file, Connect's worker file format.
+#[derive(Debug, Clone)]
+struct PropertiesFile {
+    origin: String,
+    entries: BTreeMap<String, String>,
+}
+
+impl PropertiesFile {
+    fn read(path: &Path) -> Result<Self, WorkerConfigError> {
+        let err = |message: String| WorkerConfigError::File { path: path.display().to_string(), message };
+        let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
+        let entries = java_properties::read(file).map_err(|e| err(e.to_string()))?;
+        Ok(Self { origin: path.display().to_string(), entries: entries.into_iter().collect() })
+    }
+}
+
+impl Source for PropertiesFile {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+    fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
+        Ok(self
+            .entries
+            .iter()
+            .map(|(k, v)| (k.trim().to_string(), Value::new(Some(&self.origin), v.trim().to_string())))
+            .collect())
+    }
+    fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
+        collect_flat(self.collect()?, cache)
+    }
+}
+
+/// A json/toml file read by the config crate, flattened to dotted keys.
+#[derive(Debug, Clone)]
+struct FlatFile(config::File<config::FileSourceFile, config::FileFormat>);
+
+impl Source for FlatFile {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+    fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
+        let mut flat = ConfigMap::new();
+        for (k, v) in self.0.collect()? {
+            flatten_into(&mut flat, k, v);
+        }
+        Ok(flat.into_iter().map(|(k, v)| (k, Value::new(None, v))).collect())
+    }
+    fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
+        collect_flat(self.collect()?, cache)
+    }
+}
+
+/// `CONNECT_BOOTSTRAP_SERVERS=…` → `bootstrap.servers=…`, with Confluent's
+/// escapes: `___` → `-`, `__` → `_`, `_` → `.`.
+#[derive(Debug, Clone)]
+struct ConfluentEnv(BTreeMap<String, String>);
+
+impl ConfluentEnv {
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut map = BTreeMap::new();
+        for (name, value) in vars {
+            let Some(rest) = name.strip_prefix("CONNECT_") else { continue };
+            map.insert(env_to_key(rest), value);
+        }
+        Self(map)
+    }
+}
+
+pub fn env_to_key(name: &str) -> String {
+    name.to_ascii_lowercase()
+        .replace("___", "\u{1}")
+        .replace("__", "\u{2}")
+        .replace('_', ".")
+        .replace('\u{1}', "-")
+        .replace('\u{2}', "_")
+}
+
+impl Source for ConfluentEnv {
+    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
+        Box::new(self.clone())
+    }
+    fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
+        Ok(self
+            .0
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::new(Some(&"environment".to_string()), v.clone())))
+            .collect())
+    }
+    fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
+        collect_flat(self.collect()?, cache)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn confluent_env_names_map_to_connect_keys() {
+        assert_eq!(env_to_key("BOOTSTRAP_SERVERS"), "bootstrap.servers");
+        assert_eq!(env_to_key("CONSUMER_SASL_JAAS__CONFIG"), "consumer.sasl.jaas_config");
+        assert_eq!(env_to_key("SOME___DASHED"), "some-dashed");
+    }
+
+    #[test]
+    fn properties_file_then_env_overrides() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worker.properties");
+        std::fs::write(
+            &path,
+            "bootstrap.servers=broker:9092\nkey.converter=org.apache.kafka.connect.storage.StringConverter\n\
+             key.converter.schemas.enable=false\nlisteners=http://127.0.0.1:18083\nplugin.path=/opt\n",
+        )
+        .unwrap();
+        let cfg = WorkerConfig::load(
+            Some(&path),
+            env(&[("CONNECT_BOOTSTRAP_SERVERS", "other:9093"), ("PATH", "/bin")]),
+        )
+        .unwrap();
+        assert_eq!(cfg.bootstrap_servers, "other:9093");
+        assert_eq!(cfg.listen_port, 18083);
+        assert_eq!(cfg.worker_id, "127.0.0.1:18083");
+        assert_eq!(cfg.settings["key.converter.schemas.enable"], "false");
+        assert_eq!(cfg.settings["key.converter"], "org.apache.kafka.connect.storage.StringConverter");
+        assert_eq!(cfg.offset_flush_interval, Duration::from_millis(5000));
+    }
+
+    #[test]
+    fn unknown_and_invalid_settings_are_named() {
+        let err = WorkerConfig::load(None, env(&[("CONNECT_BOOTSTRAP_SERVRES", "x")])).unwrap_err();
+        assert!(err.to_string().contains("bootstrap.servres"), "{err}");
+        let err = WorkerConfig::load(None, env(&[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "soon")])).unwrap_err();
+        assert!(err.to_string().contains("offset.flush.interval.ms"), "{err}");
+        let err = WorkerConfig::load(None, env(&[("CONNECT_LISTENERS", "ftp://x:1")])).unwrap_err();
+        assert!(err.to_string().contains("listeners"), "{err}");
+        let err = WorkerConfig::load(Some(Path::new("/nonexistent/w.properties")), env(&[])).unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/w.properties"), "{err}");
+    }
+}
