@@ -1,0 +1,43 @@
+//! The one error type of the API, rendered as Connect's error body.
+
+use connect_runtime::herder::HerderError;
+use hyper::StatusCode;
+use serde_json::json;
+
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self { status, message: message.into() }
+    }
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "HTTP 404 Not Found")
+    }
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+    }
+    pub fn body(&self) -> serde_json::Value {
+        json!({ "error_code": self.status.as_u16(), "message": self.message })
+    }
+}
+
+impl From<HerderError> for ApiError {
+    fn from(e: HerderError) -> Self {
+        match e {
+            HerderError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
+            HerderError::AlreadyExists(m) | HerderError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
+            HerderError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, m),
+            HerderError::Internal(m) => {
+                tracing::error!("request failed: {m}");
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Request processing failed: internal error, see the worker log")
+            }
+        }
+    }
+}
