@@ -42,7 +42,11 @@ impl LogLevels {
         let (filter, handle) = reload::Layer::new(Self::filter(&levels));
         let _ = tracing_subscriber::registry()
             .with(filter)
-            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+            )
             .try_init();
         Self { handle, levels: Mutex::new(levels) }
     }

@@ -28,6 +28,7 @@ impl Worker {
             ("CONNECT_OFFSET_FLUSH_INTERVAL_MS".into(), "500".into()),
             ("CONNECT_CONSUMER_SESSION_TIMEOUT_MS".into(), "6000".into()),
             ("CONNECT_CONSUMER_HEARTBEAT_INTERVAL_MS".into(), "500".into()),
+            ("CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS".into(), "10000".into()),
             ("RUST_LOG".into(), "info".into()),
         ];
         for (k, v) in extra_env {
@@ -164,6 +165,14 @@ fn unsafe_sigterm(pid: u32) {
 impl Drop for Worker {
     fn drop(&mut self) {
         self.kill();
+        if std::thread::panicking() {
+            let log = self.log();
+            let tail: Vec<&str> = log.lines().rev().take(80).collect();
+            eprintln!("--- last lines of the worker log ({}) ---", self.dir.display());
+            for line in tail.into_iter().rev() {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 

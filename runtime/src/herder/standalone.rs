@@ -437,17 +437,19 @@ impl Herder for StandaloneHerder {
         if entry.target == TargetState::Stopped {
             return Ok((!request.is_plain()).then_some(self.status_of(name, entry)));
         }
-        if restart_connector && (connector_failed || entry.instance.is_none() || !request.include_tasks) {
+        if restart_connector {
             if connector_failed || entry.instance.is_none() {
                 // A failed connector has no tasks: start it all again.
                 self.stop_entry(entry).await;
                 self.start_instance(name, entry).await;
-            } else if let Some(mut instance) = entry.instance.take() {
+                return Ok((!request.is_plain()).then_some(plan));
+            }
+            if let Some(mut instance) = entry.instance.take() {
                 instance.stop().await;
-                match self.worker.start_connector(name, &entry.config).await {
-                    Ok(started) => entry.instance = Some(started.instance),
-                    Err(e) => entry.status.fail(e),
-                }
+            }
+            match self.worker.start_connector(name, &entry.config).await {
+                Ok(started) => entry.instance = Some(started.instance),
+                Err(e) => entry.status.fail(e),
             }
         }
         for id in restart_tasks {

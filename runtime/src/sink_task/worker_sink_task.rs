@@ -138,7 +138,14 @@ impl WorkerSinkTask {
             tracing::warn!(task = %self.label, "close failed: {e}");
         }
         self.task.stop().await;
-        self.consumer.unsubscribe();
+        // Closing a consumer blocks (leave group, final fetch teardown):
+        // keep it off the async worker threads.
+        let consumer = self.consumer;
+        let _ = tokio::task::spawn_blocking(move || {
+            consumer.unsubscribe();
+            drop(consumer);
+        })
+        .await;
         match outcome {
             Ok(()) => tracing::info!(task = %self.label, "task stopped"),
             Err(failure) => self.status.fail(failure.trace),
