@@ -25,7 +25,10 @@ struct Cli {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let loggers = Arc::new(LogLevels::init(std::env::var("RUST_LOG").ok().as_deref()));
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("connect-host: cannot start the async runtime: {e}");
@@ -43,25 +46,49 @@ fn main() -> std::process::ExitCode {
 }
 
 async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
-    let config = WorkerConfig::load(cli.config.as_deref(), std::env::vars()).context("invalid worker configuration")?;
+    let config = WorkerConfig::load(cli.config.as_deref(), std::env::vars())
+        .context("invalid worker configuration")?;
+    config
+        .check_client_settings()
+        .context("invalid worker configuration")?;
     if let Some(group) = &config.group_id {
-        tracing::warn!(group.id = group, "group.id is set but distributed mode is not available yet; running standalone");
+        tracing::warn!(
+            group.id = group,
+            "group.id is set but distributed mode is not available yet; running standalone"
+        );
     }
     let config = Arc::new(config);
-    let bind = format!("{}:{}", if config.listen_host.is_empty() { "0.0.0.0" } else { &config.listen_host }, config.listen_port);
-    let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("cannot listen on {bind}"))?;
+    let bind = format!(
+        "{}:{}",
+        if config.listen_host.is_empty() {
+            "0.0.0.0"
+        } else {
+            &config.listen_host
+        },
+        config.listen_port
+    );
+    let listener = tokio::net::TcpListener::bind(&bind)
+        .await
+        .with_context(|| format!("cannot listen on {bind}"))?;
     tracing::info!(worker_id = %config.worker_id, "REST API listening on http://{bind}");
 
     let herder = Arc::new(StandaloneHerder::new(
         Worker::new(config.clone(), plugins::registry()),
         env!("CONNECT_HOST_COMMIT").to_string(),
     ));
-    let state = Arc::new(AppState { herder: herder.clone() as Arc<dyn Herder>, loggers });
+    let state = Arc::new(AppState {
+        herder: herder.clone() as Arc<dyn Herder>,
+        loggers,
+    });
     let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
     let server = tokio::spawn(connect_rest::serve(listener, state, async move {
         let _ = stop_rx.wait_for(|stop| *stop).await;
     }));
-    herder.start().await.map_err(anyhow::Error::msg).context("cannot start stored connectors")?;
+    herder
+        .start()
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("cannot start stored connectors")?;
     tracing::info!("worker started");
 
     shutdown_signal().await;

@@ -36,8 +36,24 @@ async fn sigkill_mid_stream_then_restart_loses_nothing_and_keeps_states() {
         json!({"name": name, "initial_state": state, "config": {"connector.class": "file", "topics": "quiet",
               "file": dir.path().join(format!("{name}.txt")).display().to_string()}})
     };
-    assert_eq!(worker.call("POST", "/connectors", Some(&quiet("paused-one", "PAUSED"))).await.0, 201);
-    assert_eq!(worker.call("POST", "/connectors", Some(&quiet("stopped-one", "STOPPED"))).await.0, 201);
+    assert_eq!(
+        worker
+            .call("POST", "/connectors", Some(&quiet("paused-one", "PAUSED")))
+            .await
+            .0,
+        201
+    );
+    assert_eq!(
+        worker
+            .call(
+                "POST",
+                "/connectors",
+                Some(&quiet("stopped-one", "STOPPED"))
+            )
+            .await
+            .0,
+        201
+    );
     worker.wait_state("paused-one", "PAUSED", 1).await;
 
     // Produce 20,000 records while the worker runs; kill it part-way.
@@ -48,7 +64,9 @@ async fn sigkill_mid_stream_then_restart_loses_nothing_and_keeps_states() {
             let producer = kafka::producer(&bootstrap);
             for chunk in 0..50 {
                 for p in 0..2 {
-                    let records = (chunk * 200..(chunk + 1) * 200).map(|i| Rec::value(p, format!("p{p}-{i:05}"))).collect();
+                    let records = (chunk * 200..(chunk + 1) * 200)
+                        .map(|i| Rec::value(p, format!("p{p}-{i:05}")))
+                        .collect();
                     kafka::produce(&producer, "stream", records).await;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
@@ -56,11 +74,15 @@ async fn sigkill_mid_stream_then_restart_loses_nothing_and_keeps_states() {
         })
     };
     // Kill once offsets have been committed and more has been written since.
-    let committed_before = eventually(Duration::from_secs(60), "a commit, then more written", || async {
-        let committed = kafka::committed(&bootstrap, "connect-stream-file", "stream", 2);
-        let total: i64 = committed.values().sum();
-        (total > 0 && lines(&out).len() as i64 > total).then_some(committed)
-    })
+    let committed_before = eventually(
+        Duration::from_secs(60),
+        "a commit, then more written",
+        || async {
+            let committed = kafka::committed(&bootstrap, "connect-stream-file", "stream", 2);
+            let total: i64 = committed.values().sum();
+            (total > 0 && lines(&out).len() as i64 > total).then_some(committed)
+        },
+    )
     .await;
     worker.kill();
     let at_kill = lines(&out).len();
@@ -73,12 +95,17 @@ async fn sigkill_mid_stream_then_restart_loses_nothing_and_keeps_states() {
     let (_, stopped) = worker.get("/connectors/stopped-one/status").await;
     assert_eq!(stopped["connector"]["state"], "STOPPED");
 
-    let expected: Vec<String> =
-        (0..2).flat_map(|p| (0..PER_PARTITION).map(move |i| format!("p{p}-{i:05}"))).collect();
-    eventually(Duration::from_secs(120), "every record at least once", || async {
-        let have: std::collections::BTreeSet<String> = lines(&out).into_iter().collect();
-        expected.iter().all(|e| have.contains(e)).then_some(())
-    })
+    let expected: Vec<String> = (0..2)
+        .flat_map(|p| (0..PER_PARTITION).map(move |i| format!("p{p}-{i:05}")))
+        .collect();
+    eventually(
+        Duration::from_secs(120),
+        "every record at least once",
+        || async {
+            let have: std::collections::BTreeSet<String> = lines(&out).into_iter().collect();
+            expected.iter().all(|e| have.contains(e)).then_some(())
+        },
+    )
     .await;
     let written = lines(&out);
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -92,7 +119,11 @@ async fn sigkill_mid_stream_then_restart_loses_nothing_and_keeps_states() {
         written.len(),
         expected.len()
     );
-    assert_eq!(counts.len(), expected.len(), "nothing but the produced records");
+    assert_eq!(
+        counts.len(),
+        expected.len(),
+        "nothing but the produced records"
+    );
     assert!(
         duplicates as i64 <= at_kill as i64 - committed_total,
         "only the uncommitted tail is redelivered: {duplicates} duplicates, {} uncommitted at the kill",

@@ -12,7 +12,10 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into() }
+        Self {
+            status,
+            message: message.into(),
+        }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -21,7 +24,10 @@ impl ApiError {
         Self::new(StatusCode::NOT_FOUND, "HTTP 404 Not Found")
     }
     pub fn method_not_allowed() -> Self {
-        Self::new(StatusCode::METHOD_NOT_ALLOWED, "HTTP 405 Method Not Allowed")
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "HTTP 405 Method Not Allowed",
+        )
     }
     pub fn body(&self) -> serde_json::Value {
         json!({ "error_code": self.status.as_u16(), "message": self.message })
@@ -32,11 +38,16 @@ impl From<HerderError> for ApiError {
     fn from(e: HerderError) -> Self {
         match e {
             HerderError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
-            HerderError::AlreadyExists(m) | HerderError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
+            HerderError::AlreadyExists(m) | HerderError::Conflict(m) => {
+                Self::new(StatusCode::CONFLICT, m)
+            }
             HerderError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, m),
             HerderError::Internal(m) => {
                 tracing::error!("request failed: {m}");
-                Self::new(StatusCode::INTERNAL_SERVER_ERROR, "Request processing failed: internal error, see the worker log")
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Request processing failed: internal error, see the worker log",
+                )
             }
         }
     }

@@ -21,16 +21,28 @@ pub struct Reply {
 impl Reply {
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-        Self { status, body: Some(body), location: None }
+        Self {
+            status,
+            body: Some(body),
+            location: None,
+        }
     }
     pub fn ok(value: &impl Serialize) -> Result<Self, ApiError> {
         Ok(Self::json(StatusCode::OK, value))
     }
     pub fn no_content() -> Self {
-        Self { status: StatusCode::NO_CONTENT, body: None, location: None }
+        Self {
+            status: StatusCode::NO_CONTENT,
+            body: None,
+            location: None,
+        }
     }
     pub fn accepted() -> Self {
-        Self { status: StatusCode::ACCEPTED, body: None, location: None }
+        Self {
+            status: StatusCode::ACCEPTED,
+            body: None,
+            location: None,
+        }
     }
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let mut builder = Response::builder().status(self.status);
@@ -38,7 +50,9 @@ impl Reply {
             builder = builder.header(hyper::header::LOCATION, location);
         }
         let response = match self.body {
-            Some(body) => builder.header(hyper::header::CONTENT_TYPE, "application/json").body(Full::new(Bytes::from(body))),
+            Some(body) => builder
+                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .body(Full::new(Bytes::from(body))),
             None => builder.body(Full::new(Bytes::new())),
         };
         response.unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
@@ -51,7 +65,9 @@ pub async fn server_info(h: &dyn Herder) -> Result<Reply, ApiError> {
 
 pub fn health(h: &dyn Herder) -> Result<Reply, ApiError> {
     if h.is_ready() {
-        Reply::ok(&json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}))
+        Reply::ok(
+            &json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}),
+        )
     } else {
         Ok(Reply::json(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -64,7 +80,9 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
     let expand = req.query_values("expand");
     for e in &expand {
         if *e != "status" && *e != "info" {
-            return Err(ApiError::bad_request(format!("Unknown expand value '{e}': use status or info")));
+            return Err(ApiError::bad_request(format!(
+                "Unknown expand value '{e}': use status or info"
+            )));
         }
     }
     let names = h.connectors().await;
@@ -75,15 +93,21 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
     for name in names {
         let mut item = Map::new();
         // A connector deleted meanwhile is simply left out.
-        if expand.contains(&"status") {
-            if let Ok(status) = h.connector_status(&name).await {
-                item.insert("status".into(), serde_json::to_value(status).unwrap_or_default());
-            }
+        if expand.contains(&"status")
+            && let Ok(status) = h.connector_status(&name).await
+        {
+            item.insert(
+                "status".into(),
+                serde_json::to_value(status).unwrap_or_default(),
+            );
         }
-        if expand.contains(&"info") {
-            if let Ok(info) = h.connector_info(&name).await {
-                item.insert("info".into(), serde_json::to_value(info).unwrap_or_default());
-            }
+        if expand.contains(&"info")
+            && let Ok(info) = h.connector_info(&name).await
+        {
+            item.insert(
+                "info".into(),
+                serde_json::to_value(info).unwrap_or_default(),
+            );
         }
         out.insert(name, Value::Object(item));
     }
@@ -94,7 +118,9 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
 /// as strings (`"tasks.max": 1`); anything else is a 400 naming the key.
 fn config_map(value: Value, what: &str) -> Result<ConfigMap, ApiError> {
     let Value::Object(obj) = value else {
-        return Err(ApiError::bad_request(format!("{what} must be a JSON object of string values")));
+        return Err(ApiError::bad_request(format!(
+            "{what} must be a JSON object of string values"
+        )));
     };
     obj.into_iter()
         .map(|(k, v)| match v {
@@ -122,32 +148,59 @@ fn kind(v: &Value) -> &'static str {
 
 pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiError> {
     let Value::Object(mut body) = req.json()? else {
-        return Err(ApiError::bad_request("Request body must be a JSON object with \"name\" and \"config\""));
+        return Err(ApiError::bad_request(
+            "Request body must be a JSON object with \"name\" and \"config\"",
+        ));
     };
     let name = match body.remove("name") {
         Some(Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
         Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(ApiError::bad_request("Connector name must be given in the \"name\" field"));
+            return Err(ApiError::bad_request(
+                "Connector name must be given in the \"name\" field",
+            ));
         }
-        Some(other) => return Err(ApiError::bad_request(format!("Field \"name\" must be a string, got {}", kind(&other)))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Field \"name\" must be a string, got {}",
+                kind(&other)
+            )));
+        }
     };
     if name.contains('/') || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!("Connector name '{name}' may not contain '/' or control characters")));
+        return Err(ApiError::bad_request(format!(
+            "Connector name '{name}' may not contain '/' or control characters"
+        )));
     }
     let config = match body.remove("config") {
         Some(v @ Value::Object(_)) => config_map(v, "Field \"config\"")?,
-        None | Some(Value::Null) => return Err(ApiError::bad_request("Field \"config\" is required")),
-        Some(other) => return Err(ApiError::bad_request(format!("Field \"config\" must be an object, got {}", kind(&other)))),
+        None | Some(Value::Null) => {
+            return Err(ApiError::bad_request("Field \"config\" is required"));
+        }
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Field \"config\" must be an object, got {}",
+                kind(&other)
+            )));
+        }
     };
     let initial = match body.remove("initial_state") {
         None | Some(Value::Null) => TargetState::Started,
         Some(Value::String(s)) => TargetState::from_initial_state(&s).ok_or_else(|| {
-            ApiError::bad_request(format!("Invalid initial_state '{s}': must be one of RUNNING, PAUSED, STOPPED"))
+            ApiError::bad_request(format!(
+                "Invalid initial_state '{s}': must be one of RUNNING, PAUSED, STOPPED"
+            ))
         })?,
-        Some(other) => return Err(ApiError::bad_request(format!("Field \"initial_state\" must be a string, got {}", kind(&other)))),
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
+                "Field \"initial_state\" must be a string, got {}",
+                kind(&other)
+            )));
+        }
     };
     if let Some(field) = body.keys().next() {
-        return Err(ApiError::bad_request(format!("Unrecognized field \"{field}\": expected name, config, initial_state")));
+        return Err(ApiError::bad_request(format!(
+            "Unrecognized field \"{field}\": expected name, config, initial_state"
+        )));
     }
     let info = h.create_connector(&name, config, initial).await?;
     let mut reply = Reply::json(StatusCode::CREATED, &info);
@@ -158,7 +211,13 @@ pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, Api
 fn location(req: &Parsed, name: &str) -> String {
     let encoded: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
     match &req.host {
         Some(host) => format!("http://{host}/connectors/{encoded}"),
@@ -189,15 +248,27 @@ pub async fn patch_config(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Re
             Value::String(s) => Some(s),
             Value::Number(n) => Some(n.to_string()),
             Value::Bool(b) => Some(b.to_string()),
-            other => return Err(ApiError::bad_request(format!("Invalid value for config \"{k}\": expected a string or null, got {}", kind(&other)))),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "Invalid value for config \"{k}\": expected a string or null, got {}",
+                    kind(&other)
+                )));
+            }
         };
         patch.push((k, value));
     }
     Reply::ok(&h.patch_connector_config(name, patch).await?)
 }
 
-pub async fn restart_connector(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
-    let request = RestartRequest { include_tasks: req.flag("includeTasks")?, only_failed: req.flag("onlyFailed")? };
+pub async fn restart_connector(
+    h: &dyn Herder,
+    name: &str,
+    req: &Parsed,
+) -> Result<Reply, ApiError> {
+    let request = RestartRequest {
+        include_tasks: req.flag("includeTasks")?,
+        only_failed: req.flag("onlyFailed")?,
+    };
     match h.restart_connector(name, request).await? {
         None => Ok(Reply::no_content()),
         Some(status) => Ok(Reply::json(StatusCode::ACCEPTED, &status)),
@@ -233,7 +304,9 @@ pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<R
         .and_then(Value::as_array)
         .ok_or_else(|| ApiError::bad_request("Request body must be {\"offsets\": [...]}"))?;
     if entries.is_empty() {
-        return Err(ApiError::bad_request("The \"offsets\" list must not be empty"));
+        return Err(ApiError::bad_request(
+            "The \"offsets\" list must not be empty",
+        ));
     }
     let mut changes = Vec::with_capacity(entries.len());
     for (i, entry) in entries.iter().enumerate() {
@@ -243,19 +316,31 @@ pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<R
         let topic = partition
             .get("kafka_topic")
             .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::bad_request(format!("offsets[{i}].partition: \"kafka_topic\" must be a string")))?;
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "offsets[{i}].partition: \"kafka_topic\" must be a string"
+                ))
+            })?;
         let part = partition
             .get("kafka_partition")
             .and_then(Value::as_i64)
             .filter(|p| (0..=i32::MAX as i64).contains(p))
-            .ok_or_else(|| ApiError::bad_request(format!("offsets[{i}].partition: \"kafka_partition\" must be a non-negative integer")))?;
+            .ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "offsets[{i}].partition: \"kafka_partition\" must be a non-negative integer"
+                ))
+            })?;
         let offset = match entry.get("offset") {
             None | Some(Value::Null) => None,
             Some(o) => Some(
                 o.get("kafka_offset")
                     .and_then(Value::as_i64)
                     .filter(|o| *o >= 0)
-                    .ok_or_else(|| ApiError::bad_request(format!("offsets[{i}].offset: \"kafka_offset\" must be a non-negative integer")))?,
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "offsets[{i}].offset: \"kafka_offset\" must be a non-negative integer"
+                        ))
+                    })?,
             ),
         };
         changes.push((TopicPartition::new(topic, part as i32), offset));
@@ -271,13 +356,21 @@ pub fn validate(h: &dyn Herder, plugin: &str, req: &Parsed) -> Result<Reply, Api
 
 pub fn loggers_all(state: &AppState) -> Value {
     let levels = state.loggers.all();
-    Value::Object(levels.into_iter().map(|(name, level)| (name, json!({ "level": level }))).collect())
+    Value::Object(
+        levels
+            .into_iter()
+            .map(|(name, level)| (name, json!({ "level": level })))
+            .collect(),
+    )
 }
 
 pub fn logger_get(state: &AppState, name: &str) -> Result<Reply, ApiError> {
     match state.loggers.get(name) {
         Some(level) => Reply::ok(&json!({ "level": level })),
-        None => Err(ApiError::new(StatusCode::NOT_FOUND, format!("Logger {name} not found."))),
+        None => Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Logger {name} not found."),
+        )),
     }
 }
 
@@ -287,6 +380,9 @@ pub fn logger_set(state: &AppState, name: &str, req: &Parsed) -> Result<Reply, A
         .get("level")
         .and_then(Value::as_str)
         .ok_or_else(|| ApiError::bad_request("Request body must be {\"level\": \"<LEVEL>\"}"))?;
-    let changed = state.loggers.set(name, level).map_err(ApiError::bad_request)?;
+    let changed = state
+        .loggers
+        .set(name, level)
+        .map_err(ApiError::bad_request)?;
     Reply::ok(&changed)
 }

@@ -39,7 +39,10 @@ pub async fn serve(
         let state = state.clone();
         tokio::spawn(async move {
             let service = service_fn(move |req| router::route(state.clone(), req));
-            if let Err(e) = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await {
+            if let Err(e) = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
                 tracing::debug!(%peer, "connection closed: {e}");
             }
         });

@@ -44,7 +44,13 @@ impl Parsed {
                 None => (percent_decode(pair), String::new()),
             })
             .collect();
-        let header = |name| parts.headers.get(name).and_then(|v: &hyper::header::HeaderValue| v.to_str().ok()).map(str::to_string);
+        let header = |name| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v: &hyper::header::HeaderValue| v.to_str().ok())
+                .map(str::to_string)
+        };
         Ok(Self {
             method: parts.method.clone(),
             segments,
@@ -57,36 +63,62 @@ impl Parsed {
 
     /// A boolean query flag (`?includeTasks=true`); absent is false.
     pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
-        match self.query.iter().find(|(k, _)| k == name).map(|(_, v)| v.to_ascii_lowercase()) {
+        match self
+            .query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.to_ascii_lowercase())
+        {
             None => Ok(false),
             Some(v) if v == "true" || v.is_empty() => Ok(true),
             Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(ApiError::bad_request(format!("Query parameter {name} must be true or false, not '{v}'"))),
+            Some(v) => Err(ApiError::bad_request(format!(
+                "Query parameter {name} must be true or false, not '{v}'"
+            ))),
         }
     }
 
     /// A boolean query flag that is true when absent (`connectorsOnly`).
     pub fn flag_default_true(&self, name: &str) -> Result<bool, ApiError> {
-        if self.query.iter().any(|(k, _)| k == name) { self.flag(name) } else { Ok(true) }
+        if self.query.iter().any(|(k, _)| k == name) {
+            self.flag(name)
+        } else {
+            Ok(true)
+        }
     }
 
     pub fn query_values(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     /// The body as JSON: 415 unless JSON is declared (or nothing is), 400
     /// when it does not parse.
     pub fn json(&self) -> Result<Value, ApiError> {
         if let Some(ct) = &self.content_type {
-            let media = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
             if media != "application/json" && !media.ends_with("+json") {
-                return Err(ApiError::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "HTTP 415 Unsupported Media Type"));
+                return Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "HTTP 415 Unsupported Media Type",
+                ));
             }
         }
         if self.body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::bad_request("Request body is missing: a JSON body is required"));
+            return Err(ApiError::bad_request(
+                "Request body is missing: a JSON body is required",
+            ));
         }
-        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))
+        serde_json::from_slice(&self.body)
+            .map_err(|e| ApiError::bad_request(format!("Malformed JSON in request body: {e}")))
     }
 }
 
@@ -97,7 +129,10 @@ fn percent_decode(s: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 3;

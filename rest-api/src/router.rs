@@ -11,7 +11,10 @@ use crate::handlers::{self, Reply};
 use crate::request::Parsed;
 use crate::{ApiError, AppState};
 
-pub async fn route(state: Arc<AppState>, req: Request<Incoming>) -> Result<Response<Full<bytes::Bytes>>, std::convert::Infallible> {
+pub async fn route(
+    state: Arc<AppState>,
+    req: Request<Incoming>,
+) -> Result<Response<Full<bytes::Bytes>>, std::convert::Infallible> {
     let reply = match Parsed::from(req).await {
         Ok(parsed) => {
             tracing::debug!(method = %parsed.method, path = ?parsed.segments, "request");
@@ -45,7 +48,9 @@ async fn dispatch(state: &AppState, req: &Parsed) -> Result<Reply, ApiError> {
         (["connectors", c, "config"], &Method::PATCH) => patch_config(h, c, req).await,
         (["connectors", c, "status"], &Method::GET) => Reply::ok(&h.connector_status(c).await?),
         (["connectors", c, "tasks"], &Method::GET) => Reply::ok(&h.task_infos(c).await?),
-        (["connectors", c, "tasks", t, "status"], &Method::GET) => Reply::ok(&h.task_status(c, task_id(t)?).await?),
+        (["connectors", c, "tasks", t, "status"], &Method::GET) => {
+            Reply::ok(&h.task_status(c, task_id(t)?).await?)
+        }
         (["connectors", c, "tasks", t, "restart"], &Method::POST) => {
             h.restart_task(c, task_id(t)?).await?;
             Ok(Reply::no_content())
@@ -72,9 +77,13 @@ async fn dispatch(state: &AppState, req: &Parsed) -> Result<Reply, ApiError> {
         (["connectors", c, "offsets"], &Method::PATCH) => patch_offsets(h, c, req).await,
         (["connectors", c, "offsets"], &Method::DELETE) => {
             h.reset_offsets(c).await?;
-            Reply::ok(&serde_json::json!({"message": "The offsets for this connector have been reset successfully"}))
+            Reply::ok(
+                &serde_json::json!({"message": "The offsets for this connector have been reset successfully"}),
+            )
         }
-        (["connector-plugins"], &Method::GET) => Reply::ok(&h.plugins(!req.flag_default_true("connectorsOnly")?)),
+        (["connector-plugins"], &Method::GET) => {
+            Reply::ok(&h.plugins(req.flag_default_true("connectorsOnly")?))
+        }
         (["connector-plugins", p, "config"], &Method::GET) => Reply::ok(&h.plugin_config(p)?),
         (["connector-plugins", p, "config", "validate"], &Method::PUT) => validate(h, p, req),
         (["admin", "loggers"], &Method::GET) => Reply::ok(&loggers_all(state)),
@@ -92,7 +101,19 @@ fn path_exists(segs: &[&str]) -> bool {
         [] | ["health"]
             | ["connectors"]
             | ["connectors", _]
-            | ["connectors", _, "config" | "status" | "tasks" | "restart" | "pause" | "resume" | "stop" | "topics" | "offsets"]
+            | [
+                "connectors",
+                _,
+                "config"
+                    | "status"
+                    | "tasks"
+                    | "restart"
+                    | "pause"
+                    | "resume"
+                    | "stop"
+                    | "topics"
+                    | "offsets"
+            ]
             | ["connectors", _, "tasks", _, "status" | "restart"]
             | ["connectors", _, "topics", "reset"]
             | ["connector-plugins"]
@@ -104,5 +125,10 @@ fn path_exists(segs: &[&str]) -> bool {
 }
 
 fn task_id(raw: &str) -> Result<u32, ApiError> {
-    raw.parse().map_err(|_| ApiError::new(StatusCode::NOT_FOUND, format!("Task {raw} not found: task ids are numbers")))
+    raw.parse().map_err(|_| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            format!("Task {raw} not found: task ids are numbers"),
+        )
+    })
 }

@@ -61,7 +61,10 @@ pub struct ErrorHandlingConfig {
     #[serde(rename = "errors.deadletterqueue.topic.name", default)]
     pub dlq_topic: String,
     /// Replication factor used to create the dead letter queue topic when it doesn't already exist.
-    #[serde(rename = "errors.deadletterqueue.topic.replication.factor", default = "three")]
+    #[serde(
+        rename = "errors.deadletterqueue.topic.replication.factor",
+        default = "three"
+    )]
     #[schemars(range(min = 1, max = 32767))]
     pub dlq_replication_factor: i32,
     /// If true, add headers containing error context to the messages written to the dead letter queue.
@@ -123,12 +126,18 @@ pub fn error_handling_def() -> ConfigDef {
 
 /// All definitions of a connector: common, error handling, then its own.
 pub fn full_def(plugin: &dyn SinkConnectorPlugin) -> ConfigDef {
-    common_def().with(error_handling_def()).with(plugin.config_def())
+    common_def()
+        .with(error_handling_def())
+        .with(plugin.config_def())
 }
 
 impl SinkConnectorConfig {
     /// Every problem of `config` for `plugin` against `worker`; empty when valid.
-    pub fn validate(config: &ConfigMap, plugin: &dyn SinkConnectorPlugin, worker: &WorkerConfig) -> Vec<ConfigIssue> {
+    pub fn validate(
+        config: &ConfigMap,
+        plugin: &dyn SinkConnectorPlugin,
+        worker: &WorkerConfig,
+    ) -> Vec<ConfigIssue> {
         let mut issues = common_def().validate(config);
         issues.extend(error_handling_def().validate(config));
         issues.extend(plugin.validate(config));
@@ -145,16 +154,29 @@ impl SinkConnectorConfig {
             (Some(r), false) if r.is_empty() => Subscription::Topics(common.topics.clone()),
             _ => return Err(vec![topics_issue()]),
         };
-        Ok(Self { common, errors, subscription, raw: config.clone() })
+        Ok(Self {
+            common,
+            errors,
+            subscription,
+            raw: config.clone(),
+        })
     }
 
     /// Converter settings: the worker's, overlaid by the connector's.
-    pub fn converter(&self, worker: &WorkerConfig, which: &str) -> Result<std::sync::Arc<dyn converters::Converter>, String> {
+    pub fn converter(
+        &self,
+        worker: &WorkerConfig,
+        which: &str,
+    ) -> Result<std::sync::Arc<dyn converters::Converter>, String> {
         converter_for(&self.raw, worker, which)
     }
 }
 
-fn converter_for(config: &ConfigMap, worker: &WorkerConfig, which: &str) -> Result<std::sync::Arc<dyn converters::Converter>, String> {
+fn converter_for(
+    config: &ConfigMap,
+    worker: &WorkerConfig,
+    which: &str,
+) -> Result<std::sync::Arc<dyn converters::Converter>, String> {
     let class = config
         .get(which)
         .or_else(|| worker.settings.get(which))
@@ -166,7 +188,10 @@ fn converter_for(config: &ConfigMap, worker: &WorkerConfig, which: &str) -> Resu
 }
 
 fn topics_issue() -> ConfigIssue {
-    ConfigIssue::new("topics", "Must configure one of topics or topics.regex, and not both")
+    ConfigIssue::new(
+        "topics",
+        "Must configure one of topics or topics.regex, and not both",
+    )
 }
 
 fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
@@ -176,20 +201,30 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
     if has_topics == regex.is_some() {
         issues.push(topics_issue());
     }
-    if let Some(r) = regex {
-        if let Err(e) = regex::Regex::new(r) {
-            issues.push(ConfigIssue::new("topics.regex", format!("Invalid regular expression: {e}")));
-        }
+    if let Some(r) = regex
+        && let Err(e) = regex::Regex::new(r)
+    {
+        issues.push(ConfigIssue::new(
+            "topics.regex",
+            format!("Invalid regular expression: {e}"),
+        ));
     }
-    if let Some(dlq) = config.get("errors.deadletterqueue.topic.name").filter(|d| !d.trim().is_empty()) {
+    if let Some(dlq) = config
+        .get("errors.deadletterqueue.topic.name")
+        .filter(|d| !d.trim().is_empty())
+    {
         let consumes_dlq = config
             .get("topics")
             .is_some_and(|t| t.split(',').any(|t| t.trim() == dlq.trim()))
-            || regex.and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok()).is_some_and(|r| r.is_match(dlq));
+            || regex
+                .and_then(|r| regex::Regex::new(&format!("^(?:{r})$")).ok())
+                .is_some_and(|r| r.is_match(dlq));
         if consumes_dlq {
             issues.push(ConfigIssue::new(
                 "errors.deadletterqueue.topic.name",
-                format!("The DLQ topic '{dlq}' may not be included in the list of topics to consume"),
+                format!(
+                    "The DLQ topic '{dlq}' may not be included in the list of topics to consume"
+                ),
             ));
         }
     }
@@ -202,7 +237,10 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
         if name.trim().is_empty() {
             issues.push(ConfigIssue::new("name", "Connector name must not be empty"));
         } else if name.chars().any(|c| c.is_control()) {
-            issues.push(ConfigIssue::new("name", "Connector name must not contain control characters"));
+            issues.push(ConfigIssue::new(
+                "name",
+                "Connector name must not contain control characters",
+            ));
         }
     }
     issues

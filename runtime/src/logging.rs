@@ -33,9 +33,16 @@ impl LogLevels {
     pub fn init(initial: Option<&str>) -> Self {
         let mut levels = BTreeMap::new();
         levels.insert("root".to_string(), "INFO".to_string());
-        for directive in initial.unwrap_or_default().split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        for directive in initial
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
             match directive.split_once('=') {
-                Some((target, level)) => levels.insert(target.to_string(), level.to_ascii_uppercase()),
+                Some((target, level)) => {
+                    levels.insert(target.to_string(), level.to_ascii_uppercase())
+                }
                 None => levels.insert("root".to_string(), directive.to_ascii_uppercase()),
             };
         }
@@ -48,19 +55,28 @@ impl LogLevels {
                     .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
             )
             .try_init();
-        Self { handle, levels: Mutex::new(levels) }
+        Self {
+            handle,
+            levels: Mutex::new(levels),
+        }
     }
 
     fn filter(levels: &BTreeMap<String, String>) -> EnvFilter {
         let mut directives = vec![directive_level(&levels["root"]).to_string()];
         directives.extend(
-            levels.iter().filter(|(n, _)| *n != "root").map(|(n, l)| format!("{n}={}", directive_level(l))),
+            levels
+                .iter()
+                .filter(|(n, _)| *n != "root")
+                .map(|(n, l)| format!("{n}={}", directive_level(l))),
         );
         EnvFilter::try_new(directives.join(",")).unwrap_or_else(|_| EnvFilter::new("info"))
     }
 
     pub fn all(&self) -> BTreeMap<String, String> {
-        self.levels.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.levels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// The level in force for `name`: its own, or its nearest parent's.
@@ -73,10 +89,17 @@ impl LogLevels {
     pub fn set(&self, name: &str, level: &str) -> Result<Vec<String>, String> {
         let level = level.trim().to_ascii_uppercase();
         if !LEVELS.contains(&level.as_str()) {
-            return Err(format!("Invalid level '{level}', must be one of {}", LEVELS.join(", ")));
+            return Err(format!(
+                "Invalid level '{level}', must be one of {}",
+                LEVELS.join(", ")
+            ));
         }
         let name = name.trim();
-        if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')) {
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '-'))
+        {
             return Err(format!("Invalid logger name '{name}'"));
         }
         let mut levels = self.levels.lock().unwrap_or_else(|e| e.into_inner());
@@ -96,7 +119,9 @@ impl LogLevels {
             changed.push(name.to_string());
         }
         changed.sort();
-        self.handle.reload(Self::filter(&levels)).map_err(|e| e.to_string())?;
+        self.handle
+            .reload(Self::filter(&levels))
+            .map_err(|e| e.to_string())?;
         Ok(changed)
     }
 }

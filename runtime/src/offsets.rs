@@ -15,14 +15,24 @@ use crate::worker_config::WorkerConfig;
 
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-fn group_consumer(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<BaseConsumer, String> {
+fn group_consumer(
+    worker: &WorkerConfig,
+    connector: &str,
+    config: &ConfigMap,
+) -> Result<BaseConsumer, String> {
     let (client, _) = consumer_config(worker, connector, None, config);
-    client.create().map_err(|e| format!("cannot create a Kafka client: {e}"))
+    client
+        .create()
+        .map_err(|e| format!("cannot create a Kafka client: {e}"))
 }
 
 /// Partitions of every topic the connector consumes, from cluster metadata.
-fn subscribed_partitions(consumer: &BaseConsumer, config: &ConfigMap) -> Result<Vec<TopicPartition>, String> {
-    let parsed = SinkConnectorConfig::parse(config).map_err(|e| format!("invalid connector config: {e:?}"))?;
+fn subscribed_partitions(
+    consumer: &BaseConsumer,
+    config: &ConfigMap,
+) -> Result<Vec<TopicPartition>, String> {
+    let parsed = SinkConnectorConfig::parse(config)
+        .map_err(|e| format!("invalid connector config: {e:?}"))?;
     let metadata = consumer
         .fetch_metadata(None, TIMEOUT)
         .map_err(|e| format!("cannot read cluster metadata: {e}"))?;
@@ -37,12 +47,20 @@ fn subscribed_partitions(consumer: &BaseConsumer, config: &ConfigMap) -> Result<
         .topics()
         .iter()
         .filter(|t| matches(t.name()))
-        .flat_map(|t| t.partitions().iter().map(|p| TopicPartition::new(t.name(), p.id())))
+        .flat_map(|t| {
+            t.partitions()
+                .iter()
+                .map(|p| TopicPartition::new(t.name(), p.id()))
+        })
         .collect())
 }
 
 /// Committed offsets of the connector's group, for the topics it consumes.
-pub fn read(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<OffsetMap, String> {
+pub fn read(
+    worker: &WorkerConfig,
+    connector: &str,
+    config: &ConfigMap,
+) -> Result<OffsetMap, String> {
     let consumer = group_consumer(worker, connector, config)?;
     let partitions = subscribed_partitions(&consumer, config)?;
     if partitions.is_empty() {
@@ -90,13 +108,19 @@ pub fn alter(
         // Rust binding; resetting to the reset position commits the offset
         // `auto.offset.reset` would pick, which reads the same records.
         let (client, _) = consumer_config(worker, connector, None, config);
-        let latest = client.get("auto.offset.reset").is_some_and(|v| v == "latest" || v == "largest");
+        let latest = client
+            .get("auto.offset.reset")
+            .is_some_and(|v| v == "latest" || v == "largest");
         for tp in reset {
             let (low, high) = consumer
                 .fetch_watermarks(&tp.topic, tp.partition, TIMEOUT)
                 .map_err(|e| format!("cannot read watermarks of {tp}: {e}"))?;
-            tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(if latest { high } else { low }))
-                .map_err(|e| e.to_string())?;
+            tpl.add_partition_offset(
+                &tp.topic,
+                tp.partition,
+                Offset::Offset(if latest { high } else { low }),
+            )
+            .map_err(|e| e.to_string())?;
         }
     }
     if tpl.count() == 0 {
@@ -109,13 +133,21 @@ pub fn alter(
 
 /// Reset every partition: delete the group, falling back to committing the
 /// reset position where the broker cannot delete groups.
-pub async fn reset(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<(), String> {
+pub async fn reset(
+    worker: &WorkerConfig,
+    connector: &str,
+    config: &ConfigMap,
+) -> Result<(), String> {
     let (client, _) = consumer_config(worker, connector, None, config);
     let group = client.get("group.id").unwrap_or_default().to_string();
-    let admin: AdminClient<DefaultClientContext> =
-        client.create().map_err(|e| format!("cannot create admin client: {e}"))?;
+    let admin: AdminClient<DefaultClientContext> = client
+        .create()
+        .map_err(|e| format!("cannot create admin client: {e}"))?;
     let deleted = admin
-        .delete_groups(&[&group], &AdminOptions::new().operation_timeout(Some(TIMEOUT)))
+        .delete_groups(
+            &[&group],
+            &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
+        )
         .await
         .map(|results| results.into_iter().all(|r| r.is_ok()))
         .unwrap_or(false);

@@ -19,7 +19,9 @@ impl PluginRegistry {
         let name = name.trim();
         self.plugins
             .iter()
-            .find(|p| p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name)))
+            .find(|p| {
+                p.class_name() == name || p.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
+            })
             .cloned()
     }
 

@@ -52,7 +52,11 @@ pub struct StatusCell(Arc<Mutex<InstanceStatus>>);
 
 impl StatusCell {
     pub fn new(state: State, worker_id: &str) -> Self {
-        Self(Arc::new(Mutex::new(InstanceStatus { state, worker_id: worker_id.to_string(), trace: None })))
+        Self(Arc::new(Mutex::new(InstanceStatus {
+            state,
+            worker_id: worker_id.to_string(),
+            trace: None,
+        })))
     }
     pub fn set(&self, state: State) {
         let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());

@@ -45,22 +45,47 @@ impl Worker {
     }
 
     /// Start a connector instance and compute its task configs.
-    pub async fn start_connector(&self, name: &str, config: &ConfigMap) -> Result<StartedConnector, String> {
-        let parsed = SinkConnectorConfig::parse(config)
-            .map_err(|issues| issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))?;
+    pub async fn start_connector(
+        &self,
+        name: &str,
+        config: &ConfigMap,
+    ) -> Result<StartedConnector, String> {
+        let parsed = SinkConnectorConfig::parse(config).map_err(|issues| {
+            issues
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        })?;
         let plugin = self
             .plugins
             .find(&parsed.common.connector_class)
-            .ok_or_else(|| format!("Failed to find any class that implements Connector and which name matches {}", parsed.common.connector_class))?;
+            .ok_or_else(|| {
+                format!(
+                    "Failed to find any class that implements Connector and which name matches {}",
+                    parsed.common.connector_class
+                )
+            })?;
         let issues = plugin.validate(config);
         if !issues.is_empty() {
-            return Err(issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "));
+            return Err(issues
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "));
         }
         let mut instance = plugin.create_connector();
         instance.start(config).await.map_err(|e| e.to_string())?;
         let task_configs = instance.task_configs(config, parsed.common.tasks_max as usize);
-        tracing::info!(connector = name, tasks = task_configs.len(), "connector started");
-        Ok(StartedConnector { instance, task_configs })
+        tracing::info!(
+            connector = name,
+            tasks = task_configs.len(),
+            "connector started"
+        );
+        Ok(StartedConnector {
+            instance,
+            task_configs,
+        })
     }
 
     pub fn start_task(
@@ -90,15 +115,26 @@ impl Worker {
                 tokio::spawn(async {})
             }
         };
-        RunningTask { id, status, control, handle }
+        RunningTask {
+            id,
+            status,
+            control,
+            handle,
+        }
     }
 
     /// Ask a task to stop, give it `task.shutdown.graceful.timeout.ms`, then abandon it.
     pub async fn stop_task(&self, task: RunningTask) {
         task.control.send_replace(TaskTarget::Stop);
         let abort = task.handle.abort_handle();
-        if tokio::time::timeout(self.config.task_shutdown_timeout, task.handle).await.is_err() {
-            tracing::warn!(task = task.id, "task did not stop within task.shutdown.graceful.timeout.ms; abandoning it");
+        if tokio::time::timeout(self.config.task_shutdown_timeout, task.handle)
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                task = task.id,
+                "task did not stop within task.shutdown.graceful.timeout.ms; abandoning it"
+            );
             abort.abort();
         }
     }

@@ -16,8 +16,12 @@ pub enum WorkerConfigError {
     File { path: String, message: String },
     #[error("unknown worker setting '{0}' (see the README's worker settings reference)")]
     Unknown(String),
-    #[error("invalid value '{value}' for worker setting '{key}': {message}")]
-    Invalid { key: String, value: String, message: String },
+    #[error("invalid worker setting '{key}' {value}: {message}")]
+    Invalid {
+        key: String,
+        value: String,
+        message: String,
+    },
 }
 
 /// Settings passed through to librdkafka or converters, by prefix.
@@ -51,8 +55,14 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     ("rest.advertised.port", None),
     ("rest.advertised.listener", None),
     ("group.id", None),
-    ("key.converter", Some("org.apache.kafka.connect.json.JsonConverter")),
-    ("value.converter", Some("org.apache.kafka.connect.json.JsonConverter")),
+    (
+        "key.converter",
+        Some("org.apache.kafka.connect.json.JsonConverter"),
+    ),
+    (
+        "value.converter",
+        Some("org.apache.kafka.connect.json.JsonConverter"),
+    ),
     ("offset.flush.interval.ms", Some("5000")),
     ("task.shutdown.graceful.timeout.ms", Some("5000")),
     ("connectors.dir", Some("connectors.d")),
@@ -86,10 +96,15 @@ impl WorkerConfig {
         if let Some(path) = file {
             let display = path.display().to_string();
             if !path.is_file() {
-                return Err(WorkerConfigError::File { path: display, message: "no such file".into() });
+                return Err(WorkerConfigError::File {
+                    path: display,
+                    message: "no such file".into(),
+                });
             }
             builder = match path.extension().and_then(|e| e.to_str()) {
-                Some("json") | Some("toml") => builder.add_source(FlatFile(config::File::from(path))),
+                Some("json") | Some("toml") => {
+                    builder.add_source(FlatFile(config::File::from(path)))
+                }
                 _ => builder.add_source(PropertiesFile::read(path)?),
             };
         }
@@ -120,7 +135,10 @@ impl WorkerConfig {
         }
         for ignored in IGNORED {
             if settings.contains_key(*ignored) {
-                tracing::warn!(setting = ignored, "worker setting has no effect on this host and is ignored");
+                tracing::warn!(
+                    setting = ignored,
+                    "worker setting has no effect on this host and is ignored"
+                );
             }
         }
         for (key, default) in KNOWN {
@@ -132,17 +150,32 @@ impl WorkerConfig {
         let advertised_host = settings
             .get("rest.advertised.host.name")
             .cloned()
-            .unwrap_or_else(|| if listen_host.is_empty() || listen_host == "0.0.0.0" { hostname() } else { listen_host.clone() });
+            .unwrap_or_else(|| {
+                if listen_host.is_empty() || listen_host == "0.0.0.0" {
+                    hostname()
+                } else {
+                    listen_host.clone()
+                }
+            });
         let advertised_port = match settings.get("rest.advertised.port") {
             Some(p) => parse_num::<u16>(&settings, "rest.advertised.port", p)?,
             None => listen_port,
         };
         let ms = |key: &str| -> Result<Duration, WorkerConfigError> {
             let raw = &settings[key];
-            Ok(Duration::from_millis(parse_num::<u64>(&settings, key, raw)?))
+            Ok(Duration::from_millis(parse_num::<u64>(
+                &settings, key, raw,
+            )?))
         };
-        if settings.get("bootstrap.servers").is_some_and(|s| s.trim().is_empty()) {
-            return Err(invalid("bootstrap.servers", "", "must list at least one host:port"));
+        if settings
+            .get("bootstrap.servers")
+            .is_some_and(|s| s.trim().is_empty())
+        {
+            return Err(invalid(
+                "bootstrap.servers",
+                "",
+                "must list at least one host:port",
+            ));
         }
         Ok(Self {
             bootstrap_servers: settings["bootstrap.servers"].clone(),
@@ -158,6 +191,43 @@ impl WorkerConfig {
         })
     }
 
+    /// librdkafka checks `consumer.*`, `producer.*` and `admin.*` settings when
+    /// a client is built (nothing connects yet): do it at start-up so a typo
+    /// stops the worker instead of failing every task later.
+    pub fn check_client_settings(&self) -> Result<(), WorkerConfigError> {
+        use rdkafka::ClientConfig;
+        for prefix in ["consumer.", "producer.", "admin."] {
+            let mut client = ClientConfig::new();
+            client.set("bootstrap.servers", &self.bootstrap_servers);
+            if prefix == "consumer." {
+                client.set("group.id", "connect-host-settings-check");
+            }
+            for (k, v) in self.with_prefix(prefix) {
+                // A Java-client setting the runtime itself uses.
+                if k != "max.poll.records" {
+                    client.set(k, v);
+                }
+            }
+            let built = if prefix == "producer." {
+                client
+                    .create::<rdkafka::producer::BaseProducer>()
+                    .map(|_| ())
+            } else {
+                client
+                    .create::<rdkafka::consumer::BaseConsumer>()
+                    .map(|_| ())
+            };
+            if let Err(e) = built {
+                return Err(WorkerConfigError::Invalid {
+                    key: format!("{prefix}*"),
+                    value: String::new(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Settings under `prefix`, with the prefix removed (e.g. `consumer.`).
     pub fn with_prefix(&self, prefix: &str) -> ConfigMap {
         strip_prefix(&self.settings, prefix)
@@ -166,29 +236,48 @@ impl WorkerConfig {
 
 pub fn strip_prefix(map: &ConfigMap, prefix: &str) -> ConfigMap {
     map.iter()
-        .filter_map(|(k, v)| k.strip_prefix(prefix).map(|rest| (rest.to_string(), v.clone())))
+        .filter_map(|(k, v)| {
+            k.strip_prefix(prefix)
+                .map(|rest| (rest.to_string(), v.clone()))
+        })
         .collect()
 }
 
 fn invalid(key: &str, value: &str, message: &str) -> WorkerConfigError {
-    WorkerConfigError::Invalid { key: key.into(), value: value.into(), message: message.into() }
+    WorkerConfigError::Invalid {
+        key: key.into(),
+        value: value.into(),
+        message: message.into(),
+    }
 }
 
-fn parse_num<T: std::str::FromStr>(_s: &ConfigMap, key: &str, raw: &str) -> Result<T, WorkerConfigError> {
-    raw.trim().parse().map_err(|_| invalid(key, raw, "not a valid number"))
+fn parse_num<T: std::str::FromStr>(
+    _s: &ConfigMap,
+    key: &str,
+    raw: &str,
+) -> Result<T, WorkerConfigError> {
+    raw.trim()
+        .parse()
+        .map_err(|_| invalid(key, raw, "not a valid number"))
 }
 
 /// `listeners=http://host:port` (first listener), else `rest.port`, else 8083.
 fn listener(settings: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
     if let Some(listeners) = settings.get("listeners") {
         let first = listeners.split(',').next().unwrap_or_default().trim();
-        let rest = first
-            .strip_prefix("http://")
-            .ok_or_else(|| invalid("listeners", listeners, "only http:// listeners are supported, as http://host:port"))?;
+        let rest = first.strip_prefix("http://").ok_or_else(|| {
+            invalid(
+                "listeners",
+                listeners,
+                "only http:// listeners are supported, as http://host:port",
+            )
+        })?;
         let (host, port) = rest
             .rsplit_once(':')
             .ok_or_else(|| invalid("listeners", listeners, "expected http://host:port"))?;
-        let port = port.parse().map_err(|_| invalid("listeners", listeners, "port is not a number"))?;
+        let port = port
+            .parse()
+            .map_err(|_| invalid("listeners", listeners, "port is not a number"))?;
         return Ok((host.trim_matches(['[', ']']).to_string(), port));
     }
     let port = match settings.get("rest.port") {
@@ -214,7 +303,11 @@ fn flatten_into(out: &mut ConfigMap, key: String, value: Value) {
             }
         }
         ValueKind::Array(items) => {
-            let joined = items.into_iter().map(|v| v.to_string()).collect::<Vec<_>>().join(",");
+            let joined = items
+                .into_iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",");
             out.insert(key, joined);
         }
         ValueKind::Nil => {}
@@ -242,10 +335,16 @@ struct PropertiesFile {
 
 impl PropertiesFile {
     fn read(path: &Path) -> Result<Self, WorkerConfigError> {
-        let err = |message: String| WorkerConfigError::File { path: path.display().to_string(), message };
+        let err = |message: String| WorkerConfigError::File {
+            path: path.display().to_string(),
+            message,
+        };
         let file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
         let entries = java_properties::read(file).map_err(|e| err(e.to_string()))?;
-        Ok(Self { origin: path.display().to_string(), entries: entries.into_iter().collect() })
+        Ok(Self {
+            origin: path.display().to_string(),
+            entries: entries.into_iter().collect(),
+        })
     }
 }
 
@@ -257,7 +356,12 @@ impl Source for PropertiesFile {
         Ok(self
             .entries
             .iter()
-            .map(|(k, v)| (k.trim().to_string(), Value::new(Some(&self.origin), v.trim().to_string())))
+            .map(|(k, v)| {
+                (
+                    k.trim().to_string(),
+                    Value::new(Some(&self.origin), v.trim().to_string()),
+                )
+            })
             .collect())
     }
     fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
@@ -278,7 +382,10 @@ impl Source for FlatFile {
         for (k, v) in self.0.collect()? {
             flatten_into(&mut flat, k, v);
         }
-        Ok(flat.into_iter().map(|(k, v)| (k, Value::new(None, v))).collect())
+        Ok(flat
+            .into_iter()
+            .map(|(k, v)| (k, Value::new(None, v)))
+            .collect())
     }
     fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
         collect_flat(self.collect()?, cache)
@@ -294,7 +401,9 @@ impl ConfluentEnv {
     fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
         let mut map = BTreeMap::new();
         for (name, value) in vars {
-            let Some(rest) = name.strip_prefix("CONNECT_") else { continue };
+            let Some(rest) = name.strip_prefix("CONNECT_") else {
+                continue;
+            };
             map.insert(env_to_key(rest), value);
         }
         Self(map)
@@ -318,7 +427,12 @@ impl Source for ConfluentEnv {
         Ok(self
             .0
             .iter()
-            .map(|(k, v)| (k.clone(), Value::new(Some(&"environment".to_string()), v.clone())))
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    Value::new(Some(&"environment".to_string()), v.clone()),
+                )
+            })
             .collect())
     }
     fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
@@ -331,13 +445,19 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn confluent_env_names_map_to_connect_keys() {
         assert_eq!(env_to_key("BOOTSTRAP_SERVERS"), "bootstrap.servers");
-        assert_eq!(env_to_key("CONSUMER_SASL_JAAS__CONFIG"), "consumer.sasl.jaas_config");
+        assert_eq!(
+            env_to_key("CONSUMER_SASL_JAAS__CONFIG"),
+            "consumer.sasl.jaas_config"
+        );
         assert_eq!(env_to_key("SOME___DASHED"), "some-dashed");
     }
 
@@ -353,14 +473,20 @@ mod tests {
         .unwrap();
         let cfg = WorkerConfig::load(
             Some(&path),
-            env(&[("CONNECT_BOOTSTRAP_SERVERS", "other:9093"), ("PATH", "/bin")]),
+            env(&[
+                ("CONNECT_BOOTSTRAP_SERVERS", "other:9093"),
+                ("PATH", "/bin"),
+            ]),
         )
         .unwrap();
         assert_eq!(cfg.bootstrap_servers, "other:9093");
         assert_eq!(cfg.listen_port, 18083);
         assert_eq!(cfg.worker_id, "127.0.0.1:18083");
         assert_eq!(cfg.settings["key.converter.schemas.enable"], "false");
-        assert_eq!(cfg.settings["key.converter"], "org.apache.kafka.connect.storage.StringConverter");
+        assert_eq!(
+            cfg.settings["key.converter"],
+            "org.apache.kafka.connect.storage.StringConverter"
+        );
         assert_eq!(cfg.offset_flush_interval, Duration::from_millis(5000));
     }
 
@@ -368,11 +494,19 @@ mod tests {
     fn unknown_and_invalid_settings_are_named() {
         let err = WorkerConfig::load(None, env(&[("CONNECT_BOOTSTRAP_SERVRES", "x")])).unwrap_err();
         assert!(err.to_string().contains("bootstrap.servres"), "{err}");
-        let err = WorkerConfig::load(None, env(&[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "soon")])).unwrap_err();
-        assert!(err.to_string().contains("offset.flush.interval.ms"), "{err}");
+        let err = WorkerConfig::load(None, env(&[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "soon")]))
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("offset.flush.interval.ms"),
+            "{err}"
+        );
         let err = WorkerConfig::load(None, env(&[("CONNECT_LISTENERS", "ftp://x:1")])).unwrap_err();
         assert!(err.to_string().contains("listeners"), "{err}");
-        let err = WorkerConfig::load(Some(Path::new("/nonexistent/w.properties")), env(&[])).unwrap_err();
-        assert!(err.to_string().contains("/nonexistent/w.properties"), "{err}");
+        let err =
+            WorkerConfig::load(Some(Path::new("/nonexistent/w.properties")), env(&[])).unwrap_err();
+        assert!(
+            err.to_string().contains("/nonexistent/w.properties"),
+            "{err}"
+        );
     }
 }

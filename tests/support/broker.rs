@@ -20,18 +20,33 @@ pub fn tansu_bin() -> PathBuf {
 impl Broker {
     pub fn start() -> Self {
         let bin = tansu_bin();
-        assert!(bin.exists(), "tansu not found at {} — run scripts/setup.sh (or set TANSU_BIN)", bin.display());
+        assert!(
+            bin.exists(),
+            "tansu not found at {} — run scripts/setup.sh (or set TANSU_BIN)",
+            bin.display()
+        );
         let port = super::free_port();
         let url = format!("tcp://127.0.0.1:{port}");
         let child = Command::new(&bin)
-            .args(["broker", "--listener-url", &url, "--advertised-listener-url", &url, "--storage-engine", "memory://tansu/"])
+            .args([
+                "broker",
+                "--listener-url",
+                &url,
+                "--advertised-listener-url",
+                &url,
+                "--storage-engine",
+                "memory://tansu/",
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("start tansu");
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(20), "tansu did not listen on {port}");
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "tansu did not listen on {port}"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Self { child, port }

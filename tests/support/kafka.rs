@@ -11,10 +11,19 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> =
-        ClientConfig::new().set("bootstrap.servers", bootstrap).create().unwrap();
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
     let results = admin
-        .create_topics([&NewTopic::new(topic, partitions, TopicReplication::Fixed(1))], &AdminOptions::new())
+        .create_topics(
+            [&NewTopic::new(
+                topic,
+                partitions,
+                TopicReplication::Fixed(1),
+            )],
+            &AdminOptions::new(),
+        )
         .await
         .expect("create topic");
     for r in results {
@@ -40,7 +49,12 @@ pub struct Rec {
 
 impl Rec {
     pub fn value(partition: i32, value: impl Into<Vec<u8>>) -> Self {
-        Self { partition, key: None, value: Some(value.into()), headers: Vec::new() }
+        Self {
+            partition,
+            key: None,
+            value: Some(value.into()),
+            headers: Vec::new(),
+        }
     }
 }
 
@@ -50,25 +64,44 @@ pub async fn produce(producer: &FutureProducer, topic: &str, records: Vec<Rec>) 
     for r in &records {
         let mut headers = OwnedHeaders::new();
         for (k, v) in &r.headers {
-            headers = headers.insert(Header { key: k, value: Some(v) });
+            headers = headers.insert(Header {
+                key: k,
+                value: Some(v),
+            });
         }
-        let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).partition(r.partition).headers(headers);
+        let mut fr: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic)
+            .partition(r.partition)
+            .headers(headers);
         if let Some(k) = &r.key {
             fr = fr.key(k.as_slice());
         }
         if let Some(v) = &r.value {
             fr = fr.payload(v.as_slice());
         }
-        pending.push(producer.send_result(fr).map_err(|(e, _)| e).expect("enqueue"));
+        pending.push(
+            producer
+                .send_result(fr)
+                .map_err(|(e, _)| e)
+                .expect("enqueue"),
+        );
     }
     for p in pending {
-        p.await.expect("delivery").map_err(|(e, _)| e).expect("acknowledged");
+        p.await
+            .expect("delivery")
+            .map_err(|(e, _)| e)
+            .expect("acknowledged");
     }
 }
 
 /// Read every record of `topic` (all `partitions`) from the start until at
 /// least `expect` arrived or `timeout` passed.
-pub fn read_all(bootstrap: &str, topic: &str, partitions: i32, expect: usize, timeout: Duration) -> Vec<OwnedMessage> {
+pub fn read_all(
+    bootstrap: &str,
+    topic: &str,
+    partitions: i32,
+    expect: usize,
+    timeout: Duration,
+) -> Vec<OwnedMessage> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", format!("reader-{}", rand_suffix()))
@@ -77,7 +110,8 @@ pub fn read_all(bootstrap: &str, topic: &str, partitions: i32, expect: usize, ti
         .unwrap();
     let mut tpl = TopicPartitionList::new();
     for p in 0..partitions {
-        tpl.add_partition_offset(topic, p, Offset::Beginning).unwrap();
+        tpl.add_partition_offset(topic, p, Offset::Beginning)
+            .unwrap();
     }
     consumer.assign(&tpl).unwrap();
     let mut out = Vec::new();
@@ -105,7 +139,9 @@ pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> 
     for p in 0..partitions {
         tpl.add_partition(topic, p);
     }
-    let c = consumer.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+    let c = consumer
+        .committed_offsets(tpl, Duration::from_secs(10))
+        .unwrap();
     c.elements()
         .iter()
         .filter_map(|e| match e.offset() {
@@ -117,7 +153,11 @@ pub fn committed(bootstrap: &str, group: &str, topic: &str, partitions: i32) -> 
 
 pub fn header<'a>(m: &'a OwnedMessage, key: &str) -> Option<&'a str> {
     use rdkafka::message::Headers;
-    m.headers()?.iter().find(|h| h.key == key).and_then(|h| h.value).and_then(|v| std::str::from_utf8(v).ok())
+    m.headers()?
+        .iter()
+        .find(|h| h.key == key)
+        .and_then(|h| h.value)
+        .and_then(|v| std::str::from_utf8(v).ok())
 }
 
 pub fn payload_str(m: &OwnedMessage) -> String {
@@ -125,5 +165,8 @@ pub fn payload_str(m: &OwnedMessage) -> String {
 }
 
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
 }

@@ -22,20 +22,42 @@ impl Worker {
         std::fs::create_dir_all(dir.join("connectors.d")).unwrap();
         let mut env: Vec<(String, String)> = vec![
             ("CONNECT_BOOTSTRAP_SERVERS".into(), bootstrap.into()),
-            ("CONNECT_LISTENERS".into(), format!("http://127.0.0.1:{port}")),
-            ("CONNECT_CONFIG_STORAGE_FILE_FILENAME".into(), dir.join("configs.json").display().to_string()),
-            ("CONNECT_CONNECTORS_DIR".into(), dir.join("connectors.d").display().to_string()),
+            (
+                "CONNECT_LISTENERS".into(),
+                format!("http://127.0.0.1:{port}"),
+            ),
+            (
+                "CONNECT_CONFIG_STORAGE_FILE_FILENAME".into(),
+                dir.join("configs.json").display().to_string(),
+            ),
+            (
+                "CONNECT_CONNECTORS_DIR".into(),
+                dir.join("connectors.d").display().to_string(),
+            ),
             ("CONNECT_OFFSET_FLUSH_INTERVAL_MS".into(), "500".into()),
             ("CONNECT_CONSUMER_SESSION_TIMEOUT_MS".into(), "6000".into()),
-            ("CONNECT_CONSUMER_HEARTBEAT_INTERVAL_MS".into(), "500".into()),
-            ("CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS".into(), "10000".into()),
+            (
+                "CONNECT_CONSUMER_HEARTBEAT_INTERVAL_MS".into(),
+                "500".into(),
+            ),
+            (
+                "CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS".into(),
+                "10000".into(),
+            ),
             ("RUST_LOG".into(), "info".into()),
         ];
         for (k, v) in extra_env {
             env.retain(|(ek, _)| ek != k);
             env.push((k.to_string(), v.to_string()));
         }
-        let mut w = Self { child: None, port, dir: dir.to_path_buf(), env, client: reqwest::Client::new(), starts: 0 };
+        let mut w = Self {
+            child: None,
+            port,
+            dir: dir.to_path_buf(),
+            env,
+            client: reqwest::Client::new(),
+            starts: 0,
+        };
         w.spawn().await;
         w
     }
@@ -46,7 +68,8 @@ impl Worker {
 
     async fn spawn(&mut self) {
         self.starts += 1;
-        let log = std::fs::File::create(self.dir.join(format!("worker-{}.log", self.starts))).unwrap();
+        let log =
+            std::fs::File::create(self.dir.join(format!("worker-{}.log", self.starts))).unwrap();
         let child = Command::new(Self::bin())
             .env_clear()
             .envs(self.env.iter().cloned())
@@ -58,21 +81,29 @@ impl Worker {
         self.child = Some(child);
         let start = Instant::now();
         loop {
-            if let Ok(r) = self.client.get(self.url("/health")).send().await {
-                if r.status() == 200 {
-                    return;
-                }
+            if let Ok(r) = self.client.get(self.url("/health")).send().await
+                && r.status() == 200
+            {
+                return;
             }
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
-                panic!("connect-host exited with {status} during start-up:\n{}", self.log());
+                panic!(
+                    "connect-host exited with {status} during start-up:\n{}",
+                    self.log()
+                );
             }
-            assert!(start.elapsed() < Duration::from_secs(30), "worker not healthy in 30s:\n{}", self.log());
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "worker not healthy in 30s:\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.join(format!("worker-{}.log", self.starts))).unwrap_or_default()
+        std::fs::read_to_string(self.dir.join(format!("worker-{}.log", self.starts)))
+            .unwrap_or_default()
     }
 
     /// SIGKILL: no shutdown, no final commit.
@@ -121,12 +152,40 @@ impl Worker {
         let resp = req.send().await.expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
         (status, value)
     }
 
+    /// POST returning status, body and the Location header.
+    pub async fn client_post_raw(&self, path: &str, body: &Value) -> (u16, Value, Option<String>) {
+        let resp = self
+            .client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_string);
+        (status, resp.json().await.unwrap_or(Value::Null), location)
+    }
+
     /// A request with a raw body and content type.
-    pub async fn raw(&self, method: &str, path: &str, content_type: &str, body: &str) -> (u16, Value) {
+    pub async fn raw(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        body: &str,
+    ) -> (u16, Value) {
         let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let resp = self
             .client
@@ -138,7 +197,10 @@ impl Worker {
             .expect("request");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     pub async fn get(&self, path: &str) -> (u16, Value) {
@@ -147,19 +209,27 @@ impl Worker {
 
     /// Wait until the connector and all its tasks (at least `tasks`) are in `state`.
     pub async fn wait_state(&self, connector: &str, state: &str, tasks: usize) -> Value {
-        super::eventually(Duration::from_secs(60), &format!("{connector} to be {state}"), || async {
-            let (code, status) = self.get(&format!("/connectors/{connector}/status")).await;
-            let ok = code == 200
-                && status["connector"]["state"] == state
-                && status["tasks"].as_array().is_some_and(|t| t.len() >= tasks && t.iter().all(|t| t["state"] == state));
-            ok.then_some(status)
-        })
+        super::eventually(
+            Duration::from_secs(60),
+            &format!("{connector} to be {state}"),
+            || async {
+                let (code, status) = self.get(&format!("/connectors/{connector}/status")).await;
+                let ok = code == 200
+                    && status["connector"]["state"] == state
+                    && status["tasks"]
+                        .as_array()
+                        .is_some_and(|t| t.len() >= tasks && t.iter().all(|t| t["state"] == state));
+                ok.then_some(status)
+            },
+        )
         .await
     }
 }
 
 fn unsafe_sigterm(pid: u32) {
-    let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
 }
 
 impl Drop for Worker {
@@ -168,7 +238,10 @@ impl Drop for Worker {
         if std::thread::panicking() {
             let log = self.log();
             let tail: Vec<&str> = log.lines().rev().take(80).collect();
-            eprintln!("--- last lines of the worker log ({}) ---", self.dir.display());
+            eprintln!(
+                "--- last lines of the worker log ({}) ---",
+                self.dir.display()
+            );
             for line in tail.into_iter().rev() {
                 eprintln!("{line}");
             }
@@ -178,5 +251,7 @@ impl Drop for Worker {
 
 /// Lines of a file, empty if it does not exist yet.
 pub fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path).map(|s| s.lines().map(str::to_string).collect()).unwrap_or_default()
+    std::fs::read_to_string(path)
+        .map(|s| s.lines().map(str::to_string).collect())
+        .unwrap_or_default()
 }

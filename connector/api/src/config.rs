@@ -64,7 +64,10 @@ pub struct ConfigIssue {
 
 impl ConfigIssue {
     pub fn new(key: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { key: key.into(), message: message.into() }
+        Self {
+            key: key.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -102,7 +105,11 @@ impl ConfigDef {
                     kind,
                     required: is_required,
                     default_value: prop.get("default").and_then(default_string),
-                    importance: if is_required { Importance::High } else { Importance::Medium },
+                    importance: if is_required {
+                        Importance::High
+                    } else {
+                        Importance::Medium
+                    },
                     documentation: prop
                         .get("description")
                         .and_then(Value::as_str)
@@ -137,7 +144,10 @@ impl ConfigDef {
             match config.get(&key.name) {
                 None if key.required => issues.push(ConfigIssue::new(
                     &key.name,
-                    format!("Missing required configuration \"{}\" which has no default value.", key.name),
+                    format!(
+                        "Missing required configuration \"{}\" which has no default value.",
+                        key.name
+                    ),
                 )),
                 None => {}
                 Some(raw) => {
@@ -160,7 +170,10 @@ impl ConfigDef {
         for key in &self.keys {
             if let Some(raw) = config.get(&key.name) {
                 // validate() above has already accepted the value.
-                object.insert(key.name.clone(), typed_value(key, raw).unwrap_or(Value::Null));
+                object.insert(
+                    key.name.clone(),
+                    typed_value(key, raw).unwrap_or(Value::Null),
+                );
             }
         }
         serde_json::from_value(Value::Object(object)).map_err(|e| {
@@ -180,20 +193,34 @@ impl ConfigDef {
 fn typed_value(key: &ConfigKey, raw: &str) -> Result<Value, String> {
     let trimmed = raw.trim();
     let invalid = |what: &str| {
-        format!("Invalid value {raw} for configuration {}: Not a {what}", key.name)
+        format!(
+            "Invalid value {raw} for configuration {}: Not a {what}",
+            key.name
+        )
     };
     let value = match key.kind {
         ConfigType::Boolean => match trimmed.to_ascii_lowercase().as_str() {
             "true" => Value::Bool(true),
             "false" => Value::Bool(false),
-            _ => return Err(format!("Invalid value {raw} for configuration {}: Expected value to be either true or false", key.name)),
+            _ => {
+                return Err(format!(
+                    "Invalid value {raw} for configuration {}: Expected value to be either true or false",
+                    key.name
+                ));
+            }
         },
-        ConfigType::Int | ConfigType::Long => {
-            Value::from(trimmed.parse::<i64>().map_err(|_| invalid("number of type INT"))?)
-        }
+        ConfigType::Int | ConfigType::Long => Value::from(
+            trimmed
+                .parse::<i64>()
+                .map_err(|_| invalid("number of type INT"))?,
+        ),
         ConfigType::Double => {
-            let n = trimmed.parse::<f64>().map_err(|_| invalid("number of type DOUBLE"))?;
-            serde_json::Number::from_f64(n).map(Value::Number).ok_or_else(|| invalid("finite number"))?
+            let n = trimmed
+                .parse::<f64>()
+                .map_err(|_| invalid("number of type DOUBLE"))?;
+            serde_json::Number::from_f64(n)
+                .map(Value::Number)
+                .ok_or_else(|| invalid("finite number"))?
         }
         ConfigType::List => Value::Array(
             trimmed
@@ -203,26 +230,33 @@ fn typed_value(key: &ConfigKey, raw: &str) -> Result<Value, String> {
                 .map(|s| Value::String(s.to_string()))
                 .collect(),
         ),
-        ConfigType::String | ConfigType::Class | ConfigType::Password => Value::String(raw.to_string()),
+        ConfigType::String | ConfigType::Class | ConfigType::Password => {
+            Value::String(raw.to_string())
+        }
     };
     if let Some(n) = value.as_f64() {
         if let Some(min) = key.min.filter(|min| n < *min) {
-            return Err(format!("Invalid value {raw} for configuration {}: Value must be at least {min}", key.name));
+            return Err(format!(
+                "Invalid value {raw} for configuration {}: Value must be at least {min}",
+                key.name
+            ));
         }
         if let Some(max) = key.max.filter(|max| n > *max) {
-            return Err(format!("Invalid value {raw} for configuration {}: Value must be no more than {max}", key.name));
+            return Err(format!(
+                "Invalid value {raw} for configuration {}: Value must be no more than {max}",
+                key.name
+            ));
         }
     }
-    if !key.recommended_values.is_empty() {
-        if let Value::String(s) = &value {
-            if !key.recommended_values.iter().any(|v| v == s) {
-                return Err(format!(
-                    "Invalid value {raw} for configuration {}: must be one of {}",
-                    key.name,
-                    key.recommended_values.join(", ")
-                ));
-            }
-        }
+    if !key.recommended_values.is_empty()
+        && let Value::String(s) = &value
+        && !key.recommended_values.iter().any(|v| v == s)
+    {
+        return Err(format!(
+            "Invalid value {raw} for configuration {}: must be one of {}",
+            key.name,
+            key.recommended_values.join(", ")
+        ));
     }
     Ok(value)
 }
@@ -240,18 +274,20 @@ fn resolve_ref(prop: &Value, defs: &Value) -> Value {
         }
         return resolved;
     }
-    if let Some(any) = prop.get("anyOf").and_then(Value::as_array) {
-        if let Some(inner) = any.iter().find(|v| v.get("type") != Some(&Value::from("null"))) {
-            let mut merged = resolve_ref(inner, defs);
-            if let Some(obj) = merged.as_object_mut() {
-                for field in ["description", "default", "writeOnly"] {
-                    if let Some(v) = prop.get(field) {
-                        obj.insert(field.into(), v.clone());
-                    }
+    if let Some(any) = prop.get("anyOf").and_then(Value::as_array)
+        && let Some(inner) = any
+            .iter()
+            .find(|v| v.get("type") != Some(&Value::from("null")))
+    {
+        let mut merged = resolve_ref(inner, defs);
+        if let Some(obj) = merged.as_object_mut() {
+            for field in ["description", "default", "writeOnly"] {
+                if let Some(v) = prop.get(field) {
+                    obj.insert(field.into(), v.clone());
                 }
             }
-            return merged;
         }
+        return merged;
     }
     prop.clone()
 }
@@ -285,7 +321,11 @@ fn config_type(prop: &Value, defs: &Value) -> ConfigType {
 
 fn enum_values(prop: &Value, _defs: &Value) -> Vec<String> {
     if let Some(values) = prop.get("enum").and_then(Value::as_array) {
-        return values.iter().filter_map(Value::as_str).map(str::to_string).collect();
+        return values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
     }
     if let Some(one_of) = prop.get("oneOf").and_then(Value::as_array) {
         return one_of
@@ -304,7 +344,11 @@ fn default_string(v: &Value) -> Option<String> {
         Value::Array(items) => Some(
             items
                 .iter()
-                .map(|i| i.as_str().map(str::to_string).unwrap_or_else(|| i.to_string()))
+                .map(|i| {
+                    i.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| i.to_string())
+                })
                 .collect::<Vec<_>>()
                 .join(","),
         ),
@@ -355,7 +399,10 @@ mod tests {
     }
 
     fn map(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -370,14 +417,21 @@ mod tests {
         assert_eq!(batch.default_value.as_deref(), Some("64"));
         assert_eq!(def.key("api.key").unwrap().kind, ConfigType::Password);
         assert_eq!(def.key("fields").unwrap().kind, ConfigType::List);
-        assert_eq!(def.key("mode").unwrap().recommended_values, vec!["fast", "safe"]);
+        assert_eq!(
+            def.key("mode").unwrap().recommended_values,
+            vec!["fast", "safe"]
+        );
         assert_eq!(def.key("enabled").unwrap().kind, ConfigType::Boolean);
     }
 
     #[test]
     fn every_problem_is_reported() {
         let def = ConfigDef::from_schema::<Sample>("Sample");
-        let issues = def.validate(&map(&[("batch.size", "many"), ("mode", "reckless"), ("enabled", "yes")]));
+        let issues = def.validate(&map(&[
+            ("batch.size", "many"),
+            ("mode", "reckless"),
+            ("enabled", "yes"),
+        ]));
         let keys: Vec<_> = issues.iter().map(|i| i.key.as_str()).collect();
         assert_eq!(keys, vec!["target.url", "batch.size", "mode", "enabled"]);
     }
@@ -386,13 +440,20 @@ mod tests {
     fn parses_strings_into_the_typed_struct() {
         let def = ConfigDef::from_schema::<Sample>("Sample");
         let parsed: Sample = def
-            .parse(&map(&[("target.url", "http://x"), ("fields", "a, b,c"), ("mode", "fast"), ("enabled", "TRUE")]))
+            .parse(&map(&[
+                ("target.url", "http://x"),
+                ("fields", "a, b,c"),
+                ("mode", "fast"),
+                ("enabled", "TRUE"),
+            ]))
             .unwrap();
         assert_eq!(parsed.batch, 64);
         assert_eq!(parsed.fields, vec!["a", "b", "c"]);
         assert!(matches!(parsed.mode, Mode::Fast));
         assert!(parsed.enabled);
-        let err = def.parse::<Sample>(&map(&[("target.url", "x"), ("batch.size", "-1")])).unwrap_err();
+        let err = def
+            .parse::<Sample>(&map(&[("target.url", "x"), ("batch.size", "-1")]))
+            .unwrap_err();
         assert_eq!(err[0].key, "batch.size");
     }
 }

@@ -55,7 +55,8 @@ impl PutContext {
     }
     /// Report `record` as unwritable; the task goes on with the others.
     pub fn report(&mut self, record: &SinkRecord, error: RecordError) {
-        self.errant.push((record.offset, record.topic_partition(), error));
+        self.errant
+            .push((record.offset, record.topic_partition(), error));
     }
     pub fn errant(&self) -> &[(i64, TopicPartition, RecordError)] {
         &self.errant

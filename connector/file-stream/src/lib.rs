@@ -66,7 +66,11 @@ impl SinkTask for FileStreamSinkTask {
                     .append(true)
                     .open(path)
                     .await
-                    .map_err(|e| SinkError::fatal(format!("Couldn't find or create file '{path}' for FileStreamSinkTask: {e}")))?,
+                    .map_err(|e| {
+                        SinkError::fatal(format!(
+                            "Couldn't find or create file '{path}' for FileStreamSinkTask: {e}"
+                        ))
+                    })?,
             ),
             None => Box::new(tokio::io::stdout()),
         };
@@ -74,8 +78,15 @@ impl SinkTask for FileStreamSinkTask {
         Ok(())
     }
 
-    async fn put(&mut self, records: &[SinkRecord], _ctx: &mut PutContext) -> Result<(), SinkError> {
-        let out = self.out.as_mut().ok_or_else(|| SinkError::fatal("task not started"))?;
+    async fn put(
+        &mut self,
+        records: &[SinkRecord],
+        _ctx: &mut PutContext,
+    ) -> Result<(), SinkError> {
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| SinkError::fatal("task not started"))?;
         for record in records {
             let mut line = record.value.to_display_string();
             line.push('\n');
@@ -88,7 +99,9 @@ impl SinkTask for FileStreamSinkTask {
 
     async fn flush(&mut self, _offsets: &OffsetMap) -> Result<(), SinkError> {
         if let Some(out) = self.out.as_mut() {
-            out.flush().await.map_err(|e| SinkError::retriable(format!("flush failed: {e}")))?;
+            out.flush()
+                .await
+                .map_err(|e| SinkError::retriable(format!("flush failed: {e}")))?;
         }
         Ok(())
     }

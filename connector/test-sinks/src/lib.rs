@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use connect_api::{
-    ConfigDef, ConfigMap, OffsetMap, PutContext, RecordError, SinkConnector, SinkConnectorPlugin, SinkError,
-    SinkRecord, SinkTask,
+    ConfigDef, ConfigMap, OffsetMap, PutContext, RecordError, SinkConnector, SinkConnectorPlugin,
+    SinkError, SinkRecord, SinkTask,
 };
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -47,7 +47,11 @@ impl SinkConnectorPlugin for FlakySinkPlugin {
         Box::new(FlakyConnector)
     }
     fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(FlakyTask { config: None, failures: Arc::new(AtomicU64::new(0)), out: None })
+        Box::new(FlakyTask {
+            config: None,
+            failures: Arc::new(AtomicU64::new(0)),
+            out: None,
+        })
     }
 }
 
@@ -69,7 +73,10 @@ struct FlakyTask {
 #[async_trait]
 impl SinkTask for FlakyTask {
     async fn start(&mut self, config: &ConfigMap) -> Result<(), SinkError> {
-        let config: FlakySinkConfig = FlakySinkPlugin.config_def().parse(config).map_err(|e| SinkError::fatal(format!("{e:?}")))?;
+        let config: FlakySinkConfig = FlakySinkPlugin
+            .config_def()
+            .parse(config)
+            .map_err(|e| SinkError::fatal(format!("{e:?}")))?;
         let out = tokio::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -82,13 +89,23 @@ impl SinkTask for FlakyTask {
     }
 
     async fn put(&mut self, records: &[SinkRecord], ctx: &mut PutContext) -> Result<(), SinkError> {
-        let config = self.config.as_ref().ok_or_else(|| SinkError::fatal("not started"))?;
+        let config = self
+            .config
+            .as_ref()
+            .ok_or_else(|| SinkError::fatal("not started"))?;
         if records.is_empty() {
             return Ok(());
         }
         if let Some(path) = &config.attempts_file {
-            let mut f = tokio::fs::OpenOptions::new().create(true).append(true).open(path).await.map_err(|e| SinkError::fatal(e.to_string()))?;
-            f.write_all(format!("{}\n", records.len()).as_bytes()).await.map_err(|e| SinkError::fatal(e.to_string()))?;
+            let mut f = tokio::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .await
+                .map_err(|e| SinkError::fatal(e.to_string()))?;
+            f.write_all(format!("{}\n", records.len()).as_bytes())
+                .await
+                .map_err(|e| SinkError::fatal(e.to_string()))?;
         }
         if self.failures.fetch_add(1, Ordering::SeqCst) < config.fail_puts {
             return Err(SinkError::retriable("sink unavailable (simulated)"));
@@ -96,20 +113,37 @@ impl SinkTask for FlakyTask {
         let mut lines = String::new();
         for record in records {
             let value = record.value.to_display_string();
-            if config.errant_marker.as_ref().is_some_and(|m| value.contains(m.as_str())) {
-                ctx.report(record, RecordError::new("io.connecthost.test.ErrantRecord", format!("value contains the errant marker: {value}")));
+            if config
+                .errant_marker
+                .as_ref()
+                .is_some_and(|m| value.contains(m.as_str()))
+            {
+                ctx.report(
+                    record,
+                    RecordError::new(
+                        "io.connecthost.test.ErrantRecord",
+                        format!("value contains the errant marker: {value}"),
+                    ),
+                );
                 continue;
             }
             lines.push_str(&value);
             lines.push('\n');
         }
-        let out = self.out.as_mut().ok_or_else(|| SinkError::fatal("not started"))?;
-        out.write_all(lines.as_bytes()).await.map_err(|e| SinkError::retriable(e.to_string()))
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| SinkError::fatal("not started"))?;
+        out.write_all(lines.as_bytes())
+            .await
+            .map_err(|e| SinkError::retriable(e.to_string()))
     }
 
     async fn flush(&mut self, _offsets: &OffsetMap) -> Result<(), SinkError> {
         if let Some(out) = self.out.as_mut() {
-            out.sync_data().await.map_err(|e| SinkError::retriable(e.to_string()))?;
+            out.sync_data()
+                .await
+                .map_err(|e| SinkError::retriable(e.to_string()))?;
         }
         Ok(())
     }

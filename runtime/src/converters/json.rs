@@ -15,9 +15,13 @@ impl Converter for JsonConverter {
     }
 
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
-        let Some(bytes) = bytes else { return Ok(Data::Null) };
+        let Some(bytes) = bytes else {
+            return Ok(Data::Null);
+        };
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            ConversionError(format!("Converting byte[] to Kafka Connect data failed due to serialization error: {e}"))
+            ConversionError(format!(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+            ))
         })?;
         if !self.schemas_enable {
             return Ok(Data::Json(value));
@@ -45,13 +49,22 @@ mod tests {
 
     #[test]
     fn plain_and_enveloped_json() {
-        let plain = JsonConverter { schemas_enable: false };
-        assert_eq!(plain.to_connect("t", Some(br#"{"a":1}"#)).unwrap(), Data::Json(serde_json::json!({"a":1})));
+        let plain = JsonConverter {
+            schemas_enable: false,
+        };
+        assert_eq!(
+            plain.to_connect("t", Some(br#"{"a":1}"#)).unwrap(),
+            Data::Json(serde_json::json!({"a":1}))
+        );
         assert!(plain.to_connect("t", Some(b"{not json")).is_err());
         assert_eq!(plain.to_connect("t", None).unwrap(), Data::Null);
 
-        let enveloped = JsonConverter { schemas_enable: true };
-        let v = enveloped.to_connect("t", Some(br#"{"schema":{"type":"string"},"payload":"hi"}"#)).unwrap();
+        let enveloped = JsonConverter {
+            schemas_enable: true,
+        };
+        let v = enveloped
+            .to_connect("t", Some(br#"{"schema":{"type":"string"},"payload":"hi"}"#))
+            .unwrap();
         assert_eq!(v, Data::Json(Value::String("hi".into())));
         let err = enveloped.to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
         assert!(err.0.contains("schemas.enable"));

@@ -26,9 +26,18 @@ pub trait Converter: Send + Sync {
 
 /// (class name, simple name) of every converter this host ships.
 pub const CONVERTERS: &[(&str, &str)] = &[
-    ("org.apache.kafka.connect.json.JsonConverter", "JsonConverter"),
-    ("org.apache.kafka.connect.storage.StringConverter", "StringConverter"),
-    ("org.apache.kafka.connect.converters.ByteArrayConverter", "ByteArrayConverter"),
+    (
+        "org.apache.kafka.connect.json.JsonConverter",
+        "JsonConverter",
+    ),
+    (
+        "org.apache.kafka.connect.storage.StringConverter",
+        "StringConverter",
+    ),
+    (
+        "org.apache.kafka.connect.converters.ByteArrayConverter",
+        "ByteArrayConverter",
+    ),
 ];
 
 /// Build the converter `class` (full or simple name) configured by `props`
@@ -41,16 +50,27 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Stri
         .ok_or_else(|| {
             format!(
                 "Class {class} could not be found; known converters: {}",
-                CONVERTERS.iter().map(|(f, _)| *f).collect::<Vec<_>>().join(", ")
+                CONVERTERS
+                    .iter()
+                    .map(|(f, _)| *f)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )
         })?;
     Ok(match full {
         "org.apache.kafka.connect.json.JsonConverter" => {
-            let schemas_enable = match props.get("schemas.enable").map(|s| s.trim().to_ascii_lowercase()) {
+            let schemas_enable = match props
+                .get("schemas.enable")
+                .map(|s| s.trim().to_ascii_lowercase())
+            {
                 None => true,
                 Some(v) if v == "true" => true,
                 Some(v) if v == "false" => false,
-                Some(v) => return Err(format!("Invalid value {v} for configuration schemas.enable: Expected value to be either true or false")),
+                Some(v) => {
+                    return Err(format!(
+                        "Invalid value {v} for configuration schemas.enable: Expected value to be either true or false"
+                    ));
+                }
             };
             Arc::new(JsonConverter { schemas_enable })
         }

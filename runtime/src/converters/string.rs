@@ -11,6 +11,8 @@ impl Converter for StringConverter {
         "org.apache.kafka.connect.storage.StringConverter"
     }
     fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
-        Ok(bytes.map_or(Data::Null, |b| Data::Text(String::from_utf8_lossy(b).into_owned())))
+        Ok(bytes.map_or(Data::Null, |b| {
+            Data::Text(String::from_utf8_lossy(b).into_owned())
+        }))
     }
 }

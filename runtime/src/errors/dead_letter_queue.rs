@@ -29,28 +29,41 @@ impl DeadLetterQueue {
         connector: String,
         task_id: u32,
     ) -> Result<Self, String> {
-        let admin: AdminClient<DefaultClientContext> =
-            client.create().map_err(|e| format!("cannot create admin client for the DLQ: {e}"))?;
+        let admin: AdminClient<DefaultClientContext> = client
+            .create()
+            .map_err(|e| format!("cannot create admin client for the DLQ: {e}"))?;
         let new_topic = NewTopic::new(&topic, 1, TopicReplication::Fixed(replication_factor));
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         match admin.create_topics([&new_topic], &options).await {
             Ok(results) => {
                 for result in results {
-                    if let Err((name, code)) = result {
-                        if code != RDKafkaErrorCode::TopicAlreadyExists {
-                            return Err(format!("cannot create dead letter queue topic '{name}': {code}"));
-                        }
+                    if let Err((name, code)) = result
+                        && code != RDKafkaErrorCode::TopicAlreadyExists
+                    {
+                        return Err(format!(
+                            "cannot create dead letter queue topic '{name}': {code}"
+                        ));
                     }
                 }
             }
-            Err(e) => return Err(format!("cannot create dead letter queue topic '{topic}': {e}")),
+            Err(e) => {
+                return Err(format!(
+                    "cannot create dead letter queue topic '{topic}': {e}"
+                ));
+            }
         }
         let producer: FutureProducer = client
             .clone()
             .set("enable.idempotence", "true")
             .create()
             .map_err(|e| format!("cannot create the DLQ producer: {e}"))?;
-        Ok(Self { producer, topic, context_headers, connector, task_id })
+        Ok(Self {
+            producer,
+            topic,
+            context_headers,
+            connector,
+            task_id,
+        })
     }
 
     /// Send one record and wait for the broker's acknowledgement, so its
@@ -59,7 +72,10 @@ impl DeadLetterQueue {
         let mut headers = OwnedHeaders::new();
         if let Some(orig) = original.headers() {
             for h in orig.iter() {
-                headers = headers.insert(Header { key: h.key, value: h.value });
+                headers = headers.insert(Header {
+                    key: h.key,
+                    value: h.value,
+                });
             }
         }
         if self.context_headers {
@@ -76,15 +92,22 @@ impl DeadLetterQueue {
                 ("__connect.errors.task.id", &task),
                 ("__connect.errors.stage", stage),
                 ("__connect.errors.class.name", &ctx.executing_class),
-                ("__connect.errors.exception.class.name", &ctx.exception_class),
+                (
+                    "__connect.errors.exception.class.name",
+                    &ctx.exception_class,
+                ),
                 ("__connect.errors.exception.message", &ctx.message),
                 ("__connect.errors.exception.stacktrace", &trace),
             ];
             for (key, value) in entries {
-                headers = headers.insert(Header { key, value: Some(value.as_bytes()) });
+                headers = headers.insert(Header {
+                    key,
+                    value: Some(value.as_bytes()),
+                });
             }
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).headers(headers);
+        let mut record: FutureRecord<'_, [u8], [u8]> =
+            FutureRecord::to(&self.topic).headers(headers);
         if let Some(key) = original.key() {
             record = record.key(key);
         }
@@ -98,6 +121,11 @@ impl DeadLetterQueue {
             .send(record, Duration::from_secs(30))
             .await
             .map(|_| ())
-            .map_err(|(e, _)| format!("cannot write to dead letter queue topic '{}': {e}", self.topic))
+            .map_err(|(e, _)| {
+                format!(
+                    "cannot write to dead letter queue topic '{}': {e}",
+                    self.topic
+                )
+            })
     }
 }

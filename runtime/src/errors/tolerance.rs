@@ -12,7 +12,9 @@ pub struct TaskFailure {
 
 impl TaskFailure {
     pub fn new(trace: impl Into<String>) -> Self {
-        Self { trace: trace.into() }
+        Self {
+            trace: trace.into(),
+        }
     }
 }
 
@@ -25,13 +27,25 @@ pub struct ErrorReporter {
 }
 
 impl ErrorReporter {
-    pub fn new(config: ErrorHandlingConfig, dlq: Option<DeadLetterQueue>, task_label: String) -> Self {
-        Self { config, dlq, task_label }
+    pub fn new(
+        config: ErrorHandlingConfig,
+        dlq: Option<DeadLetterQueue>,
+        task_label: String,
+    ) -> Self {
+        Self {
+            config,
+            dlq,
+            task_label,
+        }
     }
 
     /// `Ok` means the record is dealt with (skipped, in the DLQ if there is
     /// one) and its offset may be committed; `Err` means the task must fail.
-    pub async fn report(&self, record: &OwnedMessage, ctx: &ErrorContext) -> Result<(), TaskFailure> {
+    pub async fn report(
+        &self,
+        record: &OwnedMessage,
+        ctx: &ErrorContext,
+    ) -> Result<(), TaskFailure> {
         if self.config.tolerance == Tolerance::None {
             return Err(TaskFailure::new(format!(
                 "ConnectException: Tolerance exceeded in error handler\nCaused by: {}\n\tat record topic={} partition={} offset={}",
@@ -45,8 +59,14 @@ impl ErrorReporter {
             let contents = if self.config.log_include_messages {
                 format!(
                     ", key='{}', value='{}'",
-                    record.key().map(String::from_utf8_lossy).unwrap_or_default(),
-                    record.payload().map(String::from_utf8_lossy).unwrap_or_default()
+                    record
+                        .key()
+                        .map(String::from_utf8_lossy)
+                        .unwrap_or_default(),
+                    record
+                        .payload()
+                        .map(String::from_utf8_lossy)
+                        .unwrap_or_default()
                 )
             } else {
                 String::new()

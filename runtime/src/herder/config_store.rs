@@ -40,10 +40,13 @@ impl ConfigStore {
     }
 
     pub fn save(&self, connectors: &BTreeMap<String, StoredConnector>) -> Result<(), String> {
-        let file = StoreFile { connectors: connectors.clone() };
+        let file = StoreFile {
+            connectors: connectors.clone(),
+        };
         let bytes = serde_json::to_vec_pretty(&file).map_err(|e| e.to_string())?;
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, bytes)
@@ -65,7 +68,10 @@ mod tests {
         let mut map = BTreeMap::new();
         map.insert(
             "c".to_string(),
-            StoredConnector { config: [("a".to_string(), "b".to_string())].into(), target_state: TargetState::Paused },
+            StoredConnector {
+                config: [("a".to_string(), "b".to_string())].into(),
+                target_state: TargetState::Paused,
+            },
         );
         store.save(&map).unwrap();
         assert_eq!(store.load().unwrap(), map);

@@ -20,16 +20,25 @@ pub struct ConnectorFile {
 pub fn load_connectors_dir(dir: &Path) -> (Vec<ConnectorFile>, Vec<String>) {
     let mut files = Vec::new();
     let mut errors = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return (files, errors) };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return (files, errors);
+    };
     let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for path in paths {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or_default();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
         if !matches!(ext, "json" | "properties") {
             continue;
         }
         match read_file(&path, ext) {
-            Ok((name, config)) => files.push(ConnectorFile { file: path.display().to_string(), name, config }),
+            Ok((name, config)) => files.push(ConnectorFile {
+                file: path.display().to_string(),
+                name,
+                config,
+            }),
             Err(e) => errors.push(format!("{}: {e}", path.display())),
         }
     }
@@ -39,8 +48,11 @@ pub fn load_connectors_dir(dir: &Path) -> (Vec<ConnectorFile>, Vec<String>) {
 fn read_file(path: &Path, ext: &str) -> Result<(String, ConfigMap), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let mut config = if ext == "json" {
-        let value: Value = serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
-        let Value::Object(mut obj) = value else { return Err("expected a JSON object".into()) };
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+        let Value::Object(mut obj) = value else {
+            return Err("expected a JSON object".into());
+        };
         let body = match obj.remove("config") {
             Some(Value::Object(config)) => {
                 if let Some(name) = obj.remove("name") {
@@ -89,13 +101,24 @@ mod tests {
     #[test]
     fn reads_json_and_properties_and_reports_bad_files() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.json"), r#"{"name":"a","config":{"connector.class":"file","tasks.max":2}}"#).unwrap();
-        std::fs::write(dir.path().join("b.properties"), "name=b\nconnector.class=file\ntopics=t\n").unwrap();
+        std::fs::write(
+            dir.path().join("a.json"),
+            r#"{"name":"a","config":{"connector.class":"file","tasks.max":2}}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("b.properties"),
+            "name=b\nconnector.class=file\ntopics=t\n",
+        )
+        .unwrap();
         std::fs::write(dir.path().join("c.json"), "{broken").unwrap();
         std::fs::write(dir.path().join("d.json"), r#"{"connector.class":"file"}"#).unwrap();
         std::fs::write(dir.path().join("README.md"), "ignored").unwrap();
         let (files, errors) = load_connectors_dir(dir.path());
-        assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), vec!["a", "b"]);
+        assert_eq!(
+            files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            vec!["a", "b"]
+        );
         assert_eq!(files[0].config["tasks.max"], "2");
         assert_eq!(files[0].config["name"], "a");
         assert_eq!(files[1].config["topics"], "t");

@@ -119,18 +119,35 @@ pub trait Herder: Send + Sync {
     async fn task_infos(&self, name: &str) -> HerderResult<Vec<TaskInfo>>;
     async fn task_status(&self, name: &str, task: u32) -> HerderResult<TaskStatus>;
 
-    async fn create_connector(&self, name: &str, config: ConfigMap, initial: TargetState) -> HerderResult<ConnectorInfo>;
+    async fn create_connector(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<ConnectorInfo>;
     /// Create or replace; `true` when it was created.
-    async fn put_connector_config(&self, name: &str, config: ConfigMap) -> HerderResult<(bool, ConnectorInfo)>;
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: ConfigMap,
+    ) -> HerderResult<(bool, ConnectorInfo)>;
     /// Merge `patch` into the config; a `None` value removes the key.
-    async fn patch_connector_config(&self, name: &str, patch: Vec<(String, Option<String>)>) -> HerderResult<ConnectorInfo>;
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: Vec<(String, Option<String>)>,
+    ) -> HerderResult<ConnectorInfo>;
     async fn delete_connector(&self, name: &str) -> HerderResult<()>;
 
     async fn pause(&self, name: &str) -> HerderResult<()>;
     async fn resume(&self, name: &str) -> HerderResult<()>;
     async fn stop(&self, name: &str) -> HerderResult<()>;
     /// `None` for a plain restart, else the status with what restarts marked RESTARTING.
-    async fn restart_connector(&self, name: &str, request: RestartRequest) -> HerderResult<Option<ConnectorStatus>>;
+    async fn restart_connector(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> HerderResult<Option<ConnectorStatus>>;
     async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()>;
 
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>>;

@@ -70,13 +70,23 @@ impl StandaloneHerder {
                 tracing::error!("skipping connector file {}: {e}", file.file);
                 continue;
             }
-            let target = wanted.get(&file.name).map_or(TargetState::Started, |s| s.target_state);
-            wanted.insert(file.name, StoredConnector { config: file.config, target_state: target });
+            let target = wanted
+                .get(&file.name)
+                .map_or(TargetState::Started, |s| s.target_state);
+            wanted.insert(
+                file.name,
+                StoredConnector {
+                    config: file.config,
+                    target_state: target,
+                },
+            );
         }
         {
             let mut connectors = self.connectors.lock().await;
             for (name, stored) in wanted {
-                let entry = self.start_entry(&name, stored.config, stored.target_state).await;
+                let entry = self
+                    .start_entry(&name, stored.config, stored.target_state)
+                    .await;
                 connectors.insert(name, entry);
             }
             self.persist(&connectors)?;
@@ -88,26 +98,46 @@ impl StandaloneHerder {
     fn persist(&self, connectors: &BTreeMap<String, ConnectorEntry>) -> Result<(), String> {
         let stored = connectors
             .iter()
-            .map(|(n, e)| (n.clone(), StoredConnector { config: e.config.clone(), target_state: e.target }))
+            .map(|(n, e)| {
+                (
+                    n.clone(),
+                    StoredConnector {
+                        config: e.config.clone(),
+                        target_state: e.target,
+                    },
+                )
+            })
             .collect();
         self.store.save(&stored)
     }
 
-    fn persist_or_internal(&self, connectors: &BTreeMap<String, ConnectorEntry>) -> HerderResult<()> {
+    fn persist_or_internal(
+        &self,
+        connectors: &BTreeMap<String, ConnectorEntry>,
+    ) -> HerderResult<()> {
         self.persist(connectors).map_err(HerderError::Internal)
     }
 
     /// Connect's message for an invalid config, listing every error.
     fn validate_for_create(&self, config: &ConfigMap) -> HerderResult<()> {
-        let class = config
-            .get("connector.class")
-            .ok_or_else(|| HerderError::BadRequest("Connector config is missing required \"connector.class\"".into()))?;
-        let plugin = self.worker.plugins.find(class).ok_or_else(|| unknown_plugin(class, &self.worker))?;
+        let class = config.get("connector.class").ok_or_else(|| {
+            HerderError::BadRequest(
+                "Connector config is missing required \"connector.class\"".into(),
+            )
+        })?;
+        let plugin = self
+            .worker
+            .plugins
+            .find(class)
+            .ok_or_else(|| unknown_plugin(class, &self.worker))?;
         let issues = SinkConnectorConfig::validate(config, plugin.as_ref(), &self.worker.config);
         if issues.is_empty() {
             return Ok(());
         }
-        let listed: Vec<String> = issues.iter().map(|i| format!("{}: {}", i.key, i.message)).collect();
+        let listed: Vec<String> = issues
+            .iter()
+            .map(|i| format!("{}: {}", i.key, i.message))
+            .collect();
         Err(HerderError::BadRequest(format!(
             "Connector configuration is invalid and contains the following {} error(s):\n{}\nYou can also find the above list of errors at the endpoint `/connector-plugins/{}/config/validate`",
             issues.len(),
@@ -117,7 +147,12 @@ impl StandaloneHerder {
     }
 
     /// A connector entry running as `target` says.
-    async fn start_entry(&self, name: &str, config: ConfigMap, target: TargetState) -> ConnectorEntry {
+    async fn start_entry(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        target: TargetState,
+    ) -> ConnectorEntry {
         let mut entry = ConnectorEntry {
             config,
             target,
@@ -141,7 +176,11 @@ impl StandaloneHerder {
             Ok(started) => {
                 entry.instance = Some(started.instance);
                 entry.task_configs = started.task_configs;
-                entry.status.set(if entry.target == TargetState::Paused { State::Paused } else { State::Running });
+                entry.status.set(if entry.target == TargetState::Paused {
+                    State::Paused
+                } else {
+                    State::Running
+                });
                 self.start_tasks(name, entry);
             }
             Err(e) => {
@@ -152,17 +191,31 @@ impl StandaloneHerder {
     }
 
     fn start_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
-        let target = if entry.target == TargetState::Paused { TaskTarget::Paused } else { TaskTarget::Running };
+        let target = if entry.target == TargetState::Paused {
+            TaskTarget::Paused
+        } else {
+            TaskTarget::Running
+        };
         entry.tasks = entry
             .task_configs
             .iter()
             .enumerate()
-            .map(|(id, config)| self.worker.start_task(name, id as u32, config.clone(), target, entry.active_topics.clone()))
+            .map(|(id, config)| {
+                self.worker.start_task(
+                    name,
+                    id as u32,
+                    config.clone(),
+                    target,
+                    entry.active_topics.clone(),
+                )
+            })
             .collect();
     }
 
     async fn stop_entry(&self, entry: &mut ConnectorEntry) {
-        self.worker.stop_tasks(std::mem::take(&mut entry.tasks)).await;
+        self.worker
+            .stop_tasks(std::mem::take(&mut entry.tasks))
+            .await;
         if let Some(mut instance) = entry.instance.take() {
             instance.stop().await;
         }
@@ -173,14 +226,20 @@ impl StandaloneHerder {
             name: name.to_string(),
             config: self.masked(&entry.config),
             tasks: (0..entry.task_configs.len() as u32)
-                .map(|task| ConnectorTaskId { connector: name.to_string(), task })
+                .map(|task| ConnectorTaskId {
+                    connector: name.to_string(),
+                    task,
+                })
                 .collect(),
             kind: "sink",
         }
     }
 
     fn masked(&self, config: &ConfigMap) -> ConfigMap {
-        match config.get("connector.class").and_then(|c| self.worker.plugins.find(c)) {
+        match config
+            .get("connector.class")
+            .and_then(|c| self.worker.plugins.find(c))
+        {
             Some(plugin) => mask(&full_def(plugin.as_ref()), config),
             None => config.clone(),
         }
@@ -190,7 +249,14 @@ impl StandaloneHerder {
         ConnectorStatus {
             name: name.to_string(),
             connector: entry.status.get(),
-            tasks: entry.tasks.iter().map(|t| TaskStatus { id: t.id, status: t.status.get() }).collect(),
+            tasks: entry
+                .tasks
+                .iter()
+                .map(|t| TaskStatus {
+                    id: t.id,
+                    status: t.status.get(),
+                })
+                .collect(),
             kind: "sink",
         }
     }
@@ -214,7 +280,12 @@ impl StandaloneHerder {
 }
 
 fn unknown_plugin(class: &str, worker: &Worker) -> HerderError {
-    let known: Vec<&str> = worker.plugins.all().iter().map(|p| p.class_name()).collect();
+    let known: Vec<&str> = worker
+        .plugins
+        .all()
+        .iter()
+        .map(|p| p.class_name())
+        .collect();
     HerderError::BadRequest(format!(
         "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
         known.join(", ")
@@ -246,7 +317,8 @@ impl Herder for StandaloneHerder {
                         .set("bootstrap.servers", &bootstrap)
                         .create()
                         .ok()?;
-                    rdkafka::consumer::Consumer::client(&consumer).fetch_cluster_id(std::time::Duration::from_secs(5))
+                    rdkafka::consumer::Consumer::client(&consumer)
+                        .fetch_cluster_id(std::time::Duration::from_secs(5))
                 })
                 .await
                 .ok()
@@ -254,7 +326,11 @@ impl Herder for StandaloneHerder {
             })
             .await
             .clone();
-        ServerInfo { version: env!("CARGO_PKG_VERSION").to_string(), commit: self.commit.clone(), kafka_cluster_id: cluster_id }
+        ServerInfo {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: self.commit.clone(),
+            kafka_cluster_id: cluster_id,
+        }
     }
 
     async fn connectors(&self) -> Vec<String> {
@@ -287,7 +363,10 @@ impl Herder for StandaloneHerder {
             .iter()
             .enumerate()
             .map(|(i, config)| TaskInfo {
-                id: ConnectorTaskId { connector: name.to_string(), task: i as u32 },
+                id: ConnectorTaskId {
+                    connector: name.to_string(),
+                    task: i as u32,
+                },
                 config: self.masked(config),
             })
             .collect())
@@ -300,17 +379,27 @@ impl Herder for StandaloneHerder {
             .tasks
             .iter()
             .find(|t| t.id == task)
-            .map(|t| TaskStatus { id: t.id, status: t.status.get() })
+            .map(|t| TaskStatus {
+                id: t.id,
+                status: t.status.get(),
+            })
             .ok_or_else(|| HerderError::NotFound(format!("No status found for task {name}-{task}")))
     }
 
-    async fn create_connector(&self, name: &str, mut config: ConfigMap, initial: TargetState) -> HerderResult<ConnectorInfo> {
+    async fn create_connector(
+        &self,
+        name: &str,
+        mut config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<ConnectorInfo> {
         check_name_matches(name, &config)?;
         config.insert("name".into(), name.to_string());
         self.validate_for_create(&config)?;
         let mut connectors = self.connectors.lock().await;
         if connectors.contains_key(name) {
-            return Err(HerderError::AlreadyExists(format!("Connector {name} already exists")));
+            return Err(HerderError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
         }
         let entry = self.start_entry(name, config, initial).await;
         let info = self.info(name, &entry);
@@ -319,7 +408,11 @@ impl Herder for StandaloneHerder {
         Ok(info)
     }
 
-    async fn put_connector_config(&self, name: &str, mut config: ConfigMap) -> HerderResult<(bool, ConnectorInfo)> {
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        mut config: ConfigMap,
+    ) -> HerderResult<(bool, ConnectorInfo)> {
         check_name_matches(name, &config)?;
         config.insert("name".into(), name.to_string());
         self.validate_for_create(&config)?;
@@ -335,13 +428,19 @@ impl Herder for StandaloneHerder {
         Ok((created, self.info(name, &connectors[name])))
     }
 
-    async fn patch_connector_config(&self, name: &str, patch: Vec<(String, Option<String>)>) -> HerderResult<ConnectorInfo> {
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: Vec<(String, Option<String>)>,
+    ) -> HerderResult<ConnectorInfo> {
         let mut connectors = self.connectors.lock().await;
         let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
         let mut config = entry.config.clone();
         for (key, value) in patch {
             if key == "name" && value.as_deref() != Some(name) {
-                return Err(HerderError::BadRequest("Connector name configuration cannot be changed".into()));
+                return Err(HerderError::BadRequest(
+                    "Connector name configuration cannot be changed".into(),
+                ));
             }
             match value {
                 Some(v) => config.insert(key, v),
@@ -410,7 +509,11 @@ impl Herder for StandaloneHerder {
         self.persist_or_internal(&connectors)
     }
 
-    async fn restart_connector(&self, name: &str, request: RestartRequest) -> HerderResult<Option<ConnectorStatus>> {
+    async fn restart_connector(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> HerderResult<Option<ConnectorStatus>> {
         let mut connectors = self.connectors.lock().await;
         let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
         let connector_failed = entry.status.get().state == State::Failed;
@@ -430,7 +533,11 @@ impl Herder for StandaloneHerder {
             plan.connector.state = State::Restarting;
             plan.connector.trace = None;
         }
-        for task in plan.tasks.iter_mut().filter(|t| restart_tasks.contains(&t.id)) {
+        for task in plan
+            .tasks
+            .iter_mut()
+            .filter(|t| restart_tasks.contains(&t.id))
+        {
             task.status.state = State::Restarting;
             task.status.trace = None;
         }
@@ -462,7 +569,9 @@ impl Herder for StandaloneHerder {
         let mut connectors = self.connectors.lock().await;
         let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
         if !entry.tasks.iter().any(|t| t.id == task) {
-            return Err(HerderError::NotFound(format!("Task {name}-{task} not found")));
+            return Err(HerderError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
         }
         self.restart_task_locked(name, entry, task).await;
         Ok(())
@@ -471,20 +580,34 @@ impl Herder for StandaloneHerder {
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
         let connectors = self.connectors.lock().await;
         let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(entry.active_topics.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect())
+        Ok(entry
+            .active_topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .cloned()
+            .collect())
     }
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
         let connectors = self.connectors.lock().await;
         let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        entry.active_topics.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        entry
+            .active_topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
         Ok(())
     }
 
     async fn offsets(&self, name: &str) -> HerderResult<Vec<(TopicPartition, i64)>> {
         let config = {
             let connectors = self.connectors.lock().await;
-            connectors.get(name).ok_or_else(|| not_found(name))?.config.clone()
+            connectors
+                .get(name)
+                .ok_or_else(|| not_found(name))?
+                .config
+                .clone()
         };
         let worker = self.worker.config.clone();
         let name = name.to_string();
@@ -499,7 +622,11 @@ impl Herder for StandaloneHerder {
         let connectors = self.connectors.lock().await;
         let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
         Self::require_stopped(name, entry)?;
-        let (worker, config, name) = (self.worker.config.clone(), entry.config.clone(), name.to_string());
+        let (worker, config, name) = (
+            self.worker.config.clone(),
+            entry.config.clone(),
+            name.to_string(),
+        );
         tokio::task::spawn_blocking(move || offsets::alter(&worker, &name, &config, &changes))
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))?
@@ -510,7 +637,9 @@ impl Herder for StandaloneHerder {
         let connectors = self.connectors.lock().await;
         let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
         Self::require_stopped(name, entry)?;
-        offsets::reset(&self.worker.config, name, &entry.config).await.map_err(HerderError::Internal)
+        offsets::reset(&self.worker.config, name, &entry.config)
+            .await
+            .map_err(HerderError::Internal)
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
@@ -519,7 +648,11 @@ impl Herder for StandaloneHerder {
             .plugins
             .all()
             .iter()
-            .map(|p| PluginInfo { class_name: p.class_name().to_string(), kind: "sink", version: Some(p.version().to_string()) })
+            .map(|p| PluginInfo {
+                class_name: p.class_name().to_string(),
+                kind: "sink",
+                version: Some(p.version().to_string()),
+            })
             .collect();
         if !connectors_only {
             plugins.extend(CONVERTERS.iter().map(|(class, _)| PluginInfo {
@@ -537,7 +670,12 @@ impl Herder for StandaloneHerder {
             .plugins
             .find(plugin)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown plugin {plugin}.")))?;
-        Ok(plugin.config_def().keys.iter().map(ConfigKeyInfo::from).collect())
+        Ok(plugin
+            .config_def()
+            .keys
+            .iter()
+            .map(ConfigKeyInfo::from)
+            .collect())
     }
 
     fn validate(&self, plugin_name: &str, mut config: ConfigMap) -> HerderResult<ConfigInfos> {
@@ -551,7 +689,11 @@ impl Herder for StandaloneHerder {
                 config.insert("connector.class".into(), plugin.class_name().to_string());
             }
             Some(class) => {
-                let same = self.worker.plugins.find(class).is_some_and(|p| p.class_name() == plugin.class_name());
+                let same = self
+                    .worker
+                    .plugins
+                    .find(class)
+                    .is_some_and(|p| p.class_name() == plugin.class_name());
                 if !same {
                     return Err(HerderError::BadRequest(format!(
                         "Included connector type {class} does not match request type {plugin_name}"
@@ -573,12 +715,24 @@ impl Herder for StandaloneHerder {
 
 impl StandaloneHerder {
     async fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, id: u32) {
-        let Some(pos) = entry.tasks.iter().position(|t| t.id == id) else { return };
+        let Some(pos) = entry.tasks.iter().position(|t| t.id == id) else {
+            return;
+        };
         let old = entry.tasks.remove(pos);
         self.worker.stop_task(old).await;
-        let target = if entry.target == TargetState::Paused { TaskTarget::Paused } else { TaskTarget::Running };
-        let config = entry.task_configs.get(id as usize).cloned().unwrap_or_else(|| entry.config.clone());
-        let task = self.worker.start_task(name, id, config, target, entry.active_topics.clone());
+        let target = if entry.target == TargetState::Paused {
+            TaskTarget::Paused
+        } else {
+            TaskTarget::Running
+        };
+        let config = entry
+            .task_configs
+            .get(id as usize)
+            .cloned()
+            .unwrap_or_else(|| entry.config.clone());
+        let task = self
+            .worker
+            .start_task(name, id, config, target, entry.active_topics.clone());
         entry.tasks.insert(pos, task);
     }
 }

@@ -67,7 +67,11 @@ pub struct ConfigInfos {
 
 /// The validation report for `config`; `issues` come from the full
 /// validation (types, required keys, cross-key checks, connector checks).
-pub fn config_infos(plugin: &dyn SinkConnectorPlugin, config: &ConfigMap, issues: &[connect_api::ConfigIssue]) -> ConfigInfos {
+pub fn config_infos(
+    plugin: &dyn SinkConnectorPlugin,
+    config: &ConfigMap,
+    issues: &[connect_api::ConfigIssue],
+) -> ConfigInfos {
     let def = full_def(plugin);
     let mut groups: Vec<String> = Vec::new();
     for key in &def.keys {
@@ -84,10 +88,20 @@ pub fn config_infos(plugin: &dyn SinkConnectorPlugin, config: &ConfigMap, issues
                 name: key.name.clone(),
                 value: config
                     .get(&key.name)
-                    .map(|v| if key.kind == ConfigType::Password { HIDDEN.to_string() } else { v.clone() })
+                    .map(|v| {
+                        if key.kind == ConfigType::Password {
+                            HIDDEN.to_string()
+                        } else {
+                            v.clone()
+                        }
+                    })
                     .or_else(|| key.default_value.clone()),
                 recommended_values: key.recommended_values.clone(),
-                errors: issues.iter().filter(|i| i.key == key.name).map(|i| i.message.clone()).collect(),
+                errors: issues
+                    .iter()
+                    .filter(|i| i.key == key.name)
+                    .map(|i| i.message.clone())
+                    .collect(),
                 visible: true,
             },
         })
@@ -133,8 +147,17 @@ pub fn mask(def: &ConfigDef, config: &ConfigMap) -> ConfigMap {
     config
         .iter()
         .map(|(k, v)| {
-            let secret = def.key(k).is_some_and(|key| key.kind == ConfigType::Password);
-            (k.clone(), if secret { HIDDEN.to_string() } else { v.clone() })
+            let secret = def
+                .key(k)
+                .is_some_and(|key| key.kind == ConfigType::Password);
+            (
+                k.clone(),
+                if secret {
+                    HIDDEN.to_string()
+                } else {
+                    v.clone()
+                },
+            )
         })
         .collect()
 }

@@ -31,15 +31,21 @@ impl ConsumerContext for TaskConsumerContext {
             let revoked = partitions(tpl);
             let to_commit: OffsetMap = {
                 let mut durable = self.durable.lock().unwrap_or_else(|e| e.into_inner());
-                revoked.iter().filter_map(|tp| durable.remove_entry(tp)).collect()
+                revoked
+                    .iter()
+                    .filter_map(|tp| durable.remove_entry(tp))
+                    .collect()
             };
-            if !to_commit.is_empty() {
-                if let Err(e) = consumer.commit(&offsets_tpl(&to_commit), CommitMode::Sync) {
-                    tracing::warn!(task = %self.label, "commit on revocation failed, records will be redelivered: {e}");
-                }
+            if !to_commit.is_empty()
+                && let Err(e) = consumer.commit(&offsets_tpl(&to_commit), CommitMode::Sync)
+            {
+                tracing::warn!(task = %self.label, "commit on revocation failed, records will be redelivered: {e}");
             }
             tracing::info!(task = %self.label, "partitions revoked: {}", list(&revoked));
-            self.events.lock().unwrap_or_else(|e| e.into_inner()).push(RebalanceEvent::Revoked(revoked));
+            self.events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(RebalanceEvent::Revoked(revoked));
         }
     }
 
@@ -48,7 +54,10 @@ impl ConsumerContext for TaskConsumerContext {
             Rebalance::Assign(tpl) => {
                 let assigned = partitions(tpl);
                 tracing::info!(task = %self.label, "partitions assigned: {}", list(&assigned));
-                self.events.lock().unwrap_or_else(|e| e.into_inner()).push(RebalanceEvent::Assigned(assigned));
+                self.events
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(RebalanceEvent::Assigned(assigned));
             }
             Rebalance::Error(e) => tracing::warn!(task = %self.label, "rebalance error: {e}"),
             Rebalance::Revoke(_) => {}
@@ -57,11 +66,17 @@ impl ConsumerContext for TaskConsumerContext {
 }
 
 fn list(tps: &[TopicPartition]) -> String {
-    tps.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+    tps.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn partitions(tpl: &TopicPartitionList) -> Vec<TopicPartition> {
-    tpl.elements().iter().map(|e| TopicPartition::new(e.topic(), e.partition())).collect()
+    tpl.elements()
+        .iter()
+        .map(|e| TopicPartition::new(e.topic(), e.partition()))
+        .collect()
 }
 
 pub fn partitions_tpl<'a>(tps: impl IntoIterator<Item = &'a TopicPartition>) -> TopicPartitionList {
@@ -129,7 +144,11 @@ pub fn consumer_config(
 pub fn producer_config(worker: &WorkerConfig, config: &ConfigMap) -> ClientConfig {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &worker.bootstrap_servers);
-    for (k, v) in worker.with_prefix("producer.").into_iter().chain(strip_prefix(config, "producer.override.")) {
+    for (k, v) in worker
+        .with_prefix("producer.")
+        .into_iter()
+        .chain(strip_prefix(config, "producer.override."))
+    {
         client.set(k, v);
     }
     client

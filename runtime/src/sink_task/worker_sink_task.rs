@@ -13,7 +13,8 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::consumer::{
-    RebalanceEvent, TaskConsumerContext, consumer_config, offsets_tpl, partitions_tpl, producer_config,
+    RebalanceEvent, TaskConsumerContext, consumer_config, offsets_tpl, partitions_tpl,
+    producer_config,
 };
 use super::{TaskSpec, TaskTarget};
 use crate::connector_config::{SinkConnectorConfig, Subscription};
@@ -59,9 +60,18 @@ impl WorkerSinkTask {
         let label = format!("{}-{}", spec.connector, spec.task_id);
         let config = SinkConnectorConfig::parse(&spec.config)
             .map_err(|issues| TaskFailure::new(format!("invalid connector config: {issues:?}")))?;
-        let key_converter = config.converter(&spec.worker, "key.converter").map_err(TaskFailure::new)?;
-        let value_converter = config.converter(&spec.worker, "value.converter").map_err(TaskFailure::new)?;
-        let (client, batch_size) = consumer_config(&spec.worker, &spec.connector, Some(spec.task_id), &spec.config);
+        let key_converter = config
+            .converter(&spec.worker, "key.converter")
+            .map_err(TaskFailure::new)?;
+        let value_converter = config
+            .converter(&spec.worker, "value.converter")
+            .map_err(TaskFailure::new)?;
+        let (client, batch_size) = consumer_config(
+            &spec.worker,
+            &spec.connector,
+            Some(spec.task_id),
+            &spec.config,
+        );
         let context = TaskConsumerContext {
             label: label.clone(),
             events: Default::default(),
@@ -96,7 +106,9 @@ impl WorkerSinkTask {
             )
         };
         let mut task = spec.plugin.create_task();
-        task.start(&spec.config).await.map_err(|e| TaskFailure::new(e.to_string()))?;
+        task.start(&spec.config)
+            .await
+            .map_err(|e| TaskFailure::new(e.to_string()))?;
         Ok(Self {
             errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone()),
             retry_delay_max: config.errors.retry_delay_max(),
@@ -246,7 +258,11 @@ impl WorkerSinkTask {
             return;
         }
         let tpl = partitions_tpl(&self.assignment);
-        let result = if paused { self.consumer.pause(&tpl) } else { self.consumer.resume(&tpl) };
+        let result = if paused {
+            self.consumer.pause(&tpl)
+        } else {
+            self.consumer.resume(&tpl)
+        };
         if let Err(e) = result {
             tracing::warn!(task = %self.label, "cannot {} fetching: {e}", if paused { "pause" } else { "resume" });
         }
@@ -254,7 +270,14 @@ impl WorkerSinkTask {
 
     /// Apply partition changes from rebalance callbacks.
     async fn handle_rebalance(&mut self) -> Result<(), TaskFailure> {
-        let events: Vec<_> = std::mem::take(&mut *self.consumer.context().events.lock().unwrap_or_else(|e| e.into_inner()));
+        let events: Vec<_> = std::mem::take(
+            &mut *self
+                .consumer
+                .context()
+                .events
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
         for event in events {
             match event {
                 RebalanceEvent::Revoked(revoked) => {
@@ -266,11 +289,17 @@ impl WorkerSinkTask {
                     self.pending.retain(|m| {
                         !revoked_set.contains(&TopicPartition::new(m.topic(), m.partition()))
                     });
-                    self.task.close(&revoked).await.map_err(|e| TaskFailure::new(e.to_string()))?;
+                    self.task
+                        .close(&revoked)
+                        .await
+                        .map_err(|e| TaskFailure::new(e.to_string()))?;
                 }
                 RebalanceEvent::Assigned(assigned) => {
                     self.assignment.extend(assigned.iter().cloned());
-                    self.task.open(&assigned).await.map_err(|e| TaskFailure::new(e.to_string()))?;
+                    self.task
+                        .open(&assigned)
+                        .await
+                        .map_err(|e| TaskFailure::new(e.to_string()))?;
                     if self.fetch_paused {
                         // New partitions join the pause the others are in.
                         if let Err(e) = self.consumer.pause(&partitions_tpl(&assigned)) {
@@ -319,7 +348,10 @@ impl WorkerSinkTask {
                     }
                 }
                 Err(SinkError::Fatal(reason)) => {
-                    return Err(TaskFailure::new(format!("ConnectException: {reason}\n\tat stage TASK_PUT in {}", self.task_class)));
+                    return Err(TaskFailure::new(format!(
+                        "ConnectException: {reason}\n\tat stage TASK_PUT in {}",
+                        self.task_class
+                    )));
                 }
             }
         };
@@ -329,10 +361,17 @@ impl WorkerSinkTask {
         if !errant.is_empty() {
             let by_position: HashMap<(TopicPartition, i64), &OwnedMessage> = batch
                 .iter()
-                .map(|m| ((TopicPartition::new(m.topic(), m.partition()), m.offset()), m))
+                .map(|m| {
+                    (
+                        (TopicPartition::new(m.topic(), m.partition()), m.offset()),
+                        m,
+                    )
+                })
                 .collect();
             for (offset, tp, error) in errant {
-                let Some(raw) = by_position.get(&(tp.clone(), offset)) else { continue };
+                let Some(raw) = by_position.get(&(tp.clone(), offset)) else {
+                    continue;
+                };
                 let ctx = ErrorContext {
                     stage: Stage::TaskPut,
                     executing_class: self.task_class.clone(),
@@ -356,7 +395,11 @@ impl WorkerSinkTask {
 
     /// `put`, while polling the consumer so a long put does not exceed
     /// `max.poll.interval.ms`; fetching is paused once the put is slow.
-    async fn put_keeping_membership(&mut self, records: &[SinkRecord], ctx: &mut PutContext) -> Result<(), SinkError> {
+    async fn put_keeping_membership(
+        &mut self,
+        records: &[SinkRecord],
+        ctx: &mut PutContext,
+    ) -> Result<(), SinkError> {
         let was_paused = self.fetch_paused;
         let pause_at = Instant::now() + PUT_PAUSE_AFTER;
         let mut paused_here = false;
@@ -400,7 +443,16 @@ impl WorkerSinkTask {
             .map_err(|e| failed(Stage::ValueConverter, &self.value_converter, e.0))?;
         let headers = msg
             .headers()
-            .map(|h| h.iter().map(|h| (h.key.to_string(), h.value.map(bytes::Bytes::copy_from_slice))).collect())
+            .map(|h| {
+                h.iter()
+                    .map(|h| {
+                        (
+                            h.key.to_string(),
+                            h.value.map(bytes::Bytes::copy_from_slice),
+                        )
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         Ok(SinkRecord {
             topic: topic.to_string(),
@@ -435,12 +487,18 @@ impl WorkerSinkTask {
                 tracing::warn!(task = %self.label, "flush failed, offsets not committed this time: {e}");
                 return Ok(());
             }
-            Err(SinkError::Fatal(e)) => return Err(TaskFailure::new(format!("ConnectException: flush failed: {e}"))),
+            Err(SinkError::Fatal(e)) => {
+                return Err(TaskFailure::new(format!(
+                    "ConnectException: flush failed: {e}"
+                )));
+            }
         };
         // Never commit beyond what was consumed, nor for partitions not ours.
         let durable: OffsetMap = durable
             .into_iter()
-            .filter(|(tp, off)| self.assignment.contains(tp) && offsets.get(tp).is_some_and(|c| off <= c))
+            .filter(|(tp, off)| {
+                self.assignment.contains(tp) && offsets.get(tp).is_some_and(|c| off <= c)
+            })
             .collect();
         if durable.is_empty() {
             return Ok(());
@@ -473,7 +531,11 @@ pub fn spawn(spec: TaskSpec) -> tokio::task::JoinHandle<()> {
         let initial = *spec.control.borrow();
         match WorkerSinkTask::create(spec).await {
             Ok(task) => {
-                status.set(if initial == TaskTarget::Paused { State::Paused } else { State::Running });
+                status.set(if initial == TaskTarget::Paused {
+                    State::Paused
+                } else {
+                    State::Running
+                });
                 task.run().await;
             }
             Err(failure) => {

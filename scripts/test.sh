@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, checks formatting and lints,
+# then runs every test against a real broker started by the tests themselves.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+cd "$here/.."
+source scripts/env.sh
+scripts/setup.sh
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --features test-plugins --quiet -- -D warnings
+echo "==> cargo test"
+cargo test --workspace --features test-plugins
