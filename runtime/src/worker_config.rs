@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use config::{Config, Map, Source, Value, ValueKind};
+use config::{Map, Source, Value, ValueKind};
 use connect_api::ConfigMap;
 
 /// A setting that cannot be used, named, so start-up can say what to fix.
@@ -92,7 +92,11 @@ impl WorkerConfig {
         file: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, WorkerConfigError> {
-        let mut builder = Config::builder();
+        // The config crate reads the sources; they are merged here, in
+        // order (file, then environment), because its own merge re-nests
+        // dotted keys and would drop `key.converter.schemas.enable` under
+        // `key.converter`.
+        let mut sources: Vec<Box<dyn Source + Send + Sync>> = Vec::new();
         if let Some(path) = file {
             let display = path.display().to_string();
             if !path.is_file() {
@@ -101,25 +105,21 @@ impl WorkerConfig {
                     message: "no such file".into(),
                 });
             }
-            builder = match path.extension().and_then(|e| e.to_str()) {
-                Some("json") | Some("toml") => {
-                    builder.add_source(FlatFile(config::File::from(path)))
-                }
-                _ => builder.add_source(PropertiesFile::read(path)?),
-            };
+            match path.extension().and_then(|e| e.to_str()) {
+                Some("json") | Some("toml") => sources.push(Box::new(config::File::from(path))),
+                _ => sources.push(Box::new(PropertiesFile::read(path)?)),
+            }
         }
-        builder = builder.add_source(ConfluentEnv::from_vars(env));
-        let built = builder.build().map_err(|e| WorkerConfigError::File {
-            path: file.map(|p| p.display().to_string()).unwrap_or_default(),
-            message: e.to_string(),
-        })?;
-        let flat = built.collect().map_err(|e| WorkerConfigError::File {
-            path: String::new(),
-            message: e.to_string(),
-        })?;
+        sources.push(Box::new(ConfluentEnv::from_vars(env)));
         let mut settings = ConfigMap::new();
-        for (key, value) in flat {
-            flatten_into(&mut settings, key, value);
+        for source in sources {
+            let entries = source.collect().map_err(|e| WorkerConfigError::File {
+                path: file.map(|p| p.display().to_string()).unwrap_or_default(),
+                message: e.to_string(),
+            })?;
+            for (key, value) in entries {
+                flatten_into(&mut settings, key, value);
+            }
         }
         Self::from_settings(settings)
     }
@@ -317,15 +317,6 @@ fn flatten_into(out: &mut ConfigMap, key: String, value: Value) {
     }
 }
 
-/// Put each key in the root table as is: Connect's keys are flat names, and
-/// `key.converter` next to `key.converter.schemas.enable` must not nest.
-fn collect_flat(entries: Map<String, Value>, cache: &mut Value) -> Result<(), config::ConfigError> {
-    if let ValueKind::Table(table) = &mut cache.kind {
-        table.extend(entries);
-    }
-    Ok(())
-}
-
 /// A Java `.properties` file, Connect's worker file format.
 #[derive(Debug, Clone)]
 struct PropertiesFile {
@@ -363,32 +354,6 @@ impl Source for PropertiesFile {
                 )
             })
             .collect())
-    }
-    fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
-        collect_flat(self.collect()?, cache)
-    }
-}
-
-/// A json/toml file read by the config crate, flattened to dotted keys.
-#[derive(Debug, Clone)]
-struct FlatFile(config::File<config::FileSourceFile, config::FileFormat>);
-
-impl Source for FlatFile {
-    fn clone_into_box(&self) -> Box<dyn Source + Send + Sync> {
-        Box::new(self.clone())
-    }
-    fn collect(&self) -> Result<Map<String, Value>, config::ConfigError> {
-        let mut flat = ConfigMap::new();
-        for (k, v) in self.0.collect()? {
-            flatten_into(&mut flat, k, v);
-        }
-        Ok(flat
-            .into_iter()
-            .map(|(k, v)| (k, Value::new(None, v)))
-            .collect())
-    }
-    fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
-        collect_flat(self.collect()?, cache)
     }
 }
 
@@ -434,9 +399,6 @@ impl Source for ConfluentEnv {
                 )
             })
             .collect())
-    }
-    fn collect_to(&self, cache: &mut Value) -> Result<(), config::ConfigError> {
-        collect_flat(self.collect()?, cache)
     }
 }
 
