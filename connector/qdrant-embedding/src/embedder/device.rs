@@ -1,0 +1,120 @@
+//! `embedding.device` and `embedding.precision`.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Where inference runs, as configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DeviceSpec {
+    /// CUDA device 0 when libtorch sees one, else the CPU.
+    Auto,
+    Cpu,
+    Cuda(usize),
+}
+
+impl FromStr for DeviceSpec {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" | "gpu" => Ok(Self::Cuda(0)),
+            other => other
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| {
+                    format!("unknown embedding.device '{s}': use auto, cpu, cuda or cuda:N")
+                }),
+        }
+    }
+}
+
+impl fmt::Display for DeviceSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Auto => write!(f, "auto"),
+            Self::Cpu => write!(f, "cpu"),
+            Self::Cuda(n) => write!(f, "cuda:{n}"),
+        }
+    }
+}
+
+impl DeviceSpec {
+    /// The device to run on; an unavailable CUDA device is an error, not a
+    /// silent fallback, so a misconfigured GPU host is noticed.
+    pub fn resolve(self) -> Result<tch::Device, String> {
+        match self {
+            Self::Cpu => Ok(tch::Device::Cpu),
+            Self::Auto => Ok(if tch::Cuda::is_available() {
+                tch::Device::Cuda(0)
+            } else {
+                tch::Device::Cpu
+            }),
+            Self::Cuda(n) => {
+                let count = tch::Cuda::device_count() as usize;
+                if n < count {
+                    Ok(tch::Device::Cuda(n))
+                } else if count == 0 {
+                    Err(format!(
+                        "embedding.device is cuda:{n} but libtorch sees no CUDA device"
+                    ))
+                } else {
+                    Err(format!(
+                        "embedding.device is cuda:{n} but only {count} CUDA device(s) exist"
+                    ))
+                }
+            }
+        }
+    }
+}
+
+/// Numeric precision of the forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Precision {
+    /// fp16 on CUDA, fp32 on the CPU.
+    Auto,
+    Fp32,
+    Fp16,
+    Bf16,
+}
+
+impl FromStr for Precision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" | "" => Ok(Self::Auto),
+            "fp32" | "float32" => Ok(Self::Fp32),
+            "fp16" | "float16" | "half" => Ok(Self::Fp16),
+            "bf16" | "bfloat16" => Ok(Self::Bf16),
+            _ => Err(format!(
+                "unknown embedding.precision '{s}': use auto, fp32, fp16 or bf16"
+            )),
+        }
+    }
+}
+
+impl Precision {
+    pub fn kind(self, device: tch::Device) -> tch::Kind {
+        match (self, device) {
+            (Self::Auto, tch::Device::Cuda(_)) | (Self::Fp16, _) => tch::Kind::Half,
+            (Self::Bf16, _) => tch::Kind::BFloat16,
+            _ => tch::Kind::Float,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_devices() {
+        assert_eq!("auto".parse::<DeviceSpec>().unwrap(), DeviceSpec::Auto);
+        assert_eq!("CPU".parse::<DeviceSpec>().unwrap(), DeviceSpec::Cpu);
+        assert_eq!("cuda:1".parse::<DeviceSpec>().unwrap(), DeviceSpec::Cuda(1));
+        assert!("tpu".parse::<DeviceSpec>().unwrap_err().contains("tpu"));
+        assert!("cuda:x".parse::<DeviceSpec>().is_err());
+        assert_eq!(DeviceSpec::Cpu.resolve().unwrap(), tch::Device::Cpu);
+    }
+}

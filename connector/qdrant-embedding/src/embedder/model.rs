@@ -1,0 +1,174 @@
+//! A sentence-transformer model directory: tokenizer, BERT weights, pooling
+//! and normalisation exactly as its `modules.json` says.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use tch::{Device, Kind, Tensor};
+use tokenizers::{Tokenizer, TruncationParams};
+
+use super::bert::{Bert, BertConfig};
+use super::device::{DeviceSpec, Precision};
+
+#[derive(Debug, Deserialize)]
+struct PoolingConfig {
+    #[serde(default)]
+    pooling_mode_cls_token: bool,
+    #[serde(default)]
+    pooling_mode_mean_tokens: bool,
+    #[serde(default)]
+    pooling_mode_max_tokens: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pooling {
+    Mean,
+    Cls,
+    Max,
+}
+
+#[derive(Debug, Deserialize)]
+struct Module {
+    #[serde(default)]
+    path: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+/// A tokenized text: ids and token type ids, truncated to the model's limit.
+pub struct Encoded {
+    pub ids: Vec<i64>,
+    pub type_ids: Vec<i64>,
+}
+
+pub struct SentenceTransformer {
+    tokenizer: Tokenizer,
+    bert: Bert,
+    pooling: Pooling,
+    normalize: bool,
+    pub device: Device,
+    pub kind: Kind,
+    pub dimension: usize,
+    pub dir: PathBuf,
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))
+}
+
+impl SentenceTransformer {
+    pub fn load(dir: &Path, device: DeviceSpec, precision: Precision) -> Result<Self, String> {
+        if !dir.join("model.safetensors").is_file() || !dir.join("tokenizer.json").is_file() {
+            return Err(format!(
+                "model directory '{}' not found or incomplete: it needs model.safetensors, tokenizer.json and config.json",
+                dir.display()
+            ));
+        }
+        let device = device.resolve()?;
+        let kind = precision.kind(device);
+        let config: BertConfig = read_json(&dir.join("config.json"))?;
+        let dimension = config.hidden_size as usize;
+        // sentence-transformers truncates at max_seq_length (256 here), not
+        // at the 128 the tokenizer file carries, and pads per batch.
+        let max_seq_length = read_json::<serde_json::Value>(&dir.join("sentence_bert_config.json"))
+            .ok()
+            .and_then(|v| v["max_seq_length"].as_u64())
+            .unwrap_or(config.max_position_embeddings as u64) as usize;
+        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
+            .map_err(|e| format!("cannot load {}/tokenizer.json: {e}", dir.display()))?;
+        tokenizer.with_padding(None);
+        tokenizer
+            .with_truncation(Some(TruncationParams {
+                max_length: max_seq_length,
+                ..Default::default()
+            }))
+            .map_err(|e| format!("cannot set truncation: {e}"))?;
+
+        let modules: Vec<Module> = read_json(&dir.join("modules.json")).unwrap_or_default();
+        let normalize = modules.iter().any(|m| m.kind.ends_with("Normalize"));
+        let pooling_dir = modules
+            .iter()
+            .find(|m| m.kind.ends_with("Pooling"))
+            .map(|m| dir.join(&m.path))
+            .unwrap_or_else(|| dir.join("1_Pooling"));
+        let pooling = match read_json::<PoolingConfig>(&pooling_dir.join("config.json")) {
+            Ok(p) if p.pooling_mode_cls_token => Pooling::Cls,
+            Ok(p) if p.pooling_mode_max_tokens && !p.pooling_mode_mean_tokens => Pooling::Max,
+            _ => Pooling::Mean,
+        };
+        let bert = Bert::load(dir, config, device, kind)?;
+        tracing::info!(model = %dir.display(), ?device, ?kind, ?pooling, normalize, dimension, "embedding model loaded");
+        Ok(Self {
+            tokenizer,
+            bert,
+            pooling,
+            normalize,
+            device,
+            kind,
+            dimension,
+            dir: dir.to_path_buf(),
+        })
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Encoded, String> {
+        let enc = self
+            .tokenizer
+            .encode(text, true)
+            .map_err(|e| format!("tokenizer failed: {e}"))?;
+        let limit = self.bert.max_positions() as usize;
+        Ok(Encoded {
+            ids: enc
+                .get_ids()
+                .iter()
+                .take(limit)
+                .map(|&i| i as i64)
+                .collect(),
+            type_ids: enc
+                .get_type_ids()
+                .iter()
+                .take(limit)
+                .map(|&i| i as i64)
+                .collect(),
+        })
+    }
+
+    /// Embed one padded batch. Panics from libtorch (e.g. out of memory)
+    /// propagate to the caller, which splits the batch.
+    pub fn embed_encoded(&self, batch: &[&Encoded]) -> Vec<Vec<f32>> {
+        let _guard = tch::no_grad_guard();
+        let len = batch.iter().map(|e| e.ids.len()).max().unwrap_or(1).max(1);
+        let mut ids = vec![0i64; batch.len() * len];
+        let mut types = vec![0i64; batch.len() * len];
+        let mut mask = vec![0i64; batch.len() * len];
+        for (row, enc) in batch.iter().enumerate() {
+            let base = row * len;
+            ids[base..base + enc.ids.len()].copy_from_slice(&enc.ids);
+            types[base..base + enc.type_ids.len()].copy_from_slice(&enc.type_ids);
+            mask[base..base + enc.ids.len()].fill(1);
+        }
+        let shape = [batch.len() as i64, len as i64];
+        let to = |v: Vec<i64>| Tensor::from_slice(&v).view(shape).to_device(self.device);
+        let (ids, types, mask) = (to(ids), to(types), to(mask));
+        let tokens = self.bert.forward(&ids, &types, &mask).to_kind(Kind::Float);
+        let maskf = mask.to_kind(Kind::Float).unsqueeze(-1);
+        let pooled = match self.pooling {
+            Pooling::Mean => {
+                (&tokens * &maskf).sum_dim_intlist(1, false, Kind::Float)
+                    / maskf.sum_dim_intlist(1, false, Kind::Float).clamp_min(1e-9)
+            }
+            Pooling::Cls => tokens.select(1, 0),
+            Pooling::Max => (&tokens + (maskf - 1.0) * 1e9).amax(1, false),
+        };
+        let pooled = if self.normalize {
+            let norm = pooled.norm_scalaropt_dim(2, 1, true).clamp_min(1e-12);
+            pooled / norm
+        } else {
+            pooled
+        };
+        let flat: Vec<f32> =
+            Vec::try_from(pooled.to_device(Device::Cpu).contiguous().view(-1)).unwrap_or_default();
+        flat.chunks(self.dimension).map(<[f32]>::to_vec).collect()
+    }
+}
