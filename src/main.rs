@@ -1,5 +1,6 @@
 //! `connect-host`: a Kafka Connect compatible worker for sink connectors.
 
+mod embed_command;
 mod plugins;
 
 use std::path::PathBuf;
@@ -20,10 +21,23 @@ struct Cli {
     /// worker is configured by CONNECT_* environment variables alone.
     #[arg(long, short)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Embed text with the sink's model: one JSON string per line on stdin,
+    /// one JSON array of floats per line on stdout, in order.
+    Embed(embed_command::EmbedArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if let Some(Command::Embed(args)) = cli.command {
+        LogLevels::init(Some(&std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into())));
+        return embed_command::run(args);
+    }
     let loggers = Arc::new(LogLevels::init(std::env::var("RUST_LOG").ok().as_deref()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()

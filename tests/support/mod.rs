@@ -4,6 +4,7 @@
 
 pub mod broker;
 pub mod kafka;
+pub mod qdrant;
 pub mod worker;
 
 use std::future::Future;

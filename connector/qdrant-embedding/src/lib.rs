@@ -5,6 +5,12 @@
 //! - [`record_mapping`]: record → text, point id and payload
 //! - [`embedder`]: the model, batching and devices
 //! - [`qdrant_writer`]: collections and upserts over qdrant-client (gRPC)
-//! - [`sink`]: the connector and its task
+//! - [`sink`]: the connector classes and their task
 
+pub mod config;
 pub mod embedder;
+pub mod qdrant_writer;
+pub mod record_mapping;
+pub mod sink;
+
+pub use sink::{QdrantEmbeddingSinkPlugin, QdrantSinkPlugin};

