@@ -40,10 +40,10 @@ async fn main() -> anyhow::Result<()> {
             for hit in hits {
                 let product = hit.payload.get("product").map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
                 let id = product["id"].as_str().unwrap_or_default().to_string();
-                match shown.iter_mut().find(|(seen, ..)| *seen == id) {
-                    Some(entry) => entry.3 += 1,
-                    None if shown.len() < limit as usize => shown.push((id, hit.score, product, 1)),
-                    None => {}
+                if let Some(entry) = shown.iter_mut().find(|(seen, ..)| *seen == id) {
+                    entry.3 += 1;
+                } else if shown.len() < limit as usize {
+                    shown.push((id, hit.score, product, 1));
                 }
             }
             for (_, score, product, events) in shown {
