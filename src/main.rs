@@ -35,7 +35,9 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Embed(args)) = cli.command {
-        LogLevels::init(Some(&std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into())));
+        LogLevels::init(Some(
+            &std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+        ));
         return embed_command::run(args);
     }
     let loggers = Arc::new(LogLevels::init(std::env::var("RUST_LOG").ok().as_deref()));

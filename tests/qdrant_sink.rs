@@ -46,7 +46,12 @@ async fn produce_events(broker: &Broker, events: &[event_generator::Event], part
         let records = chunk
             .iter()
             .enumerate()
-            .map(|(i, e)| Rec { partition: (i as i32) % partitions, key: Some(e.key.clone().into_bytes()), value: Some(e.value.clone()), headers: vec![] })
+            .map(|(i, e)| Rec {
+                partition: (i as i32) % partitions,
+                key: Some(e.key.clone().into_bytes()),
+                value: Some(e.value.clone()),
+                headers: vec![],
+            })
             .collect();
         kafka::produce(&producer, TOPIC, records).await;
     }
@@ -61,7 +66,12 @@ fn embed(text: &str) -> Vec<f32> {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(format!("{}\n", json!(text)).as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{}\n", json!(text)).as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success());
     serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap()
@@ -81,22 +91,39 @@ async fn five_thousand_events_become_points_and_poison_goes_to_the_dlq() {
     assert!(malformed.len() > 50);
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
-    let body = json!({"name": "events-to-qdrant", "config": connector(&server, "events", json!({}))});
+    let body =
+        json!({"name": "events-to-qdrant", "config": connector(&server, "events", json!({}))});
     let (code, resp) = worker.call("POST", "/connectors", Some(&body)).await;
     assert_eq!(code, 201, "{resp}");
 
     let client = server.client();
-    eventually(Duration::from_secs(300), "every valid event in Qdrant", || async {
-        (qdrant::count(&client, "events").await == Some(valid.len() as u64)).then_some(())
-    })
+    eventually(
+        Duration::from_secs(300),
+        "every valid event in Qdrant",
+        || async {
+            (qdrant::count(&client, "events").await == Some(valid.len() as u64)).then_some(())
+        },
+    )
     .await;
     let points = qdrant::all_points(&client, "events").await;
     assert_eq!(points.len(), valid.len());
     for e in &valid {
-        let payload = points.get(&e.event_id).unwrap_or_else(|| panic!("point {} missing", e.event_id));
+        let payload = points
+            .get(&e.event_id)
+            .unwrap_or_else(|| panic!("point {} missing", e.event_id));
         let original: Value = serde_json::from_slice(&e.value).unwrap();
-        for field in ["event_type", "user_id", "session_id", "timestamp", "product"] {
-            assert_eq!(payload[field], original[field], "payload field {field} of {}", e.event_id);
+        for field in [
+            "event_type",
+            "user_id",
+            "session_id",
+            "timestamp",
+            "product",
+        ] {
+            assert_eq!(
+                payload[field], original[field],
+                "payload field {field} of {}",
+                e.event_id
+            );
         }
         assert_eq!(payload["_kafka"]["topic"], TOPIC);
     }
@@ -104,30 +131,70 @@ async fn five_thousand_events_become_points_and_poison_goes_to_the_dlq() {
     // Semantic search: the phrase finds headphones first.
     let query = embed("wireless noise-cancelling headphones");
     let hits = client
-        .query(qdrant_client::qdrant::QueryPointsBuilder::new("events").query(query).limit(5).with_payload(true))
+        .query(
+            qdrant_client::qdrant::QueryPointsBuilder::new("events")
+                .query(query)
+                .limit(5)
+                .with_payload(true),
+        )
         .await
         .unwrap()
         .result;
-    let names: Vec<String> = hits.iter().map(|h| serde_json::to_value(&h.payload["product"]).unwrap()["name"].as_str().unwrap().to_string()).collect();
+    let names: Vec<String> = hits
+        .iter()
+        .map(|h| {
+            serde_json::to_value(&h.payload["product"]).unwrap()["name"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
     eprintln!("nearest to 'wireless noise-cancelling headphones': {names:?}");
-    assert!(names.len() == 5 && names.iter().all(|n| n.contains("Headphones")), "{names:?}");
+    assert!(
+        names.len() == 5 && names.iter().all(|n| n.contains("Headphones")),
+        "{names:?}"
+    );
 
     // Every malformed event is in the DLQ, with a reason.
-    let dlq = kafka::read_all(&broker.bootstrap(), "events-dlq", 1, malformed.len(), Duration::from_secs(60));
-    assert_eq!(dlq.len(), malformed.len(), "every malformed event once in the DLQ");
-    let by_key: HashMap<String, Malformation> = malformed.iter().map(|e| (e.key.clone(), e.malformed.unwrap())).collect();
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "events-dlq",
+        1,
+        malformed.len(),
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        dlq.len(),
+        malformed.len(),
+        "every malformed event once in the DLQ"
+    );
+    let by_key: HashMap<String, Malformation> = malformed
+        .iter()
+        .map(|e| (e.key.clone(), e.malformed.unwrap()))
+        .collect();
     for m in &dlq {
         let key = String::from_utf8_lossy(m.key().unwrap()).into_owned();
         let reason = header(m, "__connect.errors.exception.message").unwrap_or_default();
         match by_key[&key] {
-            Malformation::NotJson => assert_eq!(header(m, "__connect.errors.stage"), Some("VALUE_CONVERTER"), "{reason}"),
+            Malformation::NotJson => assert_eq!(
+                header(m, "__connect.errors.stage"),
+                Some("VALUE_CONVERTER"),
+                "{reason}"
+            ),
             Malformation::MissingText => {
                 assert_eq!(header(m, "__connect.errors.stage"), Some("TASK_PUT"));
-                assert!(reason.contains("text field") && reason.contains("missing or empty"), "{reason}");
+                assert!(
+                    reason.contains("text field") && reason.contains("missing or empty"),
+                    "{reason}"
+                );
             }
             Malformation::BadId => {
                 assert_eq!(header(m, "__connect.errors.stage"), Some("TASK_PUT"));
-                assert!(reason.contains("event_id") && reason.contains("neither a UUID nor an unsigned integer"), "{reason}");
+                assert!(
+                    reason.contains("event_id")
+                        && reason.contains("neither a UUID nor an unsigned integer"),
+                    "{reason}"
+                );
             }
         }
     }
@@ -140,52 +207,92 @@ async fn a_qdrant_outage_is_retried_without_loss_dlq_duplicates_or_early_commits
     kafka::create_topic(&broker.bootstrap(), TOPIC, 2).await;
     let mut server = QdrantServer::start(&dir.path().join("qdrant"));
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
-    let config = connector(&server, "events", json!({"tasks.max": "1", "errors.retry.delay.max.ms": "8000", "batch.size": "50"}));
-    assert_eq!(worker.call("PUT", "/connectors/outage/config", Some(&config)).await.0, 201);
+    let config = connector(
+        &server,
+        "events",
+        json!({"tasks.max": "1", "errors.retry.delay.max.ms": "8000", "batch.size": "50"}),
+    );
+    assert_eq!(
+        worker
+            .call("PUT", "/connectors/outage/config", Some(&config))
+            .await
+            .0,
+        201
+    );
     let mut generator = Generator::new(7, 100, 0.0);
     let events: Vec<_> = (0..1_200).map(|_| generator.next_event()).collect();
     produce_events(&broker, &events[..400], 2).await;
     let client = server.client();
-    eventually(Duration::from_secs(120), "the first events written", || async {
-        (qdrant::count(&client, "events").await >= Some(400)).then_some(())
-    })
+    eventually(
+        Duration::from_secs(120),
+        "the first events written",
+        || async { (qdrant::count(&client, "events").await >= Some(400)).then_some(()) },
+    )
     .await;
 
     server.stop();
     produce_events(&broker, &events[400..], 2).await;
-    eventually(Duration::from_secs(60), "the task to see the outage", || async {
-        worker.log().contains("sink is unavailable").then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "the task to see the outage",
+        || async { worker.log().contains("sink is unavailable").then_some(()) },
+    )
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let (_, status) = worker.get("/connectors/outage/status").await;
-    assert_eq!(status["tasks"][0]["state"], "RUNNING", "an outage is not a failure");
+    assert_eq!(
+        status["tasks"][0]["state"], "RUNNING",
+        "an outage is not a failure"
+    );
     let committed = kafka::committed(&broker.bootstrap(), "connect-outage", TOPIC, 2);
 
     // Back up: everything committed must already be in Qdrant.
     server.start_again();
     let client = server.client();
-    let present: HashSet<String> = qdrant::all_points(&client, "events").await.into_keys().collect();
+    let present: HashSet<String> = qdrant::all_points(&client, "events")
+        .await
+        .into_keys()
+        .collect();
     let partition_offsets = offsets_by_partition(&events, 2);
     for (p, upto) in &committed {
         for (offset, e) in partition_offsets[p].iter().enumerate() {
             if (offset as i64) < *upto {
-                assert!(present.contains(&e.event_id), "offset {offset} of partition {p} committed before Qdrant held it");
+                assert!(
+                    present.contains(&e.event_id),
+                    "offset {offset} of partition {p} committed before Qdrant held it"
+                );
             }
         }
     }
-    eventually(Duration::from_secs(180), "every event after the outage", || async {
-        (qdrant::count(&client, "events").await == Some(events.len() as u64)).then_some(())
-    })
+    eventually(
+        Duration::from_secs(180),
+        "every event after the outage",
+        || async {
+            (qdrant::count(&client, "events").await == Some(events.len() as u64)).then_some(())
+        },
+    )
     .await;
     let points = qdrant::all_points(&client, "events").await;
-    assert_eq!(points.len(), events.len(), "no duplicates: one point per event");
-    let dlq = kafka::read_all(&broker.bootstrap(), "events-dlq", 1, 1, Duration::from_secs(3));
+    assert_eq!(
+        points.len(),
+        events.len(),
+        "no duplicates: one point per event"
+    );
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "events-dlq",
+        1,
+        1,
+        Duration::from_secs(3),
+    );
     assert!(dlq.is_empty(), "an outage sends nothing to the DLQ");
 }
 
 /// Events of each partition in offset order, as `produce_events` spreads them.
-fn offsets_by_partition(events: &[event_generator::Event], partitions: i32) -> HashMap<i32, Vec<&event_generator::Event>> {
+fn offsets_by_partition(
+    events: &[event_generator::Event],
+    partitions: i32,
+) -> HashMap<i32, Vec<&event_generator::Event>> {
     let mut out: HashMap<i32, Vec<_>> = HashMap::new();
     for chunk_start in (0..events.len()).step_by(500) {
         let chunk = &events[chunk_start..(chunk_start + 500).min(events.len())];
@@ -204,32 +311,62 @@ async fn a_killed_worker_replays_onto_the_same_points() {
     let server = QdrantServer::start(&dir.path().join("qdrant"));
     // Commits every 4 s and batches of 100, so the kill lands with written
     // but uncommitted points that the restarted worker replays.
-    let mut worker = Worker::start(&broker.bootstrap(), dir.path(), &[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "4000")]).await;
+    let mut worker = Worker::start(
+        &broker.bootstrap(),
+        dir.path(),
+        &[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "4000")],
+    )
+    .await;
     // Kafka-coordinate ids: a replay must overwrite, not duplicate.
-    let config =
-        connector(&server, "replay", json!({"tasks.max": "1", "id.strategy": "kafka", "consumer.override.max.poll.records": "100"}));
-    assert_eq!(worker.call("PUT", "/connectors/replay/config", Some(&config)).await.0, 201);
+    let config = connector(
+        &server,
+        "replay",
+        json!({"tasks.max": "1", "id.strategy": "kafka", "consumer.override.max.poll.records": "100"}),
+    );
+    assert_eq!(
+        worker
+            .call("PUT", "/connectors/replay/config", Some(&config))
+            .await
+            .0,
+        201
+    );
     let mut generator = Generator::new(9, 100, 0.0);
     let events: Vec<_> = (0..1_500).map(|_| generator.next_event()).collect();
     produce_events(&broker, &events, 2).await;
     let client = server.client();
-    let at_kill = eventually(Duration::from_secs(120), "a commit, then more written", || async {
-        let committed: i64 = kafka::committed(&broker.bootstrap(), "connect-replay", TOPIC, 2).values().sum();
-        let written = qdrant::count(&client, "replay").await.unwrap_or(0) as i64;
-        (committed > 0 && written > committed).then_some((committed, written))
-    })
+    let at_kill = eventually(
+        Duration::from_secs(120),
+        "a commit, then more written",
+        || async {
+            let committed: i64 = kafka::committed(&broker.bootstrap(), "connect-replay", TOPIC, 2)
+                .values()
+                .sum();
+            let written = qdrant::count(&client, "replay").await.unwrap_or(0) as i64;
+            (committed > 0 && written > committed).then_some((committed, written))
+        },
+    )
     .await;
     worker.kill();
-    eprintln!("replay test: killed with {} points written, {} offsets committed", at_kill.1, at_kill.0);
+    eprintln!(
+        "replay test: killed with {} points written, {} offsets committed",
+        at_kill.1, at_kill.0
+    );
     worker.start_again().await;
     eventually(Duration::from_secs(180), "every event written", || async {
         (qdrant::count(&client, "replay").await == Some(events.len() as u64)).then_some(())
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
-    assert_eq!(qdrant::count(&client, "replay").await, Some(events.len() as u64), "replays overwrote the same ids");
+    assert_eq!(
+        qdrant::count(&client, "replay").await,
+        Some(events.len() as u64),
+        "replays overwrote the same ids"
+    );
     let payloads = qdrant::all_points(&client, "replay").await;
-    let ids: HashSet<String> = payloads.values().map(|p| p["event_id"].as_str().unwrap().to_string()).collect();
+    let ids: HashSet<String> = payloads
+        .values()
+        .map(|p| p["event_id"].as_str().unwrap().to_string())
+        .collect();
     assert_eq!(ids.len(), events.len(), "no event missing");
 }
 
@@ -241,12 +378,24 @@ async fn misconfigurations_are_reported_precisely() {
     let server = QdrantServer::start(&dir.path().join("qdrant"));
     let client = server.client();
     use qdrant_client::qdrant::{CreateCollectionBuilder, Distance, VectorParamsBuilder};
-    client.create_collection(CreateCollectionBuilder::new("small").vectors_config(VectorParamsBuilder::new(128, Distance::Cosine))).await.unwrap();
+    client
+        .create_collection(
+            CreateCollectionBuilder::new("small")
+                .vectors_config(VectorParamsBuilder::new(128, Distance::Cosine)),
+        )
+        .await
+        .unwrap();
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
 
     let create = |name: &str, extra: Value| json!({"name": name, "config": connector(&server, "events", extra)});
     // Dimension mismatch: the connector fails, naming both sizes.
-    let (code, body) = worker.call("POST", "/connectors", Some(&create("mismatch", json!({"collection.name": "small"})))).await;
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&create("mismatch", json!({"collection.name": "small"}))),
+        )
+        .await;
     assert_eq!(code, 201, "{body}");
     let status = eventually(Duration::from_secs(30), "connector FAILED", || async {
         let (_, s) = worker.get("/connectors/mismatch/status").await;
@@ -254,38 +403,75 @@ async fn misconfigurations_are_reported_precisely() {
     })
     .await;
     let trace = status["connector"]["trace"].as_str().unwrap();
-    assert!(trace.contains("128") && trace.contains("384") && trace.contains("small"), "{trace}");
+    assert!(
+        trace.contains("128") && trace.contains("384") && trace.contains("small"),
+        "{trace}"
+    );
 
     let cases = [
         (json!({"qdrant.url": "localhost:6334"}), "qdrant.url"),
         (json!({"qdrant.url": "http://"}), "qdrant.url"),
-        (json!({"embedding.model.dir": dir.path().join("no-model").display().to_string()}), "embedding.model.dir"),
+        (
+            json!({"embedding.model.dir": dir.path().join("no-model").display().to_string()}),
+            "embedding.model.dir",
+        ),
         (json!({"embedding.device": "tpu"}), "embedding.device"),
-        (json!({"embedding.text.template": "", "embedding.text.fields": ""}), "embedding.text.fields"),
+        (
+            json!({"embedding.text.template": "", "embedding.text.fields": ""}),
+            "embedding.text.fields",
+        ),
         (json!({"id.strategy": "random"}), "id.strategy"),
     ];
     for (extra, key) in cases {
-        let (code, err) = worker.call("POST", "/connectors", Some(&create("bad", extra.clone()))).await;
+        let (code, err) = worker
+            .call("POST", "/connectors", Some(&create("bad", extra.clone())))
+            .await;
         assert_eq!(code, 400, "{extra} → {err}");
-        assert!(err["message"].as_str().unwrap().contains(key), "{extra}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().contains(key),
+            "{extra}: {err}"
+        );
     }
 
     // The API key is masked everywhere the API shows it, and never logged.
-    let (code, body) = worker.call("POST", "/connectors", Some(&create("keyed", json!({"qdrant.api.key": "s3cr3t-key"})))).await;
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&create("keyed", json!({"qdrant.api.key": "s3cr3t-key"}))),
+        )
+        .await;
     assert_eq!(code, 201, "{body}");
     let (_, config) = worker.get("/connectors/keyed/config").await;
     assert_eq!(config["qdrant.api.key"], "[hidden]");
     let (_, info) = worker.get("/connectors?expand=info").await;
-    assert_eq!(info["keyed"]["info"]["config"]["qdrant.api.key"], "[hidden]");
+    assert_eq!(
+        info["keyed"]["info"]["config"]["qdrant.api.key"],
+        "[hidden]"
+    );
     let (_, tasks) = worker.get("/connectors/keyed/tasks").await;
     assert_eq!(tasks[0]["config"]["qdrant.api.key"], "[hidden]");
     let mut to_validate = connector(&server, "events", json!({"qdrant.api.key": "s3cr3t-key"}));
     to_validate["name"] = json!("v");
-    let (_, report) = worker.call("PUT", "/connector-plugins/qdrant-embedding/config/validate", Some(&to_validate)).await;
-    let key = report["configs"].as_array().unwrap().iter().find(|c| c["definition"]["name"] == "qdrant.api.key").unwrap();
+    let (_, report) = worker
+        .call(
+            "PUT",
+            "/connector-plugins/qdrant-embedding/config/validate",
+            Some(&to_validate),
+        )
+        .await;
+    let key = report["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["definition"]["name"] == "qdrant.api.key")
+        .unwrap();
     assert_eq!(key["value"]["value"], "[hidden]");
     assert_eq!(key["definition"]["type"], "PASSWORD");
-    assert!(!worker.log().contains("s3cr3t-key"), "the key never reaches the log");
+    assert!(
+        !worker.log().contains("s3cr3t-key"),
+        "the key never reaches the log"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -296,16 +482,30 @@ async fn records_in_qdrants_own_format_are_written_as_given() {
     let server = QdrantServer::start(&dir.path().join("qdrant"));
     let client = server.client();
     use qdrant_client::qdrant::{CreateCollectionBuilder, Distance, VectorParamsBuilder};
-    client.create_collection(CreateCollectionBuilder::new("given").vectors_config(VectorParamsBuilder::new(4, Distance::Dot))).await.unwrap();
+    client
+        .create_collection(
+            CreateCollectionBuilder::new("given")
+                .vectors_config(VectorParamsBuilder::new(4, Distance::Dot)),
+        )
+        .await
+        .unwrap();
     let producer = kafka::producer(&broker.bootstrap());
-    let records = vec![
+    let records = [
         json!({"collection_name": "given", "id": 1, "vector": [0.1, 0.2, 0.3, 0.4], "payload": {"name": "one"}}),
         json!({"collection_name": "given", "id": "5a1d1cd0-4a5b-4a8e-9b3e-3c1f7b0e2a11", "vector": [1.0, 0.0, 0.0, 0.0], "payload": {"name": "two"}}),
         json!({"collection_name": "given", "id": 3, "vector": [1.0, 2.0], "payload": {"name": "wrong size"}}),
         json!({"collection_name": "given", "id": 1, "vector": [0.4, 0.3, 0.2, 0.1], "payload": {"name": "one, updated"}}),
         json!({"collection_name": "nowhere", "id": 4, "vector": [1.0, 0.0, 0.0, 0.0]}),
     ];
-    kafka::produce(&producer, "vectors", records.iter().map(|r| Rec::value(0, r.to_string())).collect()).await;
+    kafka::produce(
+        &producer,
+        "vectors",
+        records
+            .iter()
+            .map(|r| Rec::value(0, r.to_string()))
+            .collect(),
+    )
+    .await;
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let config = json!({
         "connector.class": "io.qdrant.kafka.QdrantSinkConnector", "topics": "vectors", "qdrant.grpc.url": server.url(),
@@ -313,15 +513,41 @@ async fn records_in_qdrants_own_format_are_written_as_given() {
         "errors.tolerance": "all", "errors.deadletterqueue.topic.name": "vectors-dlq",
         "errors.deadletterqueue.topic.replication.factor": "1", "errors.deadletterqueue.context.headers.enable": "true",
     });
-    let (code, body) = worker.call("PUT", "/connectors/qdrant-format/config", Some(&config)).await;
+    let (code, body) = worker
+        .call("PUT", "/connectors/qdrant-format/config", Some(&config))
+        .await;
     assert_eq!(code, 201, "{body}");
-    let dlq = kafka::read_all(&broker.bootstrap(), "vectors-dlq", 1, 2, Duration::from_secs(60));
-    assert_eq!(dlq.len(), 2, "the wrong-size vector and the missing collection");
-    let reasons: Vec<&str> = dlq.iter().map(|m| header(m, "__connect.errors.exception.message").unwrap()).collect();
-    assert!(reasons.iter().any(|r| r.contains("Qdrant rejected the point") && r.contains("dim")), "{reasons:?}");
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "vectors-dlq",
+        1,
+        2,
+        Duration::from_secs(60),
+    );
+    assert_eq!(
+        dlq.len(),
+        2,
+        "the wrong-size vector and the missing collection"
+    );
+    let reasons: Vec<&str> = dlq
+        .iter()
+        .map(|m| header(m, "__connect.errors.exception.message").unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("Qdrant rejected the point") && r.contains("dim")),
+        "{reasons:?}"
+    );
     assert!(reasons.iter().any(|r| r.contains("nowhere")), "{reasons:?}");
     let points = qdrant::all_points(&client, "given").await;
     assert_eq!(points.len(), 2);
-    assert_eq!(points["1"]["name"], "one, updated", "the later record for an id wins");
-    assert_eq!(points["5a1d1cd0-4a5b-4a8e-9b3e-3c1f7b0e2a11"]["name"], "two");
+    assert_eq!(
+        points["1"]["name"], "one, updated",
+        "the later record for an id wins"
+    );
+    assert_eq!(
+        points["5a1d1cd0-4a5b-4a8e-9b3e-3c1f7b0e2a11"]["name"],
+        "two"
+    );
 }

@@ -23,16 +23,29 @@ pub fn server_bin() -> PathBuf {
 
 impl QdrantServer {
     pub fn start(data: &Path) -> Self {
-        let mut s = Self { child: None, port: super::free_port(), data: data.to_path_buf() };
+        let mut s = Self {
+            child: None,
+            port: super::free_port(),
+            data: data.to_path_buf(),
+        };
         s.start_again();
         s
     }
 
     pub fn start_again(&mut self) {
         let bin = server_bin();
-        assert!(bin.exists(), "{} missing — run scripts/setup.sh (or set QDRANT_TEST_SERVER_BIN)", bin.display());
+        assert!(
+            bin.exists(),
+            "{} missing — run scripts/setup.sh (or set QDRANT_TEST_SERVER_BIN)",
+            bin.display()
+        );
         let child = Command::new(bin)
-            .args(["--port", &self.port.to_string(), "--data-dir", self.data.to_str().unwrap()])
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--data-dir",
+                self.data.to_str().unwrap(),
+            ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -40,7 +53,10 @@ impl QdrantServer {
         self.child = Some(child);
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(start.elapsed() < Duration::from_secs(30), "qdrant test server did not listen");
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "qdrant test server did not listen"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -48,7 +64,9 @@ impl QdrantServer {
     /// SIGTERM: the server flushes and exits.
     pub fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").args(["-TERM", &c.id().to_string()]).status();
+            let _ = Command::new("kill")
+                .args(["-TERM", &c.id().to_string()])
+                .status();
             let start = Instant::now();
             while c.try_wait().unwrap().is_none() && start.elapsed() < Duration::from_secs(20) {
                 std::thread::sleep(Duration::from_millis(50));
@@ -63,7 +81,10 @@ impl QdrantServer {
     }
 
     pub fn client(&self) -> Qdrant {
-        Qdrant::from_url(&self.url()).skip_compatibility_check().build().unwrap()
+        Qdrant::from_url(&self.url())
+            .skip_compatibility_check()
+            .build()
+            .unwrap()
     }
 }
 
@@ -77,12 +98,17 @@ impl Drop for QdrantServer {
 }
 
 /// Every point of `collection` (id as text → payload as JSON).
-pub async fn all_points(client: &Qdrant, collection: &str) -> std::collections::HashMap<String, serde_json::Value> {
+pub async fn all_points(
+    client: &Qdrant,
+    collection: &str,
+) -> std::collections::HashMap<String, serde_json::Value> {
     use qdrant_client::qdrant::ScrollPointsBuilder;
     let mut out = std::collections::HashMap::new();
     let mut offset = None;
     loop {
-        let mut req = ScrollPointsBuilder::new(collection).limit(1000).with_payload(true);
+        let mut req = ScrollPointsBuilder::new(collection)
+            .limit(1000)
+            .with_payload(true);
         if let Some(o) = offset.take() {
             req = req.offset(o);
         }
@@ -94,7 +120,10 @@ pub async fn all_points(client: &Qdrant, collection: &str) -> std::collections::
                 None => continue,
             };
             let payload: serde_json::Value = serde_json::Value::Object(
-                p.payload.into_iter().map(|(k, v)| (k, serde_json::to_value(&v).unwrap_or_default())).collect(),
+                p.payload
+                    .into_iter()
+                    .map(|(k, v)| (k, serde_json::to_value(&v).unwrap_or_default()))
+                    .collect(),
             );
             out.insert(id, payload);
         }
@@ -107,5 +136,10 @@ pub async fn all_points(client: &Qdrant, collection: &str) -> std::collections::
 
 pub async fn count(client: &Qdrant, collection: &str) -> Option<u64> {
     use qdrant_client::qdrant::CountPointsBuilder;
-    client.count(CountPointsBuilder::new(collection).exact(true)).await.ok().and_then(|r| r.result).map(|r| r.count)
+    client
+        .count(CountPointsBuilder::new(collection).exact(true))
+        .await
+        .ok()
+        .and_then(|r| r.result)
+        .map(|r| r.count)
 }

@@ -75,7 +75,11 @@ impl Worker {
             .envs(self.env.iter().cloned())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             // Where the embedding model and libtorch are found.
-            .envs(["HOME", "LD_LIBRARY_PATH", "CONNECTHOST_MODEL_DIR"].iter().filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))))
+            .envs(
+                ["HOME", "LD_LIBRARY_PATH", "CONNECTHOST_MODEL_DIR"]
+                    .iter()
+                    .filter_map(|k| std::env::var(k).ok().map(|v| (*k, v))),
+            )
             .stdout(Stdio::from(log.try_clone().unwrap()))
             .stderr(Stdio::from(log))
             .spawn()

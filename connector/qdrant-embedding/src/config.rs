@@ -122,7 +122,10 @@ pub struct SinkSettings {
 
 impl SinkSettings {
     pub fn batch_options(&self) -> BatchOptions {
-        BatchOptions { token_budget: self.raw.batch_tokens, linger: Duration::from_millis(self.raw.linger_ms) }
+        BatchOptions {
+            token_budget: self.raw.batch_tokens,
+            linger: Duration::from_millis(self.raw.linger_ms),
+        }
     }
 }
 
@@ -139,7 +142,11 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
         }
     };
     if !url.is_empty() {
-        let key = if raw.url.is_some() { "qdrant.url" } else { "qdrant.grpc.url" };
+        let key = if raw.url.is_some() {
+            "qdrant.url"
+        } else {
+            "qdrant.grpc.url"
+        };
         match url.split_once("://") {
             Some(("http" | "https", rest)) if !rest.is_empty() && !rest.starts_with(':') && rest.parse::<http_like::Authority>().is_ok() => {}
             _ => issues.push(ConfigIssue::new(key, format!("'{url}' is not a Qdrant gRPC URL: expected http://host:port or https://host:port"))),
@@ -153,7 +160,10 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
         }
     };
     if raw.delete_enabled && ids != IdStrategy::Key {
-        issues.push(ConfigIssue::new("delete.enabled", "delete.enabled=true needs id.strategy=key: a tombstone names its point by key"));
+        issues.push(ConfigIssue::new(
+            "delete.enabled",
+            "delete.enabled=true needs id.strategy=key: a tombstone names its point by key",
+        ));
     }
     let device = raw.device.parse().unwrap_or_else(|e| {
         issues.push(ConfigIssue::new("embedding.device", e));
@@ -166,20 +176,27 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
     let mut text = None;
     let mut model_dir = None;
     if embeds {
-        text = match (raw.text_template.as_deref().filter(|t| !t.trim().is_empty()), raw.text_fields.is_empty()) {
-            (Some(t), _) => TextSource::template(t)
-                .map(Some)
-                .unwrap_or_else(|e| {
-                    issues.push(ConfigIssue::new("embedding.text.template", e));
-                    None
-                }),
+        text = match (
+            raw.text_template
+                .as_deref()
+                .filter(|t| !t.trim().is_empty()),
+            raw.text_fields.is_empty(),
+        ) {
+            (Some(t), _) => TextSource::template(t).map(Some).unwrap_or_else(|e| {
+                issues.push(ConfigIssue::new("embedding.text.template", e));
+                None
+            }),
             (None, false) => Some(TextSource::Fields(raw.text_fields.clone())),
             (None, true) => {
                 issues.push(ConfigIssue::new("embedding.text.fields", "Set embedding.text.fields (e.g. product.name,product.description) or embedding.text.template"));
                 None
             }
         };
-        let dir = raw.model_dir.clone().map(PathBuf::from).or_else(default_model_dir);
+        let dir = raw
+            .model_dir
+            .clone()
+            .map(PathBuf::from)
+            .or_else(default_model_dir);
         match dir {
             Some(dir) if dir.join("model.safetensors").is_file() && dir.join("config.json").is_file() && dir.join("tokenizer.json").is_file() => {
                 model_dir = Some(dir)
@@ -197,15 +214,27 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
     if !issues.is_empty() {
         return Err(issues);
     }
-    Ok(SinkSettings { raw, url, text, ids, device, precision, model_dir })
+    Ok(SinkSettings {
+        raw,
+        url,
+        text,
+        ids,
+        device,
+        precision,
+        model_dir,
+    })
 }
 
 /// The model's output dimension, read from its config.json (cheap: no weights).
 pub fn model_dimension(dir: &std::path::Path) -> Result<u64, String> {
     let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
-    v["hidden_size"].as_u64().ok_or_else(|| format!("{} has no hidden_size", path.display()))
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
+    v["hidden_size"]
+        .as_u64()
+        .ok_or_else(|| format!("{} has no hidden_size", path.display()))
 }
 
 mod http_like {

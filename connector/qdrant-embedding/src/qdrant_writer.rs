@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use qdrant_client::qdrant::{
-    CreateCollectionBuilder, DeletePointsBuilder, PointId, PointStruct, PointsIdsList, UpsertPointsBuilder, VectorParamsBuilder,
-    vectors_config::Config,
+    CreateCollectionBuilder, DeletePointsBuilder, PointId, PointStruct, PointsIdsList,
+    UpsertPointsBuilder, VectorParamsBuilder, vectors_config::Config,
 };
 use qdrant_client::{Qdrant, QdrantError};
 use tonic::Code;
@@ -43,18 +43,26 @@ fn classify(e: QdrantError) -> WriteError {
         QdrantError::ResponseError { status } => {
             let message = format!("{}: {}", status.code(), status.message());
             match status.code() {
-                Code::InvalidArgument | Code::OutOfRange => WriteError::Rejected(status.message().to_string()),
-                Code::NotFound => WriteError::NoCollection(status.message().to_string()),
-                Code::Unauthenticated | Code::PermissionDenied => {
-                    WriteError::Fatal(format!("Qdrant refused the credentials (check qdrant.api.key): {message}"))
+                Code::InvalidArgument | Code::OutOfRange => {
+                    WriteError::Rejected(status.message().to_string())
                 }
-                Code::Unimplemented => WriteError::Fatal(format!("Qdrant does not support this call: {message}")),
+                Code::NotFound => WriteError::NoCollection(status.message().to_string()),
+                Code::Unauthenticated | Code::PermissionDenied => WriteError::Fatal(format!(
+                    "Qdrant refused the credentials (check qdrant.api.key): {message}"
+                )),
+                Code::Unimplemented => {
+                    WriteError::Fatal(format!("Qdrant does not support this call: {message}"))
+                }
                 _ => WriteError::Unavailable(message),
             }
         }
-        QdrantError::ResourceExhaustedError { status, retry_after_seconds } => {
-            WriteError::Unavailable(format!("overloaded ({}), retry after {retry_after_seconds}s", status.message()))
-        }
+        QdrantError::ResourceExhaustedError {
+            status,
+            retry_after_seconds,
+        } => WriteError::Unavailable(format!(
+            "overloaded ({}), retry after {retry_after_seconds}s",
+            status.message()
+        )),
         other => WriteError::Unavailable(other.to_string()),
     }
 }
@@ -68,19 +76,33 @@ pub struct QdrantWriter {
 
 impl QdrantWriter {
     pub fn connect(url: &str, api_key: Option<&str>, timeout: Duration) -> Result<Self, String> {
-        let mut builder = Qdrant::from_url(url).timeout(timeout).connect_timeout(Duration::from_secs(5)).skip_compatibility_check();
+        let mut builder = Qdrant::from_url(url)
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(5))
+            .skip_compatibility_check();
         if let Some(key) = api_key.filter(|k| !k.is_empty()) {
             builder = builder.api_key(key.to_string());
         }
-        let client = builder.build().map_err(|e| format!("invalid qdrant.url '{url}': {e}"))?;
-        Ok(Self { client, url: url.to_string(), known: Mutex::new(HashMap::new()) })
+        let client = builder
+            .build()
+            .map_err(|e| format!("invalid qdrant.url '{url}': {e}"))?;
+        Ok(Self {
+            client,
+            url: url.to_string(),
+            known: Mutex::new(HashMap::new()),
+        })
     }
 
     /// The vector size of an existing collection's unnamed vector (`None`
     /// when it uses named vectors), or `NoCollection`.
     pub async fn collection_dimension(&self, name: &str) -> Result<Option<u64>, WriteError> {
         let info = self.client.collection_info(name).await.map_err(classify)?;
-        let config = info.result.and_then(|r| r.config).and_then(|c| c.params).and_then(|p| p.vectors_config).and_then(|v| v.config);
+        let config = info
+            .result
+            .and_then(|r| r.config)
+            .and_then(|c| c.params)
+            .and_then(|p| p.vectors_config)
+            .and_then(|v| v.config);
         Ok(match config {
             Some(Config::Params(p)) => Some(p.size),
             _ => None,
@@ -88,8 +110,18 @@ impl QdrantWriter {
     }
 
     /// Create `name` with `dimension` if absent; fail if it exists with another size.
-    pub async fn ensure_collection(&self, name: &str, dimension: u64, distance: Distance) -> Result<(), WriteError> {
-        if self.known.lock().unwrap_or_else(|e| e.into_inner()).contains_key(name) {
+    pub async fn ensure_collection(
+        &self,
+        name: &str,
+        dimension: u64,
+        distance: Distance,
+    ) -> Result<(), WriteError> {
+        if self
+            .known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(name)
+        {
             return Ok(());
         }
         let existing = match self.collection_dimension(name).await {
@@ -119,35 +151,56 @@ impl QdrantWriter {
                 };
                 let created = self
                     .client
-                    .create_collection(CreateCollectionBuilder::new(name).vectors_config(VectorParamsBuilder::new(dimension, distance)))
+                    .create_collection(
+                        CreateCollectionBuilder::new(name)
+                            .vectors_config(VectorParamsBuilder::new(dimension, distance)),
+                    )
                     .await;
                 match created {
-                    Ok(_) => tracing::info!(collection = name, dimension, "created Qdrant collection"),
+                    Ok(_) => {
+                        tracing::info!(collection = name, dimension, "created Qdrant collection")
+                    }
                     // Another task created it meanwhile: check it like any existing one.
-                    Err(QdrantError::ResponseError { status }) if status.code() == Code::AlreadyExists => {
-                        return Box::pin(self.ensure_collection(name, dimension, match distance {
-                            qdrant_client::qdrant::Distance::Dot => Distance::Dot,
-                            qdrant_client::qdrant::Distance::Euclid => Distance::Euclid,
-                            qdrant_client::qdrant::Distance::Manhattan => Distance::Manhattan,
-                            _ => Distance::Cosine,
-                        }))
+                    Err(QdrantError::ResponseError { status })
+                        if status.code() == Code::AlreadyExists =>
+                    {
+                        return Box::pin(self.ensure_collection(
+                            name,
+                            dimension,
+                            match distance {
+                                qdrant_client::qdrant::Distance::Dot => Distance::Dot,
+                                qdrant_client::qdrant::Distance::Euclid => Distance::Euclid,
+                                qdrant_client::qdrant::Distance::Manhattan => Distance::Manhattan,
+                                _ => Distance::Cosine,
+                            },
+                        ))
                         .await;
                     }
                     Err(e) => return Err(classify(e)),
                 }
             }
         }
-        self.known.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), Some(dimension));
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(name.to_string(), Some(dimension));
         Ok(())
     }
 
     /// Forget what is known of `name` (it was deleted under us).
     pub fn forget(&self, name: &str) {
-        self.known.lock().unwrap_or_else(|e| e.into_inner()).remove(name);
+        self.known
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(name);
     }
 
     /// Upsert and wait until Qdrant has applied it.
-    pub async fn upsert(&self, collection: &str, points: Vec<PointStruct>) -> Result<(), WriteError> {
+    pub async fn upsert(
+        &self,
+        collection: &str,
+        points: Vec<PointStruct>,
+    ) -> Result<(), WriteError> {
         if points.is_empty() {
             return Ok(());
         }
@@ -163,7 +216,11 @@ impl QdrantWriter {
             return Ok(());
         }
         self.client
-            .delete_points(DeletePointsBuilder::new(collection).points(PointsIdsList { ids }).wait(true))
+            .delete_points(
+                DeletePointsBuilder::new(collection)
+                    .points(PointsIdsList { ids })
+                    .wait(true),
+            )
             .await
             .map(|_| ())
             .map_err(classify)

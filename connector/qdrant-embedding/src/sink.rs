@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use connect_api::{
-    ConfigDef, ConfigIssue, ConfigMap, Data, PutContext, RecordError, SinkConnector, SinkConnectorPlugin, SinkError, SinkRecord,
-    SinkTask,
+    ConfigDef, ConfigIssue, ConfigMap, Data, PutContext, RecordError, SinkConnector,
+    SinkConnectorPlugin, SinkError, SinkRecord, SinkTask,
 };
 use qdrant_client::qdrant::{PointId, PointStruct, Vectors};
 use serde_json::Value;
@@ -26,7 +26,11 @@ pub struct QdrantEmbeddingSinkPlugin;
 pub struct QdrantSinkPlugin;
 
 fn issues_text(issues: &[ConfigIssue]) -> String {
-    issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    issues
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl SinkConnectorPlugin for QdrantEmbeddingSinkPlugin {
@@ -34,7 +38,11 @@ impl SinkConnectorPlugin for QdrantEmbeddingSinkPlugin {
         "io.connecthost.qdrant.QdrantEmbeddingSinkConnector"
     }
     fn aliases(&self) -> &'static [&'static str] {
-        &["qdrant-embedding", "QdrantEmbeddingSinkConnector", "QdrantEmbeddingSink"]
+        &[
+            "qdrant-embedding",
+            "QdrantEmbeddingSinkConnector",
+            "QdrantEmbeddingSink",
+        ]
     }
     fn config_def(&self) -> ConfigDef {
         config::config_def()
@@ -81,12 +89,21 @@ impl SinkConnector for QdrantConnector {
     /// connector now, naming both sizes. An unreachable Qdrant does not:
     /// tasks retry until it is back.
     async fn start(&mut self, config: &ConfigMap) -> Result<(), SinkError> {
-        let settings = config::parse(config, self.embeds).map_err(|i| SinkError::fatal(issues_text(&i)))?;
-        let (Some(dir), false) = (&settings.model_dir, settings.raw.collection.contains("${topic}")) else {
+        let settings =
+            config::parse(config, self.embeds).map_err(|i| SinkError::fatal(issues_text(&i)))?;
+        let (Some(dir), false) = (
+            &settings.model_dir,
+            settings.raw.collection.contains("${topic}"),
+        ) else {
             return Ok(());
         };
         let dimension = model_dimension(dir).map_err(SinkError::fatal)?;
-        let writer = QdrantWriter::connect(&settings.url, settings.raw.api_key.as_deref(), Duration::from_secs(5)).map_err(SinkError::fatal)?;
+        let writer = QdrantWriter::connect(
+            &settings.url,
+            settings.raw.api_key.as_deref(),
+            Duration::from_secs(5),
+        )
+        .map_err(SinkError::fatal)?;
         match writer.collection_dimension(&settings.raw.collection).await {
             Ok(Some(size)) if size != dimension => Err(SinkError::fatal(format!(
                 "collection '{}' holds vectors of size {size} but the embedding model produces vectors of size {dimension}",
@@ -98,7 +115,11 @@ impl SinkConnector for QdrantConnector {
             ))),
             Ok(Some(_)) | Err(WriteError::NoCollection(_)) => Ok(()),
             Err(e) => {
-                tracing::warn!("cannot check collection '{}' at {} yet: {e}", settings.raw.collection, settings.url);
+                tracing::warn!(
+                    "cannot check collection '{}' at {} yet: {e}",
+                    settings.raw.collection,
+                    settings.url
+                );
                 Ok(())
             }
         }
@@ -107,8 +128,14 @@ impl SinkConnector for QdrantConnector {
 
 /// One write the batch asks for; the last one per (collection, id) wins.
 enum Op {
-    Upsert { index: usize, point: PointStruct },
-    Delete { index: usize, id: PointId },
+    Upsert {
+        index: usize,
+        point: Box<PointStruct>,
+    },
+    Delete {
+        index: usize,
+        id: PointId,
+    },
 }
 
 pub struct QdrantSinkTask {
@@ -123,11 +150,20 @@ pub struct QdrantSinkTask {
 
 impl QdrantSinkTask {
     fn new(embeds: bool) -> Self {
-        Self { embeds, settings: None, writer: None, embedder: None, last_vectors: HashMap::new() }
+        Self {
+            embeds,
+            settings: None,
+            writer: None,
+            embedder: None,
+            last_vectors: HashMap::new(),
+        }
     }
 
     fn collection_for(&self, record: &SinkRecord) -> String {
-        self.settings.as_ref().map(|s| s.raw.collection.replace("${topic}", &record.topic)).unwrap_or_default()
+        self.settings
+            .as_ref()
+            .map(|s| s.raw.collection.replace("${topic}", &record.topic))
+            .unwrap_or_default()
     }
 }
 
@@ -141,15 +177,26 @@ fn fail(e: WriteError) -> SinkError {
 #[async_trait]
 impl SinkTask for QdrantSinkTask {
     async fn start(&mut self, config: &ConfigMap) -> Result<(), SinkError> {
-        let settings = config::parse(config, self.embeds).map_err(|i| SinkError::fatal(issues_text(&i)))?;
-        let writer = QdrantWriter::connect(&settings.url, settings.raw.api_key.as_deref(), Duration::from_millis(settings.raw.timeout_ms))
-            .map_err(SinkError::fatal)?;
+        let settings =
+            config::parse(config, self.embeds).map_err(|i| SinkError::fatal(issues_text(&i)))?;
+        let writer = QdrantWriter::connect(
+            &settings.url,
+            settings.raw.api_key.as_deref(),
+            Duration::from_millis(settings.raw.timeout_ms),
+        )
+        .map_err(SinkError::fatal)?;
         if let Some(dir) = settings.model_dir.clone() {
-            let (device, precision, options) = (settings.device, settings.precision, settings.batch_options());
-            let service = tokio::task::spawn_blocking(move || EmbeddingService::shared(&dir, device, precision, options))
-                .await
-                .map_err(|e| SinkError::fatal(e.to_string()))?
-                .map_err(SinkError::fatal)?;
+            let (device, precision, options) = (
+                settings.device,
+                settings.precision,
+                settings.batch_options(),
+            );
+            let service = tokio::task::spawn_blocking(move || {
+                EmbeddingService::shared(&dir, device, precision, options)
+            })
+            .await
+            .map_err(|e| SinkError::fatal(e.to_string()))?
+            .map_err(SinkError::fatal)?;
             tracing::info!(device = %service.device, dimension = service.dimension, qdrant = writer.url(), "qdrant-embedding task ready");
             self.embedder = Some(service);
         }
@@ -159,7 +206,10 @@ impl SinkTask for QdrantSinkTask {
     }
 
     async fn put(&mut self, records: &[SinkRecord], ctx: &mut PutContext) -> Result<(), SinkError> {
-        let settings = self.settings.clone().ok_or_else(|| SinkError::fatal("task not started"))?;
+        let settings = self
+            .settings
+            .clone()
+            .ok_or_else(|| SinkError::fatal("task not started"))?;
         // 1. Records → ops (and texts to embed); bad records are reported.
         let mut ops: Vec<(String, Op)> = Vec::new();
         let mut texts: Vec<(usize, String)> = Vec::new(); // (op index, text)
@@ -176,43 +226,88 @@ impl SinkTask for QdrantSinkTask {
             }
             let value = match &record.value {
                 Data::Bytes(_) => {
-                    ctx.report(record, bad("NotJson", "the value is raw bytes; use JsonConverter or StringConverter"));
+                    ctx.report(
+                        record,
+                        bad(
+                            "NotJson",
+                            "the value is raw bytes; use JsonConverter or StringConverter",
+                        ),
+                    );
                     continue;
                 }
                 Data::Text(t) => match serde_json::from_str::<Value>(t) {
                     Ok(v) => v,
                     Err(e) => {
-                        ctx.report(record, bad("NotJson", format!("the value is not JSON: {e}")));
+                        ctx.report(
+                            record,
+                            bad("NotJson", format!("the value is not JSON: {e}")),
+                        );
                         continue;
                     }
                 },
                 other => other.to_json().unwrap_or(Value::Null),
             };
             if !value.is_object() {
-                ctx.report(record, bad("NotJson", format!("the value is not a JSON object but {}", kind(&value))));
+                ctx.report(
+                    record,
+                    bad(
+                        "NotJson",
+                        format!("the value is not a JSON object but {}", kind(&value)),
+                    ),
+                );
                 continue;
             }
             if mapping::is_qdrant_format(&value) {
                 match mapping::given_point(&value) {
                     Ok(p) => ops.push((
                         p.collection,
-                        Op::Upsert { index, point: PointStruct::new(p.id, p.vectors, mapping::to_qdrant_payload(p.payload)) },
+                        Op::Upsert {
+                            index,
+                            point: Box::new(PointStruct::new(
+                                p.id,
+                                p.vectors,
+                                mapping::to_qdrant_payload(p.payload),
+                            )),
+                        },
                     )),
                     Err(e) => ctx.report(record, e),
                 }
                 continue;
             }
             let Some(text_source) = settings.text.as_ref().filter(|_| self.embeds) else {
-                ctx.report(record, bad("InvalidRecord", "not in Qdrant's connector format {collection_name, id, vector, payload}"));
+                ctx.report(
+                    record,
+                    bad(
+                        "InvalidRecord",
+                        "not in Qdrant's connector format {collection_name, id, vector, payload}",
+                    ),
+                );
                 continue;
             };
-            let prepared = text_source.text(&value).and_then(|text| Ok((text, settings.ids.point_id(record, &value)?)));
+            let prepared = text_source
+                .text(&value)
+                .and_then(|text| Ok((text, settings.ids.point_id(record, &value)?)));
             match prepared {
                 Ok((text, id)) => {
-                    let payload = mapping::payload(record, &value, &settings.raw.payload_include, &settings.raw.payload_exclude);
+                    let payload = mapping::payload(
+                        record,
+                        &value,
+                        &settings.raw.payload_include,
+                        &settings.raw.payload_exclude,
+                    );
                     texts.push((ops.len(), text));
                     // The vector is filled in after embedding.
-                    ops.push((collection, Op::Upsert { index, point: PointStruct::new(id, Vec::<f32>::new(), mapping::to_qdrant_payload(payload)) }));
+                    ops.push((
+                        collection,
+                        Op::Upsert {
+                            index,
+                            point: Box::new(PointStruct::new(
+                                id,
+                                Vec::<f32>::new(),
+                                mapping::to_qdrant_payload(payload),
+                            )),
+                        },
+                    ));
                 }
                 Err(e) => ctx.report(record, e),
             }
@@ -220,7 +315,10 @@ impl SinkTask for QdrantSinkTask {
 
         // 2. Embed what needs it (a redelivered batch reuses its vectors).
         if !texts.is_empty() {
-            let embedder = self.embedder.clone().ok_or_else(|| SinkError::fatal("no embedding model loaded"))?;
+            let embedder = self
+                .embedder
+                .clone()
+                .ok_or_else(|| SinkError::fatal("no embedding model loaded"))?;
             let keys: Vec<(String, i32, i64)> = texts
                 .iter()
                 .map(|(i, _)| {
@@ -230,12 +328,18 @@ impl SinkTask for QdrantSinkTask {
                     (r.topic.clone(), r.partition, r.offset)
                 })
                 .collect();
-            let missing: Vec<usize> = (0..texts.len()).filter(|n| !self.last_vectors.contains_key(&keys[*n])).collect();
+            let missing: Vec<usize> = (0..texts.len())
+                .filter(|n| !self.last_vectors.contains_key(&keys[*n]))
+                .collect();
             let fresh = embedder
                 .embed(missing.iter().map(|n| texts[*n].1.clone()).collect())
                 .await
                 .map_err(|e| SinkError::fatal(format!("embedding failed: {e}")))?;
-            let mut vectors: HashMap<(String, i32, i64), Vec<f32>> = missing.iter().map(|n| keys[*n].clone()).zip(fresh).collect();
+            let mut vectors: HashMap<(String, i32, i64), Vec<f32>> = missing
+                .iter()
+                .map(|n| keys[*n].clone())
+                .zip(fresh)
+                .collect();
             for (n, (i, _)) in texts.iter().enumerate() {
                 let v = match vectors.get(&keys[n]) {
                     Some(v) => v.clone(),
@@ -249,11 +353,17 @@ impl SinkTask for QdrantSinkTask {
             self.last_vectors = vectors;
             // Embedded collections are created with the model's dimension.
             let dimension = embedder.dimension as u64;
-            let writer = self.writer.as_ref().ok_or_else(|| SinkError::fatal("task not started"))?;
+            let writer = self
+                .writer
+                .as_ref()
+                .ok_or_else(|| SinkError::fatal("task not started"))?;
             let mut seen = std::collections::BTreeSet::new();
             for (i, _) in &texts {
                 if seen.insert(ops[*i].0.clone()) {
-                    writer.ensure_collection(&ops[*i].0, dimension, settings.raw.distance).await.map_err(fail)?;
+                    writer
+                        .ensure_collection(&ops[*i].0, dimension, settings.raw.distance)
+                        .await
+                        .map_err(fail)?;
                 }
             }
         }
@@ -275,13 +385,18 @@ impl SinkTask for QdrantSinkTask {
                 continue;
             }
             match op {
-                Op::Upsert { index, point } => upserts.entry(collection).or_default().push((index, point)),
+                Op::Upsert { index, point } => {
+                    upserts.entry(collection).or_default().push((index, *point))
+                }
                 Op::Delete { id, .. } => deletes.entry(collection).or_default().push(id),
             }
         }
 
         // 4. Write, batch by batch, waiting for Qdrant each time.
-        let writer = self.writer.as_ref().ok_or_else(|| SinkError::fatal("task not started"))?;
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| SinkError::fatal("task not started"))?;
         for (collection, points) in upserts {
             for chunk in points.chunks(settings.raw.batch_size) {
                 write_or_isolate(writer, &collection, chunk.to_vec(), records, ctx).await?;
@@ -312,7 +427,13 @@ async fn write_or_isolate(
         match writer.upsert(collection, batch).await {
             Ok(()) => {}
             Err(WriteError::Rejected(reason)) if points.len() == 1 => {
-                ctx.report(&records[points[0].0], RecordError::new("io.connecthost.qdrant.RejectedPoint", format!("Qdrant rejected the point: {reason}")));
+                ctx.report(
+                    &records[points[0].0],
+                    RecordError::new(
+                        "io.connecthost.qdrant.RejectedPoint",
+                        format!("Qdrant rejected the point: {reason}"),
+                    ),
+                );
             }
             Err(WriteError::Rejected(_)) => {
                 let mut points = points;
@@ -323,7 +444,13 @@ async fn write_or_isolate(
             Err(WriteError::NoCollection(reason)) => {
                 writer.forget(collection);
                 for (index, _) in &points {
-                    ctx.report(&records[*index], RecordError::new("io.connecthost.qdrant.NoCollection", format!("collection '{collection}' does not exist: {reason}")));
+                    ctx.report(
+                        &records[*index],
+                        RecordError::new(
+                            "io.connecthost.qdrant.NoCollection",
+                            format!("collection '{collection}' does not exist: {reason}"),
+                        ),
+                    );
                 }
             }
             Err(e) => return Err(fail(e)),

@@ -48,7 +48,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let event = generator.next_event();
             if args.texts {
                 let p = &generator.products[event.product];
-                println!("{}", serde_json::Value::String(format!("{}: {}", p.name, p.description)));
+                println!(
+                    "{}",
+                    serde_json::Value::String(format!("{}: {}", p.name, p.description))
+                );
             } else {
                 println!("{}", String::from_utf8_lossy(&event.value));
             }
@@ -57,14 +60,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     if let Some(partitions) = args.create_topic {
         use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-        let admin: AdminClient<rdkafka::client::DefaultClientContext> =
-            ClientConfig::new().set("bootstrap.servers", &args.bootstrap_servers).create()?;
+        let admin: AdminClient<rdkafka::client::DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", &args.bootstrap_servers)
+            .create()?;
         let topic = NewTopic::new(&args.topic, partitions, TopicReplication::Fixed(1));
         for result in admin.create_topics([&topic], &AdminOptions::new()).await? {
             match result {
-                Ok(_) => eprintln!("generate-events: created topic {} with {partitions} partitions", args.topic),
+                Ok(_) => eprintln!(
+                    "generate-events: created topic {} with {partitions} partitions",
+                    args.topic
+                ),
                 Err((_, rdkafka::types::RDKafkaErrorCode::TopicAlreadyExists)) => {}
-                Err((name, code)) => return Err(format!("cannot create topic {name}: {code}").into()),
+                Err((name, code)) => {
+                    return Err(format!("cannot create topic {name}: {code}").into());
+                }
             }
         }
     }
@@ -102,6 +111,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         args.topic,
         start.elapsed()
     );
-    println!("{}", serde_json::json!({"sent": args.count, "valid": args.count - malformed, "malformed": malformed}));
+    println!(
+        "{}",
+        serde_json::json!({"sent": args.count, "valid": args.count - malformed, "malformed": malformed})
+    );
     Ok(())
 }

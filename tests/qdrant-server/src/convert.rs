@@ -34,13 +34,24 @@ fn vector(v: grpc::Vector) -> Result<Vector, Status> {
     match v.vector {
         Some(V::Dense(d)) => Ok(Vector::new_dense(d.data)),
         Some(V::Sparse(s)) => Vector::new_sparse(s.indices, s.values).map_err(bad),
-        Some(V::MultiDense(m)) => Vector::new_multi(m.vectors.into_iter().map(|d| d.data).collect::<Vec<_>>()).map_err(bad),
-        Some(_) => Err(Status::invalid_argument("inference vectors (documents, images, objects) are not supported")),
+        Some(V::MultiDense(m)) => {
+            Vector::new_multi(m.vectors.into_iter().map(|d| d.data).collect::<Vec<_>>())
+                .map_err(bad)
+        }
+        Some(_) => Err(Status::invalid_argument(
+            "inference vectors (documents, images, objects) are not supported",
+        )),
         None => match (v.indices, v.vectors_count) {
             (Some(idx), _) => Vector::new_sparse(idx.data, v.data).map_err(bad),
             (None, Some(count)) if count > 1 => {
                 let dim = v.data.len() / count as usize;
-                Vector::new_multi(v.data.chunks(dim.max(1)).map(<[f32]>::to_vec).collect::<Vec<_>>()).map_err(bad)
+                Vector::new_multi(
+                    v.data
+                        .chunks(dim.max(1))
+                        .map(<[f32]>::to_vec)
+                        .collect::<Vec<_>>(),
+                )
+                .map_err(bad)
             }
             _ => Ok(Vector::new_dense(v.data)),
         },
@@ -52,8 +63,11 @@ pub fn vectors(v: Option<grpc::Vectors>) -> Result<Vectors, Status> {
     match v.and_then(|v| v.vectors_options) {
         Some(VectorsOptions::Vector(single)) => Ok(Vectors::from(vector(single)?)),
         Some(VectorsOptions::Vectors(named)) => {
-            let map: Result<HashMap<String, Vector>, Status> =
-                named.vectors.into_iter().map(|(k, v)| Ok((k, vector(v)?))).collect();
+            let map: Result<HashMap<String, Vector>, Status> = named
+                .vectors
+                .into_iter()
+                .map(|(k, v)| Ok((k, vector(v)?)))
+                .collect();
             Ok(Vectors::from(map?))
         }
         None => Err(Status::invalid_argument("point has no vectors")),
@@ -64,25 +78,45 @@ fn vector_output(v: VectorInternal) -> grpc::VectorOutput {
     use grpc::vector_output::Vector as V;
     let vector = match v {
         VectorInternal::Dense(data) => V::Dense(grpc::DenseVector { data }),
-        VectorInternal::Sparse(s) => V::Sparse(grpc::SparseVector { indices: s.indices, values: s.values }),
+        VectorInternal::Sparse(s) => V::Sparse(grpc::SparseVector {
+            indices: s.indices,
+            values: s.values,
+        }),
         VectorInternal::MultiDense(m) => V::MultiDense(grpc::MultiDenseVector {
-            vectors: m.multi_vectors().map(|d| grpc::DenseVector { data: d.to_vec() }).collect(),
+            vectors: m
+                .multi_vectors()
+                .map(|d| grpc::DenseVector { data: d.to_vec() })
+                .collect(),
         }),
     };
     #[allow(deprecated)]
-    grpc::VectorOutput { data: Vec::new(), indices: None, vectors_count: None, vector: Some(vector) }
+    grpc::VectorOutput {
+        data: Vec::new(),
+        indices: None,
+        vectors_count: None,
+        vector: Some(vector),
+    }
 }
 
 pub fn vectors_output(v: VectorStructInternal) -> grpc::VectorsOutput {
     use grpc::vectors_output::VectorsOptions;
     let options = match v {
-        VectorStructInternal::Single(d) => VectorsOptions::Vector(vector_output(VectorInternal::Dense(d))),
-        VectorStructInternal::MultiDense(m) => VectorsOptions::Vector(vector_output(VectorInternal::MultiDense(m))),
+        VectorStructInternal::Single(d) => {
+            VectorsOptions::Vector(vector_output(VectorInternal::Dense(d)))
+        }
+        VectorStructInternal::MultiDense(m) => {
+            VectorsOptions::Vector(vector_output(VectorInternal::MultiDense(m)))
+        }
         VectorStructInternal::Named(map) => VectorsOptions::Vectors(grpc::NamedVectorsOutput {
-            vectors: map.into_iter().map(|(k, v)| (k.to_string(), vector_output(v))).collect(),
+            vectors: map
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), vector_output(v)))
+                .collect(),
         }),
     };
-    grpc::VectorsOutput { vectors_options: Some(options) }
+    grpc::VectorsOutput {
+        vectors_options: Some(options),
+    }
 }
 
 pub fn to_json(v: grpc::Value) -> Json {
@@ -93,7 +127,9 @@ pub fn to_json(v: grpc::Value) -> Json {
         Some(Kind::DoubleValue(d)) => Number::from_f64(d).map(Json::Number).unwrap_or(Json::Null),
         Some(Kind::StringValue(s)) => Json::String(s),
         Some(Kind::ListValue(l)) => Json::Array(l.values.into_iter().map(to_json).collect()),
-        Some(Kind::StructValue(s)) => Json::Object(s.fields.into_iter().map(|(k, v)| (k, to_json(v))).collect()),
+        Some(Kind::StructValue(s)) => {
+            Json::Object(s.fields.into_iter().map(|(k, v)| (k, to_json(v))).collect())
+        }
     }
 }
 
@@ -106,16 +142,25 @@ pub fn from_json(v: Json) -> grpc::Value {
             None => Kind::DoubleValue(n.as_f64().unwrap_or_default()),
         },
         Json::String(s) => Kind::StringValue(s),
-        Json::Array(a) => Kind::ListValue(grpc::ListValue { values: a.into_iter().map(from_json).collect() }),
-        Json::Object(o) => Kind::StructValue(grpc::Struct { fields: o.into_iter().map(|(k, v)| (k, from_json(v))).collect() }),
+        Json::Array(a) => Kind::ListValue(grpc::ListValue {
+            values: a.into_iter().map(from_json).collect(),
+        }),
+        Json::Object(o) => Kind::StructValue(grpc::Struct {
+            fields: o.into_iter().map(|(k, v)| (k, from_json(v))).collect(),
+        }),
     };
     grpc::Value { kind: Some(kind) }
 }
 
 pub fn payload_json(p: HashMap<String, grpc::Value>) -> Json {
-    Json::Object(p.into_iter().map(|(k, v)| (k, to_json(v))).collect::<Map<_, _>>())
+    Json::Object(
+        p.into_iter()
+            .map(|(k, v)| (k, to_json(v)))
+            .collect::<Map<_, _>>(),
+    )
 }
 
 pub fn payload_grpc(p: Option<qdrant_edge::Payload>) -> HashMap<String, grpc::Value> {
-    p.map(|p| p.0.into_iter().map(|(k, v)| (k, from_json(v))).collect()).unwrap_or_default()
+    p.map(|p| p.0.into_iter().map(|(k, v)| (k, from_json(v))).collect())
+        .unwrap_or_default()
 }

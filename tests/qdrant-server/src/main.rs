@@ -19,8 +19,9 @@ use qdrant_client::qdrant::points_server::{Points, PointsServer};
 use qdrant_client::qdrant::qdrant_server::{Qdrant, QdrantServer};
 use qdrant_client::qdrant::{self as grpc};
 use qdrant_edge::{
-    CountRequestBuilder, NamedQuery, PointInsertOperations, PointOperations, PointStruct, QueryEnum, QueryRequestBuilder,
-    RetrieveRequestBuilder, ScoringQuery, ScrollRequestBuilder, UpdateOperation, VectorInternal, WithVector,
+    CountRequestBuilder, NamedQuery, PointInsertOperations, PointOperations, PointStruct,
+    QueryEnum, QueryRequestBuilder, RetrieveRequestBuilder, ScoringQuery, ScrollRequestBuilder,
+    UpdateOperation, VectorInternal, WithVector,
 };
 use store::{Collection, Store, internal};
 use tonic::{Request, Response, Status};
@@ -35,23 +36,35 @@ fn took(start: Instant) -> f64 {
 }
 
 /// Run blocking engine work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, Status> + Send + 'static) -> Result<T, Status> {
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<T, Status> {
     tokio::task::spawn_blocking(f).await.map_err(internal)?
 }
 
 fn bad_input(e: qdrant_edge::OperationError) -> Status {
     let text = e.to_string();
-    if text.contains("Service internal error") { Status::internal(text) } else { Status::invalid_argument(text) }
+    if text.contains("Service internal error") {
+        Status::internal(text)
+    } else {
+        Status::invalid_argument(text)
+    }
 }
 
 fn with_payload(s: Option<grpc::WithPayloadSelector>) -> bool {
     use grpc::with_payload_selector::SelectorOptions;
-    !matches!(s.and_then(|s| s.selector_options), Some(SelectorOptions::Enable(false)))
+    !matches!(
+        s.and_then(|s| s.selector_options),
+        Some(SelectorOptions::Enable(false))
+    )
 }
 
 fn with_vectors(s: Option<grpc::WithVectorsSelector>) -> bool {
     use grpc::with_vectors_selector::SelectorOptions;
-    matches!(s.and_then(|s| s.selector_options), Some(SelectorOptions::Enable(true)))
+    matches!(
+        s.and_then(|s| s.selector_options),
+        Some(SelectorOptions::Enable(true))
+    )
 }
 
 fn retrieved(r: qdrant_edge::Record) -> grpc::RetrievedPoint {
@@ -64,7 +77,10 @@ fn retrieved(r: qdrant_edge::Record) -> grpc::RetrievedPoint {
 }
 
 fn operation_done() -> Option<grpc::UpdateResult> {
-    Some(grpc::UpdateResult { operation_id: Some(0), status: grpc::UpdateStatus::Completed as i32 })
+    Some(grpc::UpdateResult {
+        operation_id: Some(0),
+        status: grpc::UpdateStatus::Completed as i32,
+    })
 }
 
 async fn nearest(
@@ -76,7 +92,10 @@ async fn nearest(
     vectors: bool,
 ) -> Result<Vec<grpc::ScoredPoint>, Status> {
     blocking(move || {
-        let query = NamedQuery { query: VectorInternal::Dense(vector), using: using.filter(|u| !u.is_empty()) };
+        let query = NamedQuery {
+            query: VectorInternal::Dense(vector),
+            using: using.filter(|u| !u.is_empty()),
+        };
         let request = QueryRequestBuilder::new(limit.max(1) as usize)
             .query(ScoringQuery::Vector(QueryEnum::Nearest(query)))
             .with_payload(payload.into())
@@ -100,7 +119,10 @@ async fn nearest(
 
 #[tonic::async_trait]
 impl Qdrant for Server {
-    async fn health_check(&self, _: Request<grpc::HealthCheckRequest>) -> Result<Response<grpc::HealthCheckReply>, Status> {
+    async fn health_check(
+        &self,
+        _: Request<grpc::HealthCheckRequest>,
+    ) -> Result<Response<grpc::HealthCheckReply>, Status> {
         Ok(Response::new(grpc::HealthCheckReply {
             title: "qdrant - vector search engine (qdrant-edge test server)".into(),
             version: "1.20.0".into(),
@@ -111,11 +133,19 @@ impl Qdrant for Server {
 
 #[tonic::async_trait]
 impl Collections for Server {
-    async fn get(&self, r: Request<grpc::GetCollectionInfoRequest>) -> Result<Response<grpc::GetCollectionInfoResponse>, Status> {
+    async fn get(
+        &self,
+        r: Request<grpc::GetCollectionInfoRequest>,
+    ) -> Result<Response<grpc::GetCollectionInfoResponse>, Status> {
         let start = Instant::now();
         let c = self.store.get(&r.into_inner().collection_name)?;
         let meta = c.meta.clone();
-        let count = blocking(move || c.shard.count(CountRequestBuilder::new().exact(true).build()).map_err(internal)).await?;
+        let count = blocking(move || {
+            c.shard
+                .count(CountRequestBuilder::new().exact(true).build())
+                .map_err(internal)
+        })
+        .await?;
         Ok(Response::new(grpc::GetCollectionInfoResponse {
             result: Some(grpc::CollectionInfo {
                 status: grpc::CollectionStatus::Green as i32,
@@ -135,32 +165,65 @@ impl Collections for Server {
         }))
     }
 
-    async fn list(&self, _: Request<grpc::ListCollectionsRequest>) -> Result<Response<grpc::ListCollectionsResponse>, Status> {
-        let names: Vec<String> = self.store.collections.read().unwrap().keys().cloned().collect();
+    async fn list(
+        &self,
+        _: Request<grpc::ListCollectionsRequest>,
+    ) -> Result<Response<grpc::ListCollectionsResponse>, Status> {
+        let names: Vec<String> = self
+            .store
+            .collections
+            .read()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
         Ok(Response::new(grpc::ListCollectionsResponse {
-            collections: names.into_iter().map(|name| grpc::CollectionDescription { name }).collect(),
+            collections: names
+                .into_iter()
+                .map(|name| grpc::CollectionDescription { name })
+                .collect(),
             time: 0.0,
         }))
     }
 
-    async fn create(&self, r: Request<grpc::CreateCollection>) -> Result<Response<grpc::CollectionOperationResponse>, Status> {
+    async fn create(
+        &self,
+        r: Request<grpc::CreateCollection>,
+    ) -> Result<Response<grpc::CollectionOperationResponse>, Status> {
         let start = Instant::now();
         let store = self.store.clone();
         let result = blocking(move || store.create(r.into_inner())).await?;
-        Ok(Response::new(grpc::CollectionOperationResponse { result, time: took(start) }))
+        Ok(Response::new(grpc::CollectionOperationResponse {
+            result,
+            time: took(start),
+        }))
     }
 
-    async fn delete(&self, r: Request<grpc::DeleteCollection>) -> Result<Response<grpc::CollectionOperationResponse>, Status> {
+    async fn delete(
+        &self,
+        r: Request<grpc::DeleteCollection>,
+    ) -> Result<Response<grpc::CollectionOperationResponse>, Status> {
         let result = self.store.delete(&r.into_inner().collection_name);
-        Ok(Response::new(grpc::CollectionOperationResponse { result, time: 0.0 }))
+        Ok(Response::new(grpc::CollectionOperationResponse {
+            result,
+            time: 0.0,
+        }))
     }
 
     async fn collection_exists(
         &self,
         r: Request<grpc::CollectionExistsRequest>,
     ) -> Result<Response<grpc::CollectionExistsResponse>, Status> {
-        let exists = self.store.collections.read().unwrap().contains_key(&r.into_inner().collection_name);
-        Ok(Response::new(grpc::CollectionExistsResponse { result: Some(grpc::CollectionExists { exists }), time: 0.0 }))
+        let exists = self
+            .store
+            .collections
+            .read()
+            .unwrap()
+            .contains_key(&r.into_inner().collection_name);
+        Ok(Response::new(grpc::CollectionExistsResponse {
+            result: Some(grpc::CollectionExists { exists }),
+            time: 0.0,
+        }))
     }
 
     unimplemented_collections!();
@@ -168,65 +231,127 @@ impl Collections for Server {
 
 #[tonic::async_trait]
 impl Points for Server {
-    async fn upsert(&self, r: Request<grpc::UpsertPoints>) -> Result<Response<grpc::PointsOperationResponse>, Status> {
+    async fn upsert(
+        &self,
+        r: Request<grpc::UpsertPoints>,
+    ) -> Result<Response<grpc::PointsOperationResponse>, Status> {
         let start = Instant::now();
         let r = r.into_inner();
         let c = self.store.get(&r.collection_name)?;
         let points = r
             .points
             .into_iter()
-            .map(|p| Ok(PointStruct::new(convert::point_id(p.id)?, convert::vectors(p.vectors)?, convert::payload_json(p.payload)).into()))
+            .map(|p| {
+                Ok(PointStruct::new(
+                    convert::point_id(p.id)?,
+                    convert::vectors(p.vectors)?,
+                    convert::payload_json(p.payload),
+                )
+                .into())
+            })
             .collect::<Result<Vec<_>, Status>>()?;
         blocking(move || {
             c.shard
-                .update(UpdateOperation::PointOperation(PointOperations::UpsertPoints(PointInsertOperations::PointsList(points))))
+                .update(UpdateOperation::PointOperation(
+                    PointOperations::UpsertPoints(PointInsertOperations::PointsList(points)),
+                ))
                 .map_err(bad_input)
         })
         .await?;
-        Ok(Response::new(grpc::PointsOperationResponse { result: operation_done(), time: took(start), usage: None }))
+        Ok(Response::new(grpc::PointsOperationResponse {
+            result: operation_done(),
+            time: took(start),
+            usage: None,
+        }))
     }
 
-    async fn delete(&self, r: Request<grpc::DeletePoints>) -> Result<Response<grpc::PointsOperationResponse>, Status> {
+    async fn delete(
+        &self,
+        r: Request<grpc::DeletePoints>,
+    ) -> Result<Response<grpc::PointsOperationResponse>, Status> {
         use grpc::points_selector::PointsSelectorOneOf;
         let start = Instant::now();
         let r = r.into_inner();
         let c = self.store.get(&r.collection_name)?;
         let ids = match r.points.and_then(|p| p.points_selector_one_of) {
-            Some(PointsSelectorOneOf::Points(list)) => {
-                list.ids.into_iter().map(|id| convert::point_id(Some(id))).collect::<Result<Vec<_>, _>>()?
+            Some(PointsSelectorOneOf::Points(list)) => list
+                .ids
+                .into_iter()
+                .map(|id| convert::point_id(Some(id)))
+                .collect::<Result<Vec<_>, _>>()?,
+            Some(PointsSelectorOneOf::Filter(_)) => {
+                return Err(Status::unimplemented(
+                    "delete by filter is not served by the test server",
+                ));
             }
-            Some(PointsSelectorOneOf::Filter(_)) => return Err(Status::unimplemented("delete by filter is not served by the test server")),
             None => return Err(Status::invalid_argument("no points selected")),
         };
-        blocking(move || c.shard.update(UpdateOperation::PointOperation(PointOperations::DeletePoints { ids })).map_err(bad_input)).await?;
-        Ok(Response::new(grpc::PointsOperationResponse { result: operation_done(), time: took(start), usage: None }))
+        blocking(move || {
+            c.shard
+                .update(UpdateOperation::PointOperation(
+                    PointOperations::DeletePoints { ids },
+                ))
+                .map_err(bad_input)
+        })
+        .await?;
+        Ok(Response::new(grpc::PointsOperationResponse {
+            result: operation_done(),
+            time: took(start),
+            usage: None,
+        }))
     }
 
-    async fn get(&self, r: Request<grpc::GetPoints>) -> Result<Response<grpc::GetResponse>, Status> {
+    async fn get(
+        &self,
+        r: Request<grpc::GetPoints>,
+    ) -> Result<Response<grpc::GetResponse>, Status> {
         let start = Instant::now();
         let r = r.into_inner();
         let c = self.store.get(&r.collection_name)?;
-        let ids = r.ids.into_iter().map(|id| convert::point_id(Some(id))).collect::<Result<Vec<_>, _>>()?;
+        let ids = r
+            .ids
+            .into_iter()
+            .map(|id| convert::point_id(Some(id)))
+            .collect::<Result<Vec<_>, _>>()?;
         let (payload, vectors) = (with_payload(r.with_payload), with_vectors(r.with_vectors));
         let records = blocking(move || {
-            let request = RetrieveRequestBuilder::new(ids).with_payload(payload.into()).with_vector(WithVector::Bool(vectors)).build();
+            let request = RetrieveRequestBuilder::new(ids)
+                .with_payload(payload.into())
+                .with_vector(WithVector::Bool(vectors))
+                .build();
             c.shard.retrieve(request).map_err(bad_input)
         })
         .await?;
-        Ok(Response::new(grpc::GetResponse { result: records.into_iter().map(retrieved).collect(), time: took(start), usage: None }))
+        Ok(Response::new(grpc::GetResponse {
+            result: records.into_iter().map(retrieved).collect(),
+            time: took(start),
+            usage: None,
+        }))
     }
 
-    async fn scroll(&self, r: Request<grpc::ScrollPoints>) -> Result<Response<grpc::ScrollResponse>, Status> {
+    async fn scroll(
+        &self,
+        r: Request<grpc::ScrollPoints>,
+    ) -> Result<Response<grpc::ScrollResponse>, Status> {
         let start = Instant::now();
         let r = r.into_inner();
         if r.filter.is_some() {
-            return Err(Status::unimplemented("scroll with a filter is not served by the test server"));
+            return Err(Status::unimplemented(
+                "scroll with a filter is not served by the test server",
+            ));
         }
         let c = self.store.get(&r.collection_name)?;
         let offset = r.offset.map(|o| convert::point_id(Some(o))).transpose()?;
-        let (payload, vectors, limit) = (with_payload(r.with_payload), with_vectors(r.with_vectors), r.limit.unwrap_or(10) as usize);
+        let (payload, vectors, limit) = (
+            with_payload(r.with_payload),
+            with_vectors(r.with_vectors),
+            r.limit.unwrap_or(10) as usize,
+        );
         let (records, next) = blocking(move || {
-            let mut request = ScrollRequestBuilder::new().limit(limit).with_payload(payload.into()).with_vector(WithVector::Bool(vectors));
+            let mut request = ScrollRequestBuilder::new()
+                .limit(limit)
+                .with_payload(payload.into())
+                .with_vector(WithVector::Bool(vectors));
             if let Some(offset) = offset {
                 request = request.offset(offset);
             }
@@ -241,37 +366,89 @@ impl Points for Server {
         }))
     }
 
-    async fn count(&self, r: Request<grpc::CountPoints>) -> Result<Response<grpc::CountResponse>, Status> {
+    async fn count(
+        &self,
+        r: Request<grpc::CountPoints>,
+    ) -> Result<Response<grpc::CountResponse>, Status> {
         let start = Instant::now();
         let r = r.into_inner();
         if r.filter.is_some() {
-            return Err(Status::unimplemented("count with a filter is not served by the test server"));
+            return Err(Status::unimplemented(
+                "count with a filter is not served by the test server",
+            ));
         }
         let c = self.store.get(&r.collection_name)?;
-        let count = blocking(move || c.shard.count(CountRequestBuilder::new().exact(true).build()).map_err(bad_input)).await?;
-        Ok(Response::new(grpc::CountResponse { result: Some(grpc::CountResult { count: count as u64 }), time: took(start), usage: None }))
+        let count = blocking(move || {
+            c.shard
+                .count(CountRequestBuilder::new().exact(true).build())
+                .map_err(bad_input)
+        })
+        .await?;
+        Ok(Response::new(grpc::CountResponse {
+            result: Some(grpc::CountResult {
+                count: count as u64,
+            }),
+            time: took(start),
+            usage: None,
+        }))
     }
 
-    async fn query(&self, r: Request<grpc::QueryPoints>) -> Result<Response<grpc::QueryResponse>, Status> {
+    async fn query(
+        &self,
+        r: Request<grpc::QueryPoints>,
+    ) -> Result<Response<grpc::QueryResponse>, Status> {
         use grpc::query::Variant;
         use grpc::vector_input::Variant as Input;
         let start = Instant::now();
         let r = r.into_inner();
         let c = self.store.get(&r.collection_name)?;
         let vector = match r.query.and_then(|q| q.variant) {
-            Some(Variant::Nearest(grpc::VectorInput { variant: Some(Input::Dense(d)) })) => d.data,
-            _ => return Err(Status::unimplemented("the test server serves nearest-neighbour queries by dense vector only")),
+            Some(Variant::Nearest(grpc::VectorInput {
+                variant: Some(Input::Dense(d)),
+            })) => d.data,
+            _ => {
+                return Err(Status::unimplemented(
+                    "the test server serves nearest-neighbour queries by dense vector only",
+                ));
+            }
         };
-        let result = nearest(c, vector, r.using, r.limit.unwrap_or(10), with_payload(r.with_payload), with_vectors(r.with_vectors)).await?;
-        Ok(Response::new(grpc::QueryResponse { result, time: took(start), usage: None }))
+        let result = nearest(
+            c,
+            vector,
+            r.using,
+            r.limit.unwrap_or(10),
+            with_payload(r.with_payload),
+            with_vectors(r.with_vectors),
+        )
+        .await?;
+        Ok(Response::new(grpc::QueryResponse {
+            result,
+            time: took(start),
+            usage: None,
+        }))
     }
 
-    async fn search(&self, r: Request<grpc::SearchPoints>) -> Result<Response<grpc::SearchResponse>, Status> {
+    async fn search(
+        &self,
+        r: Request<grpc::SearchPoints>,
+    ) -> Result<Response<grpc::SearchResponse>, Status> {
         let start = Instant::now();
         let r = r.into_inner();
         let c = self.store.get(&r.collection_name)?;
-        let result = nearest(c, r.vector, r.vector_name, r.limit, with_payload(r.with_payload), with_vectors(r.with_vectors)).await?;
-        Ok(Response::new(grpc::SearchResponse { result, time: took(start), usage: None }))
+        let result = nearest(
+            c,
+            r.vector,
+            r.vector_name,
+            r.limit,
+            with_payload(r.with_payload),
+            with_vectors(r.with_vectors),
+        )
+        .await?;
+        Ok(Response::new(grpc::SearchResponse {
+            result,
+            time: took(start),
+            usage: None,
+        }))
     }
 
     unimplemented_points!();
@@ -284,15 +461,32 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--port" => port = args.next().ok_or_else(|| anyhow::anyhow!("--port needs a value"))?.parse()?,
-            "--data-dir" => data_dir = args.next().ok_or_else(|| anyhow::anyhow!("--data-dir needs a value"))?.into(),
-            other => anyhow::bail!("unknown argument {other}; usage: qdrant-test-server [--port P] [--data-dir D]"),
+            "--port" => {
+                port = args
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--port needs a value"))?
+                    .parse()?
+            }
+            "--data-dir" => {
+                data_dir = args
+                    .next()
+                    .ok_or_else(|| anyhow::anyhow!("--data-dir needs a value"))?
+                    .into()
+            }
+            other => anyhow::bail!(
+                "unknown argument {other}; usage: qdrant-test-server [--port P] [--data-dir D]"
+            ),
         }
     }
     let store = Arc::new(Store::open(&data_dir)?);
-    let server = Server { store: store.clone() };
+    let server = Server {
+        store: store.clone(),
+    };
     let addr = format!("127.0.0.1:{port}").parse()?;
-    eprintln!("qdrant-test-server: serving Qdrant gRPC on {addr}, data in {}", data_dir.display());
+    eprintln!(
+        "qdrant-test-server: serving Qdrant gRPC on {addr}, data in {}",
+        data_dir.display()
+    );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     tonic::transport::Server::builder()
         .add_service(QdrantServer::new(server.clone()))

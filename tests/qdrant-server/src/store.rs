@@ -6,8 +6,8 @@ use std::sync::{Arc, RwLock};
 
 use qdrant_client::qdrant as grpc;
 use qdrant_edge::{
-    Distance, EdgeConfigBuilder, EdgeShard, EdgeSparseVectorParamsBuilder, EdgeVectorParamsBuilder, MultiVectorComparator,
-    MultiVectorConfig,
+    Distance, EdgeConfigBuilder, EdgeShard, EdgeSparseVectorParamsBuilder, EdgeVectorParamsBuilder,
+    MultiVectorComparator, MultiVectorConfig,
 };
 use serde::{Deserialize, Serialize};
 use tonic::Status;
@@ -57,12 +57,16 @@ impl Store {
                 continue;
             }
             let meta: Meta = serde_json::from_slice(&std::fs::read(&meta_path)?)?;
-            let shard = EdgeShard::load(&path.join("shard"), None).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let shard =
+                EdgeShard::load(&path.join("shard"), None).map_err(|e| anyhow::anyhow!("{e}"))?;
             let name = path.file_name().unwrap().to_string_lossy().to_string();
             eprintln!("qdrant-test-server: reopened collection {name}");
             collections.insert(name, Arc::new(Collection { shard, meta }));
         }
-        Ok(Self { dir: dir.to_path_buf(), collections: RwLock::new(collections) })
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            collections: RwLock::new(collections),
+        })
     }
 
     pub fn get(&self, name: &str) -> Result<Arc<Collection>, Status> {
@@ -71,26 +75,42 @@ impl Store {
             .unwrap()
             .get(name)
             .cloned()
-            .ok_or_else(|| Status::not_found(format!("Not found: Collection `{name}` doesn't exist!")))
+            .ok_or_else(|| {
+                Status::not_found(format!("Not found: Collection `{name}` doesn't exist!"))
+            })
     }
 
     pub fn create(&self, request: grpc::CreateCollection) -> Result<bool, Status> {
         let name = request.collection_name.clone();
         if name.is_empty() || name.contains('/') || name.contains("..") {
-            return Err(Status::invalid_argument(format!("invalid collection name '{name}'")));
+            return Err(Status::invalid_argument(format!(
+                "invalid collection name '{name}'"
+            )));
         }
         if self.collections.read().unwrap().contains_key(&name) {
-            return Err(Status::already_exists(format!("Wrong input: Collection `{name}` already exists!")));
+            return Err(Status::already_exists(format!(
+                "Wrong input: Collection `{name}` already exists!"
+            )));
         }
-        let mut meta = Meta { dense: Vec::new(), sparse: Vec::new(), unnamed: false };
+        let mut meta = Meta {
+            dense: Vec::new(),
+            sparse: Vec::new(),
+            unnamed: false,
+        };
         match request.vectors_config.and_then(|c| c.config) {
             Some(grpc::vectors_config::Config::Params(p)) => {
                 meta.unnamed = true;
-                meta.dense.push((String::new(), p.size, p.distance, p.multivector_config.is_some()));
+                meta.dense.push((
+                    String::new(),
+                    p.size,
+                    p.distance,
+                    p.multivector_config.is_some(),
+                ));
             }
             Some(grpc::vectors_config::Config::ParamsMap(m)) => {
                 for (k, p) in m.map {
-                    meta.dense.push((k, p.size, p.distance, p.multivector_config.is_some()));
+                    meta.dense
+                        .push((k, p.size, p.distance, p.multivector_config.is_some()));
                 }
             }
             None => {}
@@ -102,19 +122,29 @@ impl Store {
         for (vname, size, dist, multi) in &meta.dense {
             let mut params = EdgeVectorParamsBuilder::new(*size as usize, distance(*dist)?);
             if *multi {
-                params = params.multivector_config(MultiVectorConfig { comparator: MultiVectorComparator::MaxSim });
+                params = params.multivector_config(MultiVectorConfig {
+                    comparator: MultiVectorComparator::MaxSim,
+                });
             }
             config = config.vector(vname.as_str(), params.build());
         }
         for sname in &meta.sparse {
-            config = config.sparse_vector(sname.as_str(), EdgeSparseVectorParamsBuilder::new().build());
+            config =
+                config.sparse_vector(sname.as_str(), EdgeSparseVectorParamsBuilder::new().build());
         }
         let path = self.dir.join(&name);
         let _ = std::fs::remove_dir_all(&path);
         std::fs::create_dir_all(path.join("shard")).map_err(internal)?;
         let shard = EdgeShard::new(&path.join("shard"), config.build()).map_err(internal)?;
-        std::fs::write(path.join("meta.json"), serde_json::to_vec(&meta).map_err(internal)?).map_err(internal)?;
-        self.collections.write().unwrap().insert(name, Arc::new(Collection { shard, meta }));
+        std::fs::write(
+            path.join("meta.json"),
+            serde_json::to_vec(&meta).map_err(internal)?,
+        )
+        .map_err(internal)?;
+        self.collections
+            .write()
+            .unwrap()
+            .insert(name, Arc::new(Collection { shard, meta }));
         Ok(true)
     }
 
@@ -145,9 +175,15 @@ impl Meta {
             grpc::vectors_config::Config::Params(params(&self.dense[0]))
         } else {
             grpc::vectors_config::Config::ParamsMap(grpc::VectorParamsMap {
-                map: self.dense.iter().map(|d| (d.0.clone(), params(d))).collect(),
+                map: self
+                    .dense
+                    .iter()
+                    .map(|d| (d.0.clone(), params(d)))
+                    .collect(),
             })
         };
-        grpc::VectorsConfig { config: Some(config) }
+        grpc::VectorsConfig {
+            config: Some(config),
+        }
     }
 }

@@ -26,7 +26,11 @@ async fn main() -> anyhow::Result<()> {
     let client = Qdrant::from_url(&url).skip_compatibility_check().build()?;
     match command.as_str() {
         "count" => {
-            let count = client.count(CountPointsBuilder::new(&collection).exact(true)).await.map(|r| r.result.map_or(0, |c| c.count)).unwrap_or(0);
+            let count = client
+                .count(CountPointsBuilder::new(&collection).exact(true))
+                .await
+                .map(|r| r.result.map_or(0, |c| c.count))
+                .unwrap_or(0);
             println!("{count}");
         }
         "search" => {
@@ -35,10 +39,22 @@ async fn main() -> anyhow::Result<()> {
             let vector: Vec<f32> = serde_json::from_str(line.trim())?;
             // Points are events; many are about the same product. Show
             // distinct products, best first, with how many events matched.
-            let hits = client.query(QueryPointsBuilder::new(&collection).query(vector).limit(limit * 50).with_payload(true)).await?.result;
+            let hits = client
+                .query(
+                    QueryPointsBuilder::new(&collection)
+                        .query(vector)
+                        .limit(limit * 50)
+                        .with_payload(true),
+                )
+                .await?
+                .result;
             let mut shown: Vec<(String, f32, serde_json::Value, usize)> = Vec::new();
             for hit in hits {
-                let product = hit.payload.get("product").map(|p| serde_json::to_value(p).unwrap_or_default()).unwrap_or_default();
+                let product = hit
+                    .payload
+                    .get("product")
+                    .map(|p| serde_json::to_value(p).unwrap_or_default())
+                    .unwrap_or_default();
                 let id = product["id"].as_str().unwrap_or_default().to_string();
                 if let Some(entry) = shown.iter_mut().find(|(seen, ..)| *seen == id) {
                     entry.3 += 1;
@@ -56,7 +72,9 @@ async fn main() -> anyhow::Result<()> {
                 );
             }
         }
-        _ => anyhow::bail!("usage: qdrant-query [--url U] --collection C (count | search [--limit N] < vector.json)"),
+        _ => anyhow::bail!(
+            "usage: qdrant-query [--url U] --collection C (count | search [--limit N] < vector.json)"
+        ),
     }
     Ok(())
 }
