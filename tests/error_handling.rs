@@ -397,3 +397,58 @@ async fn retriable_sink_errors_redeliver_without_loss_dlq_or_early_commit() {
     );
     assert!(dlq.is_empty(), "retriable errors never go to the DLQ");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_put_longer_than_max_poll_interval_keeps_the_group_membership() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), "slow", 1).await;
+    let producer = kafka::producer(&broker.bootstrap());
+    kafka::produce(
+        &producer,
+        "slow",
+        (0..30)
+            .map(|i| Rec::value(0, format!("slow-{i:02}")))
+            .collect(),
+    )
+    .await;
+    // Puts of 9 s with max.poll.interval.ms 7 s: a consumer not polled
+    // during put would be evicted and its partitions handed out again.
+    let worker = Worker::start(
+        &broker.bootstrap(),
+        dir.path(),
+        &[("CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS", "7000")],
+    )
+    .await;
+    let out = dir.path().join("out.txt");
+    let config = json!({"connector.class": "FlakySink", "topics": "slow", "file": out.display().to_string(), "put.delay.ms": "9000",
+                        "consumer.override.max.poll.records": "10", "value.converter": "org.apache.kafka.connect.storage.StringConverter"});
+    assert_eq!(
+        worker
+            .call("PUT", "/connectors/slow-sink/config", Some(&config))
+            .await
+            .0,
+        201
+    );
+    eventually(Duration::from_secs(120), "all 30 written", || async {
+        (lines(&out).len() >= 30).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(30), "offset 30 committed", || async {
+        (kafka::committed(&broker.bootstrap(), "connect-slow-sink", "slow", 1).get(&0) == Some(&30))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        lines(&out),
+        (0..30).map(|i| format!("slow-{i:02}")).collect::<Vec<_>>(),
+        "each record once, in order"
+    );
+    let log = worker.log();
+    assert_eq!(
+        log.matches("partitions assigned").count(),
+        1,
+        "never evicted and reassigned:\n{log}"
+    );
+    assert!(!log.contains("revoked"), "{log}");
+}

@@ -551,3 +551,115 @@ async fn records_in_qdrants_own_format_are_written_as_given() {
         "two"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tombstones_delete_points_named_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), TOPIC, 1).await;
+    let server = QdrantServer::start(&dir.path().join("qdrant"));
+    let producer = kafka::producer(&broker.bootstrap());
+    let product = |name: &str| {
+        json!({"product": {"name": name, "description": "a product"}})
+            .to_string()
+            .into_bytes()
+    };
+    let rec = |key: &str, value: Option<Vec<u8>>| Rec {
+        partition: 0,
+        key: Some(key.as_bytes().to_vec()),
+        value,
+        headers: vec![],
+    };
+    kafka::produce(
+        &producer,
+        TOPIC,
+        vec![
+            rec("1", Some(product("kept"))),
+            rec("2", Some(product("deleted"))),
+            rec("3", Some(product("also kept"))),
+        ],
+    )
+    .await;
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let config = connector(
+        &server,
+        "keyed",
+        json!({"tasks.max": "1", "id.strategy": "key", "delete.enabled": "true"}),
+    );
+    assert_eq!(
+        worker
+            .call("PUT", "/connectors/keyed/config", Some(&config))
+            .await
+            .0,
+        201
+    );
+    let client = server.client();
+    eventually(Duration::from_secs(60), "three points", || async {
+        (qdrant::count(&client, "keyed").await == Some(3)).then_some(())
+    })
+    .await;
+    kafka::produce(&producer, TOPIC, vec![rec("2", None)]).await;
+    eventually(Duration::from_secs(60), "the tombstone applied", || async {
+        (qdrant::count(&client, "keyed").await == Some(2)).then_some(())
+    })
+    .await;
+    let points = qdrant::all_points(&client, "keyed").await;
+    assert_eq!(
+        points.keys().cloned().collect::<HashSet<_>>(),
+        HashSet::from(["1".to_string(), "3".to_string()])
+    );
+}
+
+#[test]
+fn embed_command_keeps_order_and_rejects_bad_lines() {
+    use std::io::Write;
+    let run = |input: &str| {
+        let mut child = std::process::Command::new(Worker::bin())
+            .args(["embed", "--device", "cpu"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let texts = [
+        "espresso machine",
+        "running shoes",
+        "Kablosuz kulaklık",
+        "espresso machine",
+    ];
+    let input: String = texts.iter().map(|t| format!("{}\n", json!(t))).collect();
+    let out = run(&input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let vectors: Vec<Vec<f32>> = out
+        .stdout
+        .split(|b| *b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(vectors.len(), 4);
+    assert!(vectors.iter().all(|v| v.len() == 384));
+    assert_eq!(
+        vectors[0], vectors[3],
+        "same text, same vector, in input order"
+    );
+    assert_ne!(vectors[0], vectors[1]);
+    let bad = run("\"fine\"\n{not a string}\n");
+    assert!(!bad.status.success());
+    assert!(
+        String::from_utf8_lossy(&bad.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}

@@ -1,6 +1,7 @@
 //! `FlakySinkConnector`: a file sink that is unavailable for its first
-//! `fail.puts` puts (a retriable error each time) and reports records whose
-//! value contains `errant.marker` as unwritable. Only built with the
+//! `fail.puts` puts (a retriable error each time), can be slow
+//! (`put.delay.ms`), and reports records whose value contains
+//! `errant.marker` as unwritable. Only built with the
 //! `test-plugins` feature, for the end-to-end tests of retries and the
 //! put-stage dead-letter path.
 
@@ -29,6 +30,9 @@ pub struct FlakySinkConfig {
     /// File that counts put attempts (one line per attempt), so tests can see redeliveries.
     #[serde(rename = "attempts.file", default)]
     pub attempts_file: Option<String>,
+    /// How long each put takes, in milliseconds (a slow sink).
+    #[serde(rename = "put.delay.ms", default)]
+    pub put_delay_ms: u64,
 }
 
 pub struct FlakySinkPlugin;
@@ -106,6 +110,9 @@ impl SinkTask for FlakyTask {
             f.write_all(format!("{}\n", records.len()).as_bytes())
                 .await
                 .map_err(|e| SinkError::fatal(e.to_string()))?;
+        }
+        if config.put_delay_ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(config.put_delay_ms)).await;
         }
         if self.failures.fetch_add(1, Ordering::SeqCst) < config.fail_puts {
             return Err(SinkError::retriable("sink unavailable (simulated)"));
