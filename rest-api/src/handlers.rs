@@ -1,8 +1,9 @@
 //! Handlers: parse the request, call the herder, shape Connect's JSON.
 
 use bytes::Bytes;
+use connect_api::config::json_kind as kind;
 use connect_api::{ConfigMap, TopicPartition};
-use connect_runtime::herder::{Herder, RestartRequest};
+use connect_runtime::herder::{Herder, RestartRequest, config_value, string_map};
 use connect_runtime::status::TargetState;
 use http_body_util::Full;
 use hyper::{Response, StatusCode};
@@ -114,36 +115,14 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
     Reply::ok(&out)
 }
 
-/// A JSON object of config values: strings, or numbers and booleans written
-/// as strings (`"tasks.max": 1`); anything else is a 400 naming the key.
+/// A JSON object of config values (see [`string_map`]), else a 400 naming the problem.
 fn config_map(value: Value, what: &str) -> Result<ConfigMap, ApiError> {
     let Value::Object(obj) = value else {
         return Err(ApiError::bad_request(format!(
             "{what} must be a JSON object of string values"
         )));
     };
-    obj.into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k, s)),
-            Value::Number(n) => Ok((k, n.to_string())),
-            Value::Bool(b) => Ok((k, b.to_string())),
-            other => Err(ApiError::bad_request(format!(
-                "Invalid value for config \"{k}\": expected a string, got {}",
-                kind(&other)
-            ))),
-        })
-        .collect()
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
+    string_map(obj).map_err(ApiError::bad_request)
 }
 
 pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiError> {
@@ -241,22 +220,11 @@ pub async fn patch_config(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Re
     let Value::Object(body) = req.json()? else {
         return Err(ApiError::bad_request("Request body must be a JSON object"));
     };
-    let mut patch = Vec::with_capacity(body.len());
-    for (k, v) in body {
-        let value = match v {
-            Value::Null => None,
-            Value::String(s) => Some(s),
-            Value::Number(n) => Some(n.to_string()),
-            Value::Bool(b) => Some(b.to_string()),
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "Invalid value for config \"{k}\": expected a string or null, got {}",
-                    kind(&other)
-                )));
-            }
-        };
-        patch.push((k, value));
-    }
+    let patch = body
+        .into_iter()
+        .map(|(k, v)| Ok((k.clone(), config_value(&k, v)?)))
+        .collect::<Result<Vec<_>, String>>()
+        .map_err(ApiError::bad_request)?;
     Reply::ok(&h.patch_connector_config(name, patch).await?)
 }
 

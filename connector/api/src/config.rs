@@ -189,6 +189,18 @@ impl ConfigDef {
     }
 }
 
+/// "a string", "an object", … for error messages about JSON input.
+pub fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// The JSON value a string setting stands for, or why it is not one.
 fn typed_value(key: &ConfigKey, raw: &str) -> Result<Value, String> {
     let trimmed = raw.trim();

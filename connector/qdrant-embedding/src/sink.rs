@@ -252,7 +252,10 @@ impl SinkTask for QdrantSinkTask {
                     record,
                     bad(
                         "NotJson",
-                        format!("the value is not a JSON object but {}", kind(&value)),
+                        format!(
+                            "the value is not a JSON object but {}",
+                            connect_api::config::json_kind(&value)
+                        ),
                     ),
                 );
                 continue;
@@ -457,15 +460,4 @@ async fn write_or_isolate(
         }
     }
     Ok(())
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }

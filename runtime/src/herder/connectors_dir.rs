@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use connect_api::ConfigMap;
+use connect_api::config::json_kind;
 use serde_json::Value;
 
 /// A connector file that could be read.
@@ -82,16 +83,32 @@ fn read_file(path: &Path, ext: &str) -> Result<(String, ConfigMap), String> {
     Ok((name, config))
 }
 
-/// Connect's configs are strings; numbers and booleans are accepted as such.
+/// Connect's configs are strings; numbers and booleans are accepted and
+/// stored as strings (`"tasks.max": 1`), anything else is refused naming the key.
 pub fn string_map(obj: serde_json::Map<String, Value>) -> Result<ConfigMap, String> {
     obj.into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k, s)),
-            Value::Number(n) => Ok((k, n.to_string())),
-            Value::Bool(b) => Ok((k, b.to_string())),
-            other => Err(format!("value of \"{k}\" must be a string, not {other}")),
+        .map(|(k, v)| match config_value(&k, v)? {
+            Some(s) => Ok((k, s)),
+            None => Err(format!(
+                "Invalid value for config \"{k}\": expected a string, got null"
+            )),
         })
         .collect()
+}
+
+/// One config value as Connect stores it; `None` for null (which PATCH
+/// uses to remove a key).
+pub fn config_value(key: &str, v: Value) -> Result<Option<String>, String> {
+    match v {
+        Value::Null => Ok(None),
+        Value::String(s) => Ok(Some(s)),
+        Value::Number(n) => Ok(Some(n.to_string())),
+        Value::Bool(b) => Ok(Some(b.to_string())),
+        other => Err(format!(
+            "Invalid value for config \"{key}\": expected a string, got {}",
+            json_kind(&other)
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::status::{InstanceStatus, TargetState};
 
 pub use config_store::ConfigStore;
-pub use connectors_dir::load_connectors_dir;
+pub use connectors_dir::{config_value, load_connectors_dir, string_map};
 pub use standalone::StandaloneHerder;
 pub use validation::{ConfigInfos, ConfigKeyInfo};
 

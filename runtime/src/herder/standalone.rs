@@ -176,11 +176,7 @@ impl StandaloneHerder {
             Ok(started) => {
                 entry.instance = Some(started.instance);
                 entry.task_configs = started.task_configs;
-                entry.status.set(if entry.target == TargetState::Paused {
-                    State::Paused
-                } else {
-                    State::Running
-                });
+                entry.status.set(running_state(entry.target));
                 self.start_tasks(name, entry);
             }
             Err(e) => {
@@ -191,11 +187,7 @@ impl StandaloneHerder {
     }
 
     fn start_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
-        let target = if entry.target == TargetState::Paused {
-            TaskTarget::Paused
-        } else {
-            TaskTarget::Running
-        };
+        let target = task_target(entry.target);
         entry.tasks = entry
             .task_configs
             .iter()
@@ -276,6 +268,24 @@ impl StandaloneHerder {
             )));
         }
         Ok(())
+    }
+}
+
+/// What tasks of a started or paused connector are told.
+fn task_target(target: TargetState) -> TaskTarget {
+    if target == TargetState::Paused {
+        TaskTarget::Paused
+    } else {
+        TaskTarget::Running
+    }
+}
+
+/// The state a started or paused connector reports.
+fn running_state(target: TargetState) -> State {
+    if target == TargetState::Paused {
+        State::Paused
+    } else {
+        State::Running
     }
 }
 
@@ -464,39 +474,11 @@ impl Herder for StandaloneHerder {
     }
 
     async fn pause(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        let was = entry.target;
-        entry.target = TargetState::Paused;
-        if was == TargetState::Stopped {
-            self.start_instance(name, entry).await;
-        } else {
-            for task in &entry.tasks {
-                task.set_target(TaskTarget::Paused);
-            }
-            if entry.status.get().state != State::Failed {
-                entry.status.set(State::Paused);
-            }
-        }
-        self.persist_or_internal(&connectors)
+        self.run_as(name, TargetState::Paused).await
     }
 
     async fn resume(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        let was = entry.target;
-        entry.target = TargetState::Started;
-        if was == TargetState::Stopped {
-            self.start_instance(name, entry).await;
-        } else {
-            for task in &entry.tasks {
-                task.set_target(TaskTarget::Running);
-            }
-            if entry.status.get().state != State::Failed {
-                entry.status.set(State::Running);
-            }
-        }
-        self.persist_or_internal(&connectors)
+        self.run_as(name, TargetState::Started).await
     }
 
     async fn stop(&self, name: &str) -> HerderResult<()> {
@@ -714,17 +696,32 @@ impl Herder for StandaloneHerder {
 }
 
 impl StandaloneHerder {
+    /// Pause or resume: running tasks follow at once; a stopped connector
+    /// starts in the new state.
+    async fn run_as(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        let mut connectors = self.connectors.lock().await;
+        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
+        let was = std::mem::replace(&mut entry.target, target);
+        if was == TargetState::Stopped {
+            self.start_instance(name, entry).await;
+        } else {
+            for task in &entry.tasks {
+                task.set_target(task_target(target));
+            }
+            if entry.status.get().state != State::Failed {
+                entry.status.set(running_state(target));
+            }
+        }
+        self.persist_or_internal(&connectors)
+    }
+
     async fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, id: u32) {
         let Some(pos) = entry.tasks.iter().position(|t| t.id == id) else {
             return;
         };
         let old = entry.tasks.remove(pos);
         self.worker.stop_task(old).await;
-        let target = if entry.target == TargetState::Paused {
-            TaskTarget::Paused
-        } else {
-            TaskTarget::Running
-        };
+        let target = task_target(entry.target);
         let config = entry
             .task_configs
             .get(id as usize)
