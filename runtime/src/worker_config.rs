@@ -158,14 +158,12 @@ impl WorkerConfig {
                 }
             });
         let advertised_port = match settings.get("rest.advertised.port") {
-            Some(p) => parse_num::<u16>(&settings, "rest.advertised.port", p)?,
+            Some(p) => parse_num::<u16>("rest.advertised.port", p)?,
             None => listen_port,
         };
         let ms = |key: &str| -> Result<Duration, WorkerConfigError> {
             let raw = &settings[key];
-            Ok(Duration::from_millis(parse_num::<u64>(
-                &settings, key, raw,
-            )?))
+            Ok(Duration::from_millis(parse_num::<u64>(key, raw)?))
         };
         if settings
             .get("bootstrap.servers")
@@ -251,11 +249,7 @@ fn invalid(key: &str, value: &str, message: &str) -> WorkerConfigError {
     }
 }
 
-fn parse_num<T: std::str::FromStr>(
-    _s: &ConfigMap,
-    key: &str,
-    raw: &str,
-) -> Result<T, WorkerConfigError> {
+fn parse_num<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T, WorkerConfigError> {
     raw.trim()
         .parse()
         .map_err(|_| invalid(key, raw, "not a valid number"))
@@ -281,7 +275,7 @@ fn listener(settings: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
         return Ok((host.trim_matches(['[', ']']).to_string(), port));
     }
     let port = match settings.get("rest.port") {
-        Some(p) => parse_num(settings, "rest.port", p)?,
+        Some(p) => parse_num("rest.port", p)?,
         None => 8083,
     };
     Ok((String::new(), port))
