@@ -55,6 +55,9 @@ pub struct QdrantEmbeddingConfig {
     #[serde(rename = "embedding.batch.tokens", default = "token_budget")]
     #[schemars(range(min = 256))]
     pub batch_tokens: usize,
+    /// Vectors of this many recent texts are kept by the worker's shared embedder, so repeated product texts are embedded once; 0 disables.
+    #[serde(rename = "embedding.cache.entries", default = "cache_entries")]
+    pub cache_entries: usize,
     /// JSON paths of the text to embed, joined in order (e.g. product.name,product.description).
     #[serde(rename = "embedding.text.fields", default)]
     pub text_fields: Vec<String>,
@@ -94,6 +97,9 @@ fn auto() -> String {
 fn token_budget() -> usize {
     16_384
 }
+fn cache_entries() -> usize {
+    10_000
+}
 fn kafka_ids() -> String {
     "kafka".into()
 }
@@ -125,6 +131,7 @@ impl SinkSettings {
         BatchOptions {
             token_budget: self.raw.batch_tokens,
             linger: Duration::from_millis(self.raw.linger_ms),
+            cache_entries: self.raw.cache_entries,
         }
     }
 }

@@ -41,7 +41,16 @@ async fn vectors_match_sentence_transformers() {
     };
     let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
     let service = tokio::task::spawn_blocking(move || {
-        EmbeddingService::shared(&dir, device, precision, BatchOptions::default())
+        // No cache: every vector checked here comes from the model.
+        EmbeddingService::shared(
+            &dir,
+            device,
+            precision,
+            BatchOptions {
+                cache_entries: 0,
+                ..BatchOptions::default()
+            },
+        )
     })
     .await
     .unwrap()
@@ -86,4 +95,43 @@ async fn futures_join(service: &Arc<EmbeddingService>, texts: &[String]) -> Vec<
         out.extend(h.await.unwrap());
     }
     out
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cached_and_repeated_texts_get_the_models_vectors() {
+    use qdrant_embedding_sink::embedder::SentenceTransformer;
+    let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
+    let model = tokio::task::spawn_blocking(move || {
+        SentenceTransformer::load(&dir, DeviceSpec::Cpu, Precision::Fp32)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    let service = EmbeddingService::start(
+        model,
+        BatchOptions {
+            cache_entries: 2,
+            ..BatchOptions::default()
+        },
+    );
+    let texts: Vec<String> = [
+        "espresso machine",
+        "running shoes",
+        "espresso machine",
+        "yoga mat",
+    ]
+    .map(String::from)
+    .to_vec();
+    let first = service.embed(texts.clone()).await.unwrap();
+    assert_eq!(first[0], first[2], "a repeated text gets its vector");
+    assert_eq!(service.cached(), 2, "three distinct texts, a cache of two");
+    let again = service.embed(texts.clone()).await.unwrap();
+    for (a, b) in first.iter().zip(&again) {
+        assert!(cosine(a, b) > 0.99999, "a cached vector is the model's");
+    }
+    let alone = service
+        .embed(vec!["running shoes".to_string()])
+        .await
+        .unwrap();
+    assert!(cosine(&alone[0], &first[1]) > 0.99999);
 }

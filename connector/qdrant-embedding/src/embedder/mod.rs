@@ -1,13 +1,15 @@
 //! Sentence embeddings in process on libtorch: one model per worker (per
 //! model directory, device and precision), shared by every task; requests
 //! from all tasks are coalesced into large batches on a dedicated thread,
-//! off the async runtime.
+//! off the async runtime. Vectors of recent texts are cached: event streams
+//! repeat the same product texts over and over.
 
 mod bert;
 mod device;
 mod model;
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -24,6 +26,8 @@ pub struct BatchOptions {
     pub token_budget: usize,
     /// How long to wait for other tasks' requests before running.
     pub linger: Duration,
+    /// Texts whose vectors are kept (least recently used first out); 0 disables.
+    pub cache_entries: usize,
 }
 
 impl Default for BatchOptions {
@@ -31,6 +35,7 @@ impl Default for BatchOptions {
         Self {
             token_budget: 16_384,
             linger: Duration::from_millis(5),
+            cache_entries: 10_000,
         }
     }
 }
@@ -45,6 +50,7 @@ struct Job {
 /// A loaded model behind its batching thread.
 pub struct EmbeddingService {
     jobs: Mutex<mpsc::Sender<Job>>,
+    cache: Option<Mutex<lru::LruCache<String, Arc<[f32]>>>>,
     pub dimension: usize,
     pub device: String,
 }
@@ -58,26 +64,74 @@ impl EmbeddingService {
             .name("embedder".into())
             .spawn(move || run(model, rx, options))
             .expect("spawn the embedder thread");
+        let cache =
+            NonZeroUsize::new(options.cache_entries).map(|n| Mutex::new(lru::LruCache::new(n)));
         Arc::new(Self {
             jobs: Mutex::new(tx),
+            cache,
             dimension,
             device,
         })
     }
 
-    /// Embed `texts`, in order.
+    /// Embed `texts`, in order. Only texts neither cached nor repeated in
+    /// this request reach the model.
     pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, String> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
-        let (reply, rx) = tokio::sync::oneshot::channel();
-        self.jobs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send(Job { texts, reply })
-            .map_err(|_| "the embedder thread has stopped".to_string())?;
-        rx.await
-            .map_err(|_| "the embedder thread has stopped".to_string())?
+        let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
+        let mut missing: Vec<String> = Vec::new();
+        let mut wanted_by: HashMap<&str, Vec<usize>> = HashMap::new();
+        if let Some(cache) = &self.cache {
+            let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+            for (i, text) in texts.iter().enumerate() {
+                out[i] = cache.get(text).map(|v| v.to_vec());
+            }
+        }
+        for (i, text) in texts.iter().enumerate() {
+            if out[i].is_none() {
+                let slots = wanted_by.entry(text.as_str()).or_default();
+                if slots.is_empty() {
+                    missing.push(text.clone());
+                }
+                slots.push(i);
+            }
+        }
+        if !missing.is_empty() {
+            let (reply, rx) = tokio::sync::oneshot::channel();
+            self.jobs
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .send(Job {
+                    texts: missing.clone(),
+                    reply,
+                })
+                .map_err(|_| "the embedder thread has stopped".to_string())?;
+            let vectors = rx
+                .await
+                .map_err(|_| "the embedder thread has stopped".to_string())??;
+            let mut cache = self
+                .cache
+                .as_ref()
+                .map(|c| c.lock().unwrap_or_else(|e| e.into_inner()));
+            for (text, vector) in missing.into_iter().zip(vectors) {
+                for &i in &wanted_by[text.as_str()] {
+                    out[i] = Some(vector.clone());
+                }
+                if let Some(cache) = cache.as_mut() {
+                    cache.put(text, vector.into());
+                }
+            }
+        }
+        Ok(out.into_iter().map(Option::unwrap_or_default).collect())
+    }
+
+    /// How many texts' vectors are cached now.
+    pub fn cached(&self) -> usize {
+        self.cache
+            .as_ref()
+            .map_or(0, |c| c.lock().unwrap_or_else(|e| e.into_inner()).len())
     }
 
     /// The shared service for this model, device and precision, loading the
