@@ -10,6 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh >/dev/null
+# Again: setup may just have installed torch (LIBTORCH, LD_LIBRARY_PATH).
+source scripts/env.sh
 cargo build --quiet --release -p connect-host -p event-generator
 BIN="${CARGO_TARGET_DIR}/release"
 N="${BENCH_TEXTS:-2000}"

@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
+# Again: setup may just have installed torch (LIBTORCH, LD_LIBRARY_PATH).
+source scripts/env.sh
 
 EVENTS="${DEMO_EVENTS:-2000}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }

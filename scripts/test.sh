@@ -6,6 +6,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 cd "$here/.."
 source scripts/env.sh
 scripts/setup.sh
+# Again: setup may just have installed torch (LIBTORCH, LD_LIBRARY_PATH).
+source scripts/env.sh
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
