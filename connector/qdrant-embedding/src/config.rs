@@ -51,10 +51,10 @@ pub struct QdrantEmbeddingConfig {
     /// Numeric precision: auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or bf16.
     #[serde(rename = "embedding.precision", default = "auto")]
     pub precision: String,
-    /// Padded tokens per forward pass; batches are built from length-sorted texts up to this budget.
-    #[serde(rename = "embedding.batch.tokens", default = "token_budget")]
+    /// Padded tokens per forward pass; batches are built from length-sorted texts up to this budget. Default: 1024 on CPU, 16384 on CUDA.
+    #[serde(rename = "embedding.batch.tokens", default)]
     #[schemars(range(min = 256))]
-    pub batch_tokens: usize,
+    pub batch_tokens: Option<usize>,
     /// Vectors of this many recent texts are kept by the worker's shared embedder, so repeated product texts are embedded once; 0 disables.
     #[serde(rename = "embedding.cache.entries", default = "cache_entries")]
     pub cache_entries: usize,
@@ -93,9 +93,6 @@ fn topic_collection() -> String {
 }
 fn auto() -> String {
     "auto".into()
-}
-fn token_budget() -> usize {
-    16_384
 }
 fn cache_entries() -> usize {
     10_000
