@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
                 .query(
                     QueryPointsBuilder::new(&collection)
                         .query(vector)
-                        .limit(limit * 50)
+                        .limit(2_000)
                         .with_payload(true),
                 )
                 .await?
