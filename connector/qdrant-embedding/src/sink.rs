@@ -133,7 +133,6 @@ enum Op {
         point: Box<PointStruct>,
     },
     Delete {
-        index: usize,
         id: PointId,
     },
 }
@@ -143,9 +142,6 @@ pub struct QdrantSinkTask {
     settings: Option<SinkSettings>,
     writer: Option<QdrantWriter>,
     embedder: Option<Arc<EmbeddingService>>,
-    /// Vectors of the last batch, so a batch redelivered after a Qdrant
-    /// outage is not embedded again.
-    last_vectors: HashMap<(String, i32, i64), Vec<f32>>,
 }
 
 impl QdrantSinkTask {
@@ -155,7 +151,6 @@ impl QdrantSinkTask {
             settings: None,
             writer: None,
             embedder: None,
-            last_vectors: HashMap::new(),
         }
     }
 
@@ -218,7 +213,7 @@ impl SinkTask for QdrantSinkTask {
             if record.value.is_null() {
                 if settings.raw.delete_enabled {
                     match mapping::key_id(&record.key) {
-                        Ok(id) => ops.push((collection, Op::Delete { index, id })),
+                        Ok(id) => ops.push((collection, Op::Delete { id })),
                         Err(e) => ctx.report(record, e),
                     }
                 }
@@ -316,44 +311,22 @@ impl SinkTask for QdrantSinkTask {
             }
         }
 
-        // 2. Embed what needs it (a redelivered batch reuses its vectors).
+        // 2. Embed. A batch redelivered after an outage finds its texts in
+        // the embedder's cache.
         if !texts.is_empty() {
             let embedder = self
                 .embedder
                 .clone()
                 .ok_or_else(|| SinkError::fatal("no embedding model loaded"))?;
-            let keys: Vec<(String, i32, i64)> = texts
-                .iter()
-                .map(|(i, _)| {
-                    let r = match &ops[*i].1 {
-                        Op::Upsert { index, .. } | Op::Delete { index, .. } => &records[*index],
-                    };
-                    (r.topic.clone(), r.partition, r.offset)
-                })
-                .collect();
-            let missing: Vec<usize> = (0..texts.len())
-                .filter(|n| !self.last_vectors.contains_key(&keys[*n]))
-                .collect();
-            let fresh = embedder
-                .embed(missing.iter().map(|n| texts[*n].1.clone()).collect())
+            let vectors = embedder
+                .embed(texts.iter().map(|(_, text)| text.clone()).collect())
                 .await
                 .map_err(|e| SinkError::fatal(format!("embedding failed: {e}")))?;
-            let mut vectors: HashMap<(String, i32, i64), Vec<f32>> = missing
-                .iter()
-                .map(|n| keys[*n].clone())
-                .zip(fresh)
-                .collect();
-            for (n, (i, _)) in texts.iter().enumerate() {
-                let v = match vectors.get(&keys[n]) {
-                    Some(v) => v.clone(),
-                    None => self.last_vectors.get(&keys[n]).cloned().unwrap_or_default(),
-                };
-                vectors.insert(keys[n].clone(), v.clone());
+            for ((i, _), vector) in texts.iter().zip(vectors) {
                 if let Op::Upsert { point, .. } = &mut ops[*i].1 {
-                    point.vectors = Some(Vectors::from(v));
+                    point.vectors = Some(Vectors::from(vector));
                 }
             }
-            self.last_vectors = vectors;
             // Embedded collections are created with the model's dimension.
             let dimension = embedder.dimension as u64;
             let writer = self
