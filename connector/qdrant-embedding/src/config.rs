@@ -107,6 +107,18 @@ fn linger() -> u64 {
     5
 }
 
+impl Distance {
+    pub fn into_grpc(self) -> qdrant_client::qdrant::Distance {
+        use qdrant_client::qdrant::Distance as Grpc;
+        match self {
+            Self::Cosine => Grpc::Cosine,
+            Self::Dot => Grpc::Dot,
+            Self::Euclid => Grpc::Euclid,
+            Self::Manhattan => Grpc::Manhattan,
+        }
+    }
+}
+
 pub fn config_def() -> ConfigDef {
     ConfigDef::from_schema::<QdrantEmbeddingConfig>("Qdrant")
 }

@@ -143,19 +143,12 @@ impl QdrantWriter {
             }
             Some(Some(_)) => {}
             None => {
-                let distance = match distance {
-                    Distance::Cosine => qdrant_client::qdrant::Distance::Cosine,
-                    Distance::Dot => qdrant_client::qdrant::Distance::Dot,
-                    Distance::Euclid => qdrant_client::qdrant::Distance::Euclid,
-                    Distance::Manhattan => qdrant_client::qdrant::Distance::Manhattan,
-                };
-                let created = self
-                    .client
-                    .create_collection(
-                        CreateCollectionBuilder::new(name)
-                            .vectors_config(VectorParamsBuilder::new(dimension, distance)),
-                    )
-                    .await;
+                let created =
+                    self.client
+                        .create_collection(CreateCollectionBuilder::new(name).vectors_config(
+                            VectorParamsBuilder::new(dimension, distance.into_grpc()),
+                        ))
+                        .await;
                 match created {
                     Ok(_) => {
                         tracing::info!(collection = name, dimension, "created Qdrant collection")
@@ -164,17 +157,7 @@ impl QdrantWriter {
                     Err(QdrantError::ResponseError { status })
                         if status.code() == Code::AlreadyExists =>
                     {
-                        return Box::pin(self.ensure_collection(
-                            name,
-                            dimension,
-                            match distance {
-                                qdrant_client::qdrant::Distance::Dot => Distance::Dot,
-                                qdrant_client::qdrant::Distance::Euclid => Distance::Euclid,
-                                qdrant_client::qdrant::Distance::Manhattan => Distance::Manhattan,
-                                _ => Distance::Cosine,
-                            },
-                        ))
-                        .await;
+                        return Box::pin(self.ensure_collection(name, dimension, distance)).await;
                     }
                     Err(e) => return Err(classify(e)),
                 }

@@ -311,6 +311,10 @@ impl SinkTask for QdrantSinkTask {
             }
         }
 
+        let writer = self
+            .writer
+            .as_ref()
+            .ok_or_else(|| SinkError::fatal("task not started"))?;
         // 2. Embed. A batch redelivered after an outage finds its texts in
         // the embedder's cache.
         if !texts.is_empty() {
@@ -329,10 +333,6 @@ impl SinkTask for QdrantSinkTask {
             }
             // Embedded collections are created with the model's dimension.
             let dimension = embedder.dimension as u64;
-            let writer = self
-                .writer
-                .as_ref()
-                .ok_or_else(|| SinkError::fatal("task not started"))?;
             let mut seen = std::collections::BTreeSet::new();
             for (i, _) in &texts {
                 if seen.insert(ops[*i].0.clone()) {
@@ -369,13 +369,11 @@ impl SinkTask for QdrantSinkTask {
         }
 
         // 4. Write, batch by batch, waiting for Qdrant each time.
-        let writer = self
-            .writer
-            .as_ref()
-            .ok_or_else(|| SinkError::fatal("task not started"))?;
-        for (collection, points) in upserts {
-            for chunk in points.chunks(settings.raw.batch_size) {
-                write_or_isolate(writer, &collection, chunk.to_vec(), records, ctx).await?;
+        for (collection, mut points) in upserts {
+            while !points.is_empty() {
+                let rest = points.split_off(points.len().min(settings.raw.batch_size));
+                write_or_isolate(writer, &collection, points, records, ctx).await?;
+                points = rest;
             }
         }
         for (collection, ids) in deletes {
