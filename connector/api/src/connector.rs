@@ -58,9 +58,6 @@ impl PutContext {
         self.errant
             .push((record.offset, record.topic_partition(), error));
     }
-    pub fn errant(&self) -> &[(i64, TopicPartition, RecordError)] {
-        &self.errant
-    }
     pub fn take_errant(&mut self) -> Vec<(i64, TopicPartition, RecordError)> {
         std::mem::take(&mut self.errant)
     }

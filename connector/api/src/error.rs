@@ -21,9 +21,6 @@ impl SinkError {
     pub fn fatal(msg: impl Into<String>) -> Self {
         Self::Fatal(msg.into())
     }
-    pub fn is_retriable(&self) -> bool {
-        matches!(self, Self::Retriable(_))
-    }
 }
 
 /// Why one record can never be written. Reported through [`crate::PutContext`]

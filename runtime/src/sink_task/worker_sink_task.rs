@@ -369,7 +369,7 @@ impl WorkerSinkTask {
                 })
                 .collect();
             for (offset, tp, error) in errant {
-                let Some(raw) = by_position.get(&(tp.clone(), offset)) else {
+                let Some(raw) = by_position.get(&(tp, offset)) else {
                     continue;
                 };
                 let ctx = ErrorContext {
