@@ -8,11 +8,11 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
-use connect_rest::AppState;
+use connect_rest::{AppState, Listener};
 use connect_runtime::herder::{Herder, StandaloneHerder};
 use connect_runtime::logging::LogLevels;
 use connect_runtime::worker::Worker;
-use connect_runtime::worker_config::WorkerConfig;
+use connect_runtime::worker_config::{AdminListeners, WorkerConfig};
 
 #[derive(Parser)]
 #[command(version, about = "Kafka Connect compatible sink connector host")]
@@ -73,20 +73,23 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
             "group.id is set but distributed mode is not available yet; running standalone"
         );
     }
+    loggers
+        .apply_initial(&config.log_levels)
+        .map_err(anyhow::Error::msg)
+        .context("invalid worker configuration")?;
     let config = Arc::new(config);
-    let bind = format!(
-        "{}:{}",
-        if config.listen_host.is_empty() {
-            "0.0.0.0"
-        } else {
-            &config.listen_host
-        },
-        config.listen_port
-    );
-    let listener = tokio::net::TcpListener::bind(&bind)
-        .await
-        .with_context(|| format!("cannot listen on {bind}"))?;
-    tracing::info!(worker_id = %config.worker_id, "REST API listening on http://{bind}");
+    let main_listener = bind(&config.listen_host, config.listen_port).await?;
+    let admin_sockets = match &config.admin_listeners {
+        AdminListeners::Separate(listeners) => {
+            let mut sockets = Vec::new();
+            for (host, port) in listeners {
+                sockets.push(bind(host, *port).await?);
+            }
+            sockets
+        }
+        AdminListeners::Main | AdminListeners::Disabled => Vec::new(),
+    };
+    tracing::info!(worker_id = %config.worker_id, "REST API listening");
 
     let herder = Arc::new(StandaloneHerder::new(
         Worker::new(config.clone(), plugins::registry()),
@@ -95,11 +98,34 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     let state = Arc::new(AppState {
         herder: herder.clone() as Arc<dyn Herder>,
         loggers,
+        cors: config.cors.clone(),
     });
-    let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
-    let server = tokio::spawn(connect_rest::serve(listener, state, async move {
-        let _ = stop_rx.wait_for(|stop| *stop).await;
-    }));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let main = Listener {
+        main: true,
+        admin: config.admin_listeners == AdminListeners::Main,
+    };
+    let mut servers = vec![tokio::spawn(connect_rest::serve(
+        main_listener,
+        main,
+        state.clone(),
+        stopped(stop_rx.clone()),
+    ))];
+    for socket in admin_sockets {
+        let admin_only = Listener {
+            main: false,
+            admin: true,
+        };
+        servers.push(tokio::spawn(connect_rest::serve(
+            socket,
+            admin_only,
+            state.clone(),
+            stopped(stop_rx.clone()),
+        )));
+    }
     herder
         .start()
         .await
@@ -111,8 +137,19 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     tracing::info!("shutting down: stopping tasks and committing offsets");
     herder.shutdown().await;
     let _ = stop_tx.send(true);
-    let _ = server.await;
+    futures::future::join_all(servers).await;
     Ok(())
+}
+
+/// A listening socket on `host:port` (all interfaces when `host` is empty).
+async fn bind(host: &str, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
+    let host = if host.is_empty() { "0.0.0.0" } else { host };
+    let address = format!("{host}:{port}");
+    let socket = tokio::net::TcpListener::bind(&address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    tracing::info!("listening on http://{address}");
+    Ok(socket)
 }
 
 async fn shutdown_signal() {

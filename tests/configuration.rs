@@ -30,8 +30,8 @@ fn start_with(env: &[(&str, &str)], args: &[&str]) -> (bool, String) {
 fn malformed_worker_settings_stop_start_up_naming_the_setting() {
     let cases: &[(&[(&str, &str)], &str)] = &[
         (
-            &[("CONNECT_BOOTSTRAP_SERVRES", "x:9092")],
-            "bootstrap.servres",
+            &[("CONNECT_LOG4J_ROOT_LOGLEVEL", "LOUD")],
+            "log4j.root.loglevel",
         ),
         (
             &[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "often")],

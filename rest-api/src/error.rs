@@ -42,12 +42,12 @@ impl From<HerderError> for ApiError {
                 Self::new(StatusCode::CONFLICT, m)
             }
             HerderError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, m),
+            HerderError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
+            // Connect's exception mapper answers with the cause; the herder
+            // has already taken every secret out of it.
             HerderError::Internal(m) => {
                 tracing::error!("request failed: {m}");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Request processing failed: internal error, see the worker log",
-                )
+                Self::new(StatusCode::INTERNAL_SERVER_ERROR, m)
             }
         }
     }

@@ -4,9 +4,11 @@ use bytes::Bytes;
 use connect_api::config::json_kind as kind;
 use connect_api::{ConfigMap, TopicPartition};
 use connect_runtime::herder::{Herder, RestartRequest, config_value, string_map};
+use connect_runtime::logging::LoggerLevel;
 use connect_runtime::status::TargetState;
 use http_body_util::Full;
-use hyper::{Response, StatusCode};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderName, LOCATION};
+use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -16,43 +18,51 @@ use crate::{ApiError, AppState};
 pub struct Reply {
     status: StatusCode,
     body: Option<Vec<u8>>,
-    location: Option<String>,
+    headers: Vec<(HeaderName, String)>,
 }
 
 impl Reply {
-    pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
-        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+    fn new(status: StatusCode, body: Option<Vec<u8>>) -> Self {
         Self {
             status,
-            body: Some(body),
-            location: None,
+            body,
+            headers: Vec::new(),
         }
+    }
+    pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
+        let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
+        Self::new(status, Some(body))
     }
     pub fn ok(value: &impl Serialize) -> Result<Self, ApiError> {
         Ok(Self::json(StatusCode::OK, value))
     }
     pub fn no_content() -> Self {
-        Self {
-            status: StatusCode::NO_CONTENT,
-            body: None,
-            location: None,
-        }
+        Self::new(StatusCode::NO_CONTENT, None)
     }
     pub fn accepted() -> Self {
-        Self {
-            status: StatusCode::ACCEPTED,
-            body: None,
-            location: None,
+        Self::new(StatusCode::ACCEPTED, None)
+    }
+    /// OPTIONS: 200 with the methods the path allows, as Jersey answers.
+    pub fn allow(methods: &[Method]) -> Self {
+        let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
+        if methods.contains(&Method::GET) {
+            names.push("HEAD");
         }
+        names.push("OPTIONS");
+        Self::new(StatusCode::OK, None).with_header(ALLOW, names.join(","))
+    }
+    fn with_header(mut self, name: HeaderName, value: String) -> Self {
+        self.headers.push((name, value));
+        self
     }
     pub fn into_response(self) -> Response<Full<Bytes>> {
         let mut builder = Response::builder().status(self.status);
-        if let Some(location) = self.location {
-            builder = builder.header(hyper::header::LOCATION, location);
+        for (name, value) in self.headers {
+            builder = builder.header(name, value);
         }
         let response = match self.body {
             Some(body) => builder
-                .header(hyper::header::CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, "application/json")
                 .body(Full::new(Bytes::from(body))),
             None => builder.body(Full::new(Bytes::new())),
         };
@@ -77,19 +87,14 @@ pub fn health(h: &dyn Herder) -> Result<Reply, ApiError> {
     }
 }
 
+/// Connect's `GET /connectors`: names, or with `?expand` a map of each
+/// connector's expansions; an unknown expansion is ignored, as Connect does.
 pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiError> {
-    let expand = req.query_values("expand");
-    for e in &expand {
-        if *e != "status" && *e != "info" {
-            return Err(ApiError::bad_request(format!(
-                "Unknown expand value '{e}': use status or info"
-            )));
-        }
-    }
     let names = h.connectors().await;
-    if expand.is_empty() {
+    if !req.has_query("expand") {
         return Reply::ok(&names);
     }
+    let expand = req.query_values("expand");
     let mut out = Map::new();
     for name in names {
         let mut item = Map::new();
@@ -113,6 +118,23 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
         out.insert(name, Value::Object(item));
     }
     Reply::ok(&out)
+}
+
+/// Connect's deprecated `GET /connectors/{c}/tasks-config`: task configs
+/// keyed by task id (`<connector>-<n>`).
+pub async fn tasks_config(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> {
+    let tasks: Map<String, Value> = h
+        .task_infos(name)
+        .await?
+        .into_iter()
+        .map(|t| {
+            (
+                format!("{}-{}", t.id.connector, t.id.task),
+                serde_json::to_value(t.config).unwrap_or_default(),
+            )
+        })
+        .collect();
+    Reply::ok(&tasks)
 }
 
 /// A JSON object of config values (see [`string_map`]), else a 400 naming the problem.
@@ -182,9 +204,7 @@ pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, Api
         )));
     }
     let info = h.create_connector(&name, config, initial).await?;
-    let mut reply = Reply::json(StatusCode::CREATED, &info);
-    reply.location = Some(location(req, &name));
-    Ok(reply)
+    Ok(Reply::json(StatusCode::CREATED, &info).with_header(LOCATION, location(req, &name)))
 }
 
 fn location(req: &Parsed, name: &str) -> String {
@@ -208,9 +228,7 @@ pub async fn put_config(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Repl
     let config = config_map(req.json()?, "Request body")?;
     let (created, info) = h.put_connector_config(name, config).await?;
     if created {
-        let mut reply = Reply::json(StatusCode::CREATED, &info);
-        reply.location = Some(location(req, name));
-        Ok(reply)
+        Ok(Reply::json(StatusCode::CREATED, &info).with_header(LOCATION, location(req, name)))
     } else {
         Reply::ok(&info)
     }
@@ -234,8 +252,8 @@ pub async fn restart_connector(
     req: &Parsed,
 ) -> Result<Reply, ApiError> {
     let request = RestartRequest {
-        include_tasks: req.flag("includeTasks")?,
-        only_failed: req.flag("onlyFailed")?,
+        include_tasks: req.flag("includeTasks"),
+        only_failed: req.flag("onlyFailed"),
     };
     match h.restart_connector(name, request).await? {
         None => Ok(Reply::no_content()),
@@ -270,10 +288,14 @@ pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<R
     let entries = body
         .get("offsets")
         .and_then(Value::as_array)
-        .ok_or_else(|| ApiError::bad_request("Request body must be {\"offsets\": [...]}"))?;
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "Partitions / offsets need to be provided for an alter offsets request",
+            )
+        })?;
     if entries.is_empty() {
         return Err(ApiError::bad_request(
-            "The \"offsets\" list must not be empty",
+            "Partitions / offsets need to be provided for an alter offsets request",
         ));
     }
     let mut changes = Vec::with_capacity(entries.len());
@@ -291,7 +313,7 @@ pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<R
             })?;
         let part = partition
             .get("kafka_partition")
-            .and_then(Value::as_i64)
+            .and_then(integer)
             .filter(|p| (0..=i32::MAX as i64).contains(p))
             .ok_or_else(|| {
                 ApiError::bad_request(format!(
@@ -302,7 +324,7 @@ pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<R
             None | Some(Value::Null) => None,
             Some(o) => Some(
                 o.get("kafka_offset")
-                    .and_then(Value::as_i64)
+                    .and_then(integer)
                     .filter(|o| *o >= 0)
                     .ok_or_else(|| {
                         ApiError::bad_request(format!(
@@ -317,24 +339,40 @@ pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<R
     Reply::ok(&json!({"message": "The offsets for this connector have been altered successfully"}))
 }
 
+/// A JSON integer, or a string holding one: Connect's
+/// `SinkUtils.parseSinkConnectorOffsets` accepts both.
+fn integer(v: &Value) -> Option<i64> {
+    match v {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
 pub fn validate(h: &dyn Herder, plugin: &str, req: &Parsed) -> Result<Reply, ApiError> {
     let config = config_map(req.json()?, "Request body")?;
     Reply::ok(&h.validate(plugin, config)?)
 }
 
+/// Connect's `LoggerLevel`: the level and when this worker last changed it.
+fn logger_level(level: &LoggerLevel) -> Value {
+    json!({ "level": level.level, "last_modified": level.last_modified })
+}
+
 pub fn loggers_all(state: &AppState) -> Value {
-    let levels = state.loggers.all();
     Value::Object(
-        levels
-            .into_iter()
-            .map(|(name, level)| (name, json!({ "level": level })))
+        state
+            .loggers
+            .all()
+            .iter()
+            .map(|(name, level)| (name.clone(), logger_level(level)))
             .collect(),
     )
 }
 
 pub fn logger_get(state: &AppState, name: &str) -> Result<Reply, ApiError> {
     match state.loggers.get(name) {
-        Some(level) => Reply::ok(&json!({ "level": level })),
+        Some(level) => Reply::ok(&logger_level(&level)),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("Logger {name} not found."),
@@ -342,15 +380,22 @@ pub fn logger_get(state: &AppState, name: &str) -> Result<Reply, ApiError> {
     }
 }
 
+/// `PUT /admin/loggers/{l}`: 200 with the loggers changed; with
+/// `?scope=cluster` Connect answers 204 (one worker is the whole cluster
+/// here); an unknown scope falls back to `worker`, as Connect does.
 pub fn logger_set(state: &AppState, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
     let body = req.json()?;
-    let level = body
-        .get("level")
-        .and_then(Value::as_str)
-        .ok_or_else(|| ApiError::bad_request("Request body must be {\"level\": \"<LEVEL>\"}"))?;
+    let level = body.get("level").and_then(Value::as_str).ok_or_else(|| {
+        ApiError::bad_request("Desired 'level' parameter was not specified in request.")
+    })?;
+    // Connect answers an unknown level with 404.
     let changed = state
         .loggers
         .set(name, level)
-        .map_err(ApiError::bad_request)?;
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
+    let scope = req.query_value("scope").unwrap_or("worker");
+    if scope.eq_ignore_ascii_case("cluster") {
+        return Ok(Reply::no_content());
+    }
     Reply::ok(&changed)
 }

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use connect_runtime::herder::Herder;
 use connect_runtime::logging::LogLevels;
+use connect_runtime::worker_config::Cors;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
@@ -18,27 +19,40 @@ use tokio::net::TcpListener;
 
 pub use error::ApiError;
 
-/// What the handlers need: the control plane and the log levels.
+/// What the handlers need: the control plane, the log levels, and whether
+/// browsers from other origins may call (`access.control.allow.*`).
 pub struct AppState {
     pub herder: Arc<dyn Herder>,
     pub loggers: Arc<LogLevels>,
+    pub cors: Option<Cors>,
 }
 
-/// Serve on `listener` until `shutdown` resolves.
+/// What one listening socket serves: Connect's `admin.listeners` moves the
+/// `/admin` endpoints to listeners of their own, or switches them off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listener {
+    /// Everything but `/admin`.
+    pub main: bool,
+    /// `/admin/…` (the loggers).
+    pub admin: bool,
+}
+
+/// Serve on `socket` until `shutdown` resolves.
 pub async fn serve(
-    listener: TcpListener,
+    socket: TcpListener,
+    listener: Listener,
     state: Arc<AppState>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
     tokio::pin!(shutdown);
     loop {
         let (stream, peer): (_, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+            accepted = socket.accept() => accepted?,
             _ = &mut shutdown => return Ok(()),
         };
         let state = state.clone();
         tokio::spawn(async move {
-            let service = service_fn(move |req| router::route(state.clone(), req));
+            let service = service_fn(move |req| router::route(state.clone(), listener, req));
             if let Err(e) = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
                 .await

@@ -61,30 +61,30 @@ impl Parsed {
         })
     }
 
-    /// A boolean query flag (`?includeTasks=true`); absent is false.
-    pub fn flag(&self, name: &str) -> Result<bool, ApiError> {
-        match self
-            .query
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.to_ascii_lowercase())
-        {
-            None => Ok(false),
-            Some(v) if v == "true" || v.is_empty() => Ok(true),
-            Some(v) if v == "false" => Ok(false),
-            Some(v) => Err(ApiError::bad_request(format!(
-                "Query parameter {name} must be true or false, not '{v}'"
-            ))),
-        }
+    /// A boolean query flag as JAX-RS parses Connect's `Boolean` params:
+    /// `true` (any case) is true, anything else (absent, empty, `yes`) false.
+    pub fn flag(&self, name: &str) -> bool {
+        self.query_value(name)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
     }
 
-    /// A boolean query flag that is true when absent (`connectorsOnly`).
-    pub fn flag_default_true(&self, name: &str) -> Result<bool, ApiError> {
-        if self.query.iter().any(|(k, _)| k == name) {
-            self.flag(name)
-        } else {
-            Ok(true)
-        }
+    /// A primitive flag whose default is true (`connectorsOnly`): absent or
+    /// blank is true, any other value than `true` false.
+    pub fn flag_default_true(&self, name: &str) -> bool {
+        self.query_value(name)
+            .is_none_or(|v| v.trim().is_empty() || v.eq_ignore_ascii_case("true"))
+    }
+
+    pub fn has_query(&self, name: &str) -> bool {
+        self.query.iter().any(|(k, _)| k == name)
+    }
+
+    /// The first value of a query parameter.
+    pub fn query_value(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn query_values(&self, name: &str) -> Vec<&str> {

@@ -1,39 +1,142 @@
 //! Path → handler. Known paths with the wrong method answer 405, unknown
-//! paths 404, both with Connect's error body.
+//! paths 404, both with Connect's error body. HEAD answers like GET without
+//! a body and OPTIONS lists the allowed methods, as Jersey does for Connect;
+//! CORS follows Connect's `access.control.allow.*` (Jetty's CrossOriginFilter).
 
 use std::sync::Arc;
 
 use http_body_util::Full;
 use hyper::body::Incoming;
+use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
 use crate::handlers::{self, Reply};
 use crate::request::Parsed;
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, Listener};
 
 pub async fn route(
     state: Arc<AppState>,
+    listener: Listener,
     req: Request<Incoming>,
 ) -> Result<Response<Full<bytes::Bytes>>, std::convert::Infallible> {
+    let origin = req
+        .headers()
+        .get(hyper::header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .map(str::to_string);
+    // A preflight names the method it asks for.
+    let preflight = (req.method() == Method::OPTIONS)
+        .then(|| {
+            req.headers()
+                .get(hyper::header::ACCESS_CONTROL_REQUEST_METHOD)
+        })
+        .flatten()
+        .and_then(|m| m.to_str().ok())
+        .map(str::to_string);
+    let head = req.method() == Method::HEAD;
     let reply = match Parsed::from(req).await {
         Ok(parsed) => {
             tracing::debug!(method = %parsed.method, path = ?parsed.segments, "request");
-            dispatch(&state, &parsed).await
+            respond(&state, listener, &parsed).await
         }
         Err(e) => Err(e),
     };
-    Ok(match reply {
+    let mut response = match reply {
         Ok(reply) => reply.into_response(),
         Err(e) => Reply::json(e.status, &e.body()).into_response(),
-    })
+    };
+    if head {
+        *response.body_mut() = Full::new(bytes::Bytes::new());
+    }
+    // As in Connect, CORS applies to the main listener only.
+    if let Some(origin) = origin.filter(|_| listener.main) {
+        cors_headers(&state, &origin, preflight.as_deref(), &mut response);
+    }
+    Ok(response)
 }
 
-async fn dispatch(state: &AppState, req: &Parsed) -> Result<Reply, ApiError> {
-    let h = state.herder.as_ref();
+/// Connect's CORS headers (Jetty's CrossOriginFilter with Connect's
+/// settings) for a request from `origin`, when the worker allows it. A
+/// preflight for a method not allowed gets none.
+fn cors_headers(
+    state: &AppState,
+    origin: &str,
+    preflight: Option<&str>,
+    response: &mut Response<Full<bytes::Bytes>>,
+) {
+    let Some(cors) = &state.cors else {
+        return;
+    };
+    let origin_allowed = cors
+        .allow_origin
+        .split(',')
+        .map(str::trim)
+        .any(|o| o == "*" || o == origin);
+    let method_allowed = preflight.is_none_or(|asked| {
+        cors.allow_methods
+            .split(',')
+            .any(|m| m.trim().eq_ignore_ascii_case(asked))
+    });
+    if !origin_allowed || !method_allowed {
+        return;
+    }
+    let headers = response.headers_mut();
+    let mut set = |name: HeaderName, value: &str| {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            headers.insert(name, v);
+        }
+    };
+    set(hyper::header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    set(hyper::header::ACCESS_CONTROL_ALLOW_CREDENTIALS, "true");
+    set(hyper::header::VARY, "Origin");
+    if preflight.is_some() {
+        set(
+            hyper::header::ACCESS_CONTROL_ALLOW_METHODS,
+            &cors.allow_methods,
+        );
+        set(
+            hyper::header::ACCESS_CONTROL_ALLOW_HEADERS,
+            "X-Requested-With,Content-Type,Accept,Origin",
+        );
+        set(hyper::header::ACCESS_CONTROL_MAX_AGE, "1800");
+    }
+}
+
+/// What this listener serves of the path, then the handler's answer.
+async fn respond(state: &AppState, listener: Listener, req: &Parsed) -> Result<Reply, ApiError> {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
-    let m = &req.method;
+    let admin_path = segs.first() == Some(&"admin");
+    let served = if admin_path {
+        listener.admin
+    } else {
+        listener.main
+    };
+    let Some(methods) = allowed_methods(&segs).filter(|_| served) else {
+        return Err(ApiError::not_found());
+    };
+    let method = if req.method == Method::HEAD {
+        Method::GET
+    } else {
+        req.method.clone()
+    };
+    if method == Method::OPTIONS {
+        return Ok(Reply::allow(methods));
+    }
+    if !methods.contains(&method) {
+        return Err(ApiError::method_not_allowed());
+    }
+    dispatch(state, req, &segs, &method).await
+}
+
+async fn dispatch(
+    state: &AppState,
+    req: &Parsed,
+    segs: &[&str],
+    m: &Method,
+) -> Result<Reply, ApiError> {
+    let h = state.herder.as_ref();
     use handlers::*;
-    match (segs.as_slice(), m) {
+    match (segs, m) {
         ([], &Method::GET) => server_info(h).await,
         (["health"], &Method::GET) => health(h),
         (["connectors"], &Method::GET) => list_connectors(h, req).await,
@@ -48,6 +151,7 @@ async fn dispatch(state: &AppState, req: &Parsed) -> Result<Reply, ApiError> {
         (["connectors", c, "config"], &Method::PATCH) => patch_config(h, c, req).await,
         (["connectors", c, "status"], &Method::GET) => Reply::ok(&h.connector_status(c).await?),
         (["connectors", c, "tasks"], &Method::GET) => Reply::ok(&h.task_infos(c).await?),
+        (["connectors", c, "tasks-config"], &Method::GET) => tasks_config(h, c).await,
         (["connectors", c, "tasks", t, "status"], &Method::GET) => {
             Reply::ok(&h.task_status(c, task_id(t)?).await?)
         }
@@ -82,46 +186,46 @@ async fn dispatch(state: &AppState, req: &Parsed) -> Result<Reply, ApiError> {
             )
         }
         (["connector-plugins"], &Method::GET) => {
-            Reply::ok(&h.plugins(req.flag_default_true("connectorsOnly")?))
+            Reply::ok(&h.plugins(req.flag_default_true("connectorsOnly")))
         }
         (["connector-plugins", p, "config"], &Method::GET) => Reply::ok(&h.plugin_config(p)?),
         (["connector-plugins", p, "config", "validate"], &Method::PUT) => validate(h, p, req),
         (["admin", "loggers"], &Method::GET) => Reply::ok(&loggers_all(state)),
         (["admin", "loggers", name], &Method::GET) => logger_get(state, name),
         (["admin", "loggers", name], &Method::PUT) => logger_set(state, name, req),
-        _ if path_exists(&segs) => Err(ApiError::method_not_allowed()),
-        _ => Err(ApiError::not_found()),
+        _ => Err(ApiError::method_not_allowed()),
     }
 }
 
-/// Whether some method serves this path (so the answer is 405, not 404).
-fn path_exists(segs: &[&str]) -> bool {
-    matches!(
-        segs,
-        [] | ["health"]
-            | ["connectors"]
-            | ["connectors", _]
-            | [
-                "connectors",
-                _,
-                "config"
-                    | "status"
-                    | "tasks"
-                    | "restart"
-                    | "pause"
-                    | "resume"
-                    | "stop"
-                    | "topics"
-                    | "offsets"
-            ]
-            | ["connectors", _, "tasks", _, "status" | "restart"]
-            | ["connectors", _, "topics", "reset"]
-            | ["connector-plugins"]
-            | ["connector-plugins", _, "config"]
-            | ["connector-plugins", _, "config", "validate"]
-            | ["admin", "loggers"]
-            | ["admin", "loggers", _]
-    )
+const GET: &[Method] = &[Method::GET];
+const PUT: &[Method] = &[Method::PUT];
+const POST: &[Method] = &[Method::POST];
+
+/// The methods that serve a path (so a wrong one is 405, not 404), or
+/// `None` for a path nothing serves.
+pub fn allowed_methods(segs: &[&str]) -> Option<&'static [Method]> {
+    Some(match segs {
+        [] | ["health"] => GET,
+        ["connectors"] => &[Method::GET, Method::POST],
+        ["connectors", _] => &[Method::GET, Method::DELETE],
+        ["connectors", _, "config"] => &[Method::GET, Method::PUT, Method::PATCH],
+        [
+            "connectors",
+            _,
+            "status" | "tasks" | "tasks-config" | "topics",
+        ] => GET,
+        ["connectors", _, "restart"] | ["connectors", _, "tasks", _, "restart"] => POST,
+        ["connectors", _, "pause" | "resume" | "stop"] | ["connectors", _, "topics", "reset"] => {
+            PUT
+        }
+        ["connectors", _, "offsets"] => &[Method::GET, Method::PATCH, Method::DELETE],
+        ["connectors", _, "tasks", _, "status"] => GET,
+        ["connector-plugins"] | ["connector-plugins", _, "config"] => GET,
+        ["connector-plugins", _, "config", "validate"] => PUT,
+        ["admin", "loggers"] => GET,
+        ["admin", "loggers", _] => &[Method::GET, Method::PUT],
+        _ => return None,
+    })
 }
 
 fn task_id(raw: &str) -> Result<u32, ApiError> {

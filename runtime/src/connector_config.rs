@@ -6,73 +6,115 @@ use std::time::Duration;
 
 use connect_api::{ConfigDef, ConfigIssue, ConfigMap, SinkConnectorPlugin};
 use schemars::JsonSchema;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::converters;
 use crate::worker_config::{WorkerConfig, strip_prefix};
 
-/// Connect's common connector settings.
+/// Connect's common connector settings (`ConnectorConfig` and
+/// `SinkConnectorConfig`), with the types, importance, display names,
+/// groups and orders Connect's REST API shows for them.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct CommonConfig {
     /// Globally unique name to use for this connector.
+    #[schemars(extend("x-importance" = "HIGH", "x-width" = "MEDIUM", "x-display-name" = "Connector name", "x-order" = 1))]
     pub name: String,
     /// Name or alias of the class for this connector.
     #[serde(rename = "connector.class")]
+    #[schemars(extend("x-importance" = "HIGH", "x-width" = "LONG", "x-display-name" = "Connector class", "x-order" = 2))]
     pub connector_class: String,
     /// Maximum number of tasks to use for this connector.
     #[serde(rename = "tasks.max", default = "one")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1), extend("x-connect-type" = "INT", "x-importance" = "HIGH", "x-width" = "SHORT", "x-display-name" = "Tasks max", "x-order" = 3))]
     pub tasks_max: u32,
+    /// (Deprecated) Whether to enforce that the tasks.max property is respected by the connector. This host's connectors never create more tasks than tasks.max, so it always holds.
+    #[serde(rename = "tasks.max.enforce", default = "yes")]
+    #[schemars(extend("x-importance" = "LOW", "x-width" = "SHORT", "x-display-name" = "Enforce tasks max", "x-order" = 4))]
+    pub tasks_max_enforce: bool,
+    /// Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the keys in messages; overrides the worker's.
+    #[serde(rename = "key.converter", default)]
+    #[schemars(extend("x-connect-type" = "CLASS", "x-importance" = "LOW", "x-width" = "SHORT", "x-display-name" = "Key converter class", "x-order" = 5))]
+    pub key_converter: Option<String>,
+    /// Converter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. This controls the format of the values in messages; overrides the worker's.
+    #[serde(rename = "value.converter", default)]
+    #[schemars(extend("x-connect-type" = "CLASS", "x-importance" = "LOW", "x-width" = "SHORT", "x-display-name" = "Value converter class", "x-order" = 6))]
+    pub value_converter: Option<String>,
+    /// HeaderConverter class used to convert between Kafka Connect format and the serialized form that is written to Kafka. Sinks on this host receive header values as the raw bytes.
+    #[serde(rename = "header.converter", default)]
+    #[schemars(extend("x-connect-type" = "CLASS", "x-importance" = "LOW", "x-width" = "SHORT", "x-display-name" = "Header converter class", "x-order" = 7))]
+    pub header_converter: Option<String>,
+    /// Aliases for the transformations to be applied to records.
+    #[serde(default)]
+    #[schemars(extend("x-importance" = "LOW", "x-width" = "LONG", "x-display-name" = "Transforms", "x-group" = "Transforms", "x-order" = 8))]
+    pub transforms: Vec<String>,
+    /// Aliases for the predicates used by transformations.
+    #[serde(default)]
+    #[schemars(extend("x-importance" = "LOW", "x-width" = "LONG", "x-display-name" = "Predicates", "x-group" = "Predicates", "x-order" = 9))]
+    pub predicates: Vec<String>,
+    /// The action that Connect should take on the connector when changes in external configuration providers result in a change in the connector's configuration properties.
+    #[serde(rename = "config.action.reload", default)]
+    #[schemars(extend("x-importance" = "LOW", "x-width" = "MEDIUM", "x-display-name" = "Reload Action", "x-order" = 10))]
+    pub config_action_reload: ReloadAction,
     /// List of topics to consume, separated by commas.
     #[serde(default)]
+    #[schemars(extend("x-importance" = "HIGH", "x-width" = "LONG", "x-display-name" = "Topics", "x-order" = 4))]
     pub topics: Vec<String>,
-    /// Regular expression giving topics to consume. Exactly one of topics or topics.regex must be set.
+    /// Regular expression giving topics to consume. Only one of topics or topics.regex should be specified.
     #[serde(rename = "topics.regex", default)]
+    #[schemars(extend("default" = "", "x-importance" = "HIGH", "x-width" = "LONG", "x-display-name" = "Topics regex", "x-order" = 4))]
     pub topics_regex: Option<String>,
-    /// Converter class for record keys; overrides the worker's.
-    #[serde(rename = "key.converter", default)]
-    pub key_converter: Option<String>,
-    /// Converter class for record values; overrides the worker's.
-    #[serde(rename = "value.converter", default)]
-    pub value_converter: Option<String>,
+}
+
+/// Connect's `config.action.reload`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReloadAction {
+    None,
+    #[default]
+    Restart,
 }
 
 /// How failures are tolerated, retried, logged and dead-lettered.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct ErrorHandlingConfig {
-    /// The maximum duration in milliseconds that a failed operation will be reattempted. 0 disables retries, -1 retries forever.
+    /// The maximum duration in milliseconds that a failed operation will be reattempted. The default is 0, which means no retries will be attempted. Use -1 for infinite retries.
     #[serde(rename = "errors.retry.timeout", default)]
-    #[schemars(range(min = -1))]
+    #[schemars(range(min = -1), extend("x-width" = "MEDIUM", "x-display-name" = "Retry Timeout for Errors", "x-order" = 1))]
     pub retry_timeout_ms: i64,
-    /// The maximum duration in milliseconds between consecutive retry attempts (capped exponential backoff with jitter).
+    /// The maximum duration in milliseconds between consecutive retry attempts. Jitter will be added to the delay once this limit is reached to prevent thundering herd issues.
     #[serde(rename = "errors.retry.delay.max.ms", default = "sixty_seconds")]
-    #[schemars(range(min = 1))]
+    #[schemars(range(min = 1), extend("x-width" = "MEDIUM", "x-display-name" = "Maximum Delay Between Retries for Errors", "x-order" = 2))]
     pub retry_delay_max_ms: u64,
-    /// Behavior for tolerating errors: 'none' fails the task at the first bad record; 'all' skips bad records (to the dead-letter queue when one is set).
+    /// Behavior for tolerating errors during connector operation. 'none' is the default value and signals that any error will result in an immediate connector task failure; 'all' changes the behavior to skip over problematic records (to the dead-letter queue when one is set).
     #[serde(rename = "errors.tolerance", default)]
+    #[schemars(extend("x-width" = "SHORT", "x-display-name" = "Error Tolerance", "x-order" = 3))]
     pub tolerance: Tolerance,
-    /// If true, write each error and the details of the failed operation to the log.
+    /// If true, write each error and the details of the failed operation and problematic record to the Connect application log.
     #[serde(rename = "errors.log.enable", default)]
+    #[schemars(extend("x-width" = "SHORT", "x-display-name" = "Log Errors", "x-order" = 4))]
     pub log_enable: bool,
-    /// Whether to include the record's key and value in the error log.
+    /// Whether to include in the log the Connect record that resulted in a failure.
     #[serde(rename = "errors.log.include.messages", default)]
+    #[schemars(extend("x-width" = "SHORT", "x-display-name" = "Log Error Details", "x-order" = 5))]
     pub log_include_messages: bool,
-    /// The name of the topic to be used as the dead letter queue (DLQ) for records that error while being processed. Empty disables it.
+    /// The name of the topic to be used as the dead letter queue (DLQ) for records that error while being processed by this sink connector or its transformations or converters. The topic name is blank by default, which means that no messages are to be recorded in the DLQ.
     #[serde(rename = "errors.deadletterqueue.topic.name", default)]
+    #[schemars(extend("x-width" = "MEDIUM", "x-display-name" = "Dead Letter Queue Topic Name", "x-order" = 6))]
     pub dlq_topic: String,
     /// Replication factor used to create the dead letter queue topic when it doesn't already exist.
     #[serde(
         rename = "errors.deadletterqueue.topic.replication.factor",
         default = "three"
     )]
-    #[schemars(range(min = 1, max = 32767))]
+    #[schemars(range(min = 1, max = 32767), extend("x-connect-type" = "SHORT", "x-width" = "MEDIUM", "x-display-name" = "Dead Letter Queue Topic Replication Factor", "x-order" = 7))]
     pub dlq_replication_factor: i32,
-    /// If true, add headers containing error context to the messages written to the dead letter queue.
+    /// If true, add headers containing error context to the messages written to the dead letter queue. To avoid clashing with headers from the original record, all error context header keys will start with __connect.errors.
     #[serde(rename = "errors.deadletterqueue.context.headers.enable", default)]
+    #[schemars(extend("x-width" = "MEDIUM", "x-display-name" = "Enable Error Context Headers", "x-order" = 8))]
     pub dlq_context_headers: bool,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum Tolerance {
     #[default]
     #[serde(rename = "none")]
@@ -81,6 +123,9 @@ pub enum Tolerance {
     All,
 }
 
+fn yes() -> bool {
+    true
+}
 fn one() -> u32 {
     1
 }
@@ -124,11 +169,27 @@ pub fn error_handling_def() -> ConfigDef {
     ConfigDef::from_schema::<ErrorHandlingConfig>("Error Handling")
 }
 
-/// All definitions of a connector: common, error handling, then its own.
+/// Connect's `SinkConnectorConfig.configDef()`, in Connect's key order:
+/// the connector keys, the error keys, then the sink's topics and DLQ keys.
+pub fn sink_connector_def() -> ConfigDef {
+    let is_sink_only =
+        |name: &str| name.starts_with("topics") || name.starts_with("errors.deadletterqueue.");
+    let (common, topics): (Vec<_>, Vec<_>) = common_def()
+        .keys
+        .into_iter()
+        .partition(|k| !is_sink_only(&k.name));
+    let (errors, dlq): (Vec<_>, Vec<_>) = error_handling_def()
+        .keys
+        .into_iter()
+        .partition(|k| !is_sink_only(&k.name));
+    ConfigDef {
+        keys: [common, errors, topics, dlq].concat(),
+    }
+}
+
+/// All definitions of a connector: Connect's sink keys, then its own.
 pub fn full_def(plugin: &dyn SinkConnectorPlugin) -> ConfigDef {
-    common_def()
-        .with(error_handling_def())
-        .with(plugin.config_def())
+    sink_connector_def().with(plugin.config_def())
 }
 
 impl SinkConnectorConfig {
@@ -231,6 +292,27 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
     for which in ["key.converter", "value.converter"] {
         if let Err(e) = converter_for(config, worker, which) {
             issues.push(ConfigIssue::new(which, e));
+        }
+    }
+    if let Some(class) = config.get("header.converter")
+        && !converters::is_header_converter(class)
+    {
+        issues.push(ConfigIssue::new(
+            "header.converter",
+            format!(
+                "Invalid value {class} for configuration header.converter: Class {class} could not be found."
+            ),
+        ));
+    }
+    // Refused rather than accepted and ignored: records would pass untransformed.
+    for key in ["transforms", "predicates"] {
+        if config.get(key).is_some_and(|v| !v.trim().is_empty()) {
+            issues.push(ConfigIssue::new(
+                key,
+                format!(
+                    "Single Message Transforms and predicates are not supported by this host yet; remove '{key}' (its records would otherwise pass untransformed)"
+                ),
+            ));
         }
     }
     if let Some(name) = config.get("name") {

@@ -10,15 +10,35 @@ use tracing_subscriber::{EnvFilter, Registry, reload};
 
 pub struct LogLevels {
     handle: reload::Handle<EnvFilter, Registry>,
-    /// Explicit levels, `root` always present, in Connect's level names.
-    levels: Mutex<BTreeMap<String, String>>,
+    /// Explicit levels, `root` always present.
+    levels: Mutex<BTreeMap<String, LoggerLevel>>,
 }
 
-const LEVELS: &[&str] = &["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF"];
+/// Connect's `LoggerLevel`: a level in Connect's names, and when it was
+/// last changed at run time (ms since the epoch; `None` since start-up).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoggerLevel {
+    pub level: String,
+    pub last_modified: Option<i64>,
+}
+
+impl LoggerLevel {
+    fn initial(level: String) -> Self {
+        Self {
+            level,
+            last_modified: None,
+        }
+    }
+}
+
+/// Log4j's level names, as Connect accepts them.
+pub const LEVELS: &[&str] = &[
+    "ALL", "TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL", "OFF",
+];
 
 fn directive_level(level: &str) -> &'static str {
     match level {
-        "TRACE" => "trace",
+        "ALL" | "TRACE" => "trace",
         "DEBUG" => "debug",
         "INFO" => "info",
         "WARN" => "warn",
@@ -32,7 +52,7 @@ impl LogLevels {
     /// seed the levels (default: root INFO).
     pub fn init(initial: Option<&str>) -> Self {
         let mut levels = BTreeMap::new();
-        levels.insert("root".to_string(), "INFO".to_string());
+        levels.insert("root".to_string(), LoggerLevel::initial("INFO".into()));
         for directive in initial
             .unwrap_or_default()
             .split(',')
@@ -40,10 +60,14 @@ impl LogLevels {
             .filter(|d| !d.is_empty())
         {
             match directive.split_once('=') {
-                Some((target, level)) => {
-                    levels.insert(target.to_string(), level.to_ascii_uppercase())
-                }
-                None => levels.insert("root".to_string(), directive.to_ascii_uppercase()),
+                Some((target, level)) => levels.insert(
+                    target.to_string(),
+                    LoggerLevel::initial(level.to_ascii_uppercase()),
+                ),
+                None => levels.insert(
+                    "root".to_string(),
+                    LoggerLevel::initial(directive.to_ascii_uppercase()),
+                ),
             };
         }
         let (filter, handle) = reload::Layer::new(Self::filter(&levels));
@@ -61,38 +85,51 @@ impl LogLevels {
         }
     }
 
-    fn filter(levels: &BTreeMap<String, String>) -> EnvFilter {
-        let mut directives = vec![directive_level(&levels["root"]).to_string()];
+    fn filter(levels: &BTreeMap<String, LoggerLevel>) -> EnvFilter {
+        let mut directives = vec![directive_level(&levels["root"].level).to_string()];
         directives.extend(
             levels
                 .iter()
                 .filter(|(n, _)| *n != "root")
-                .map(|(n, l)| format!("{n}={}", directive_level(l))),
+                .map(|(n, l)| format!("{n}={}", directive_level(&l.level))),
         );
         EnvFilter::try_new(directives.join(",")).unwrap_or_else(|_| EnvFilter::new("info"))
     }
 
-    pub fn all(&self) -> BTreeMap<String, String> {
+    pub fn all(&self) -> BTreeMap<String, LoggerLevel> {
         self.levels
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
     }
 
-    /// The level in force for `name`: its own, or its nearest parent's.
-    pub fn get(&self, name: &str) -> Option<String> {
+    /// The level set for `name`.
+    pub fn get(&self, name: &str) -> Option<LoggerLevel> {
         let levels = self.levels.lock().unwrap_or_else(|e| e.into_inner());
         levels.get(name).cloned()
     }
 
+    /// Levels from the worker settings (`log4j.root.loglevel`,
+    /// `log4j.loggers`): in force from start-up, so not "modified".
+    pub fn apply_initial(&self, levels: &[(String, String)]) -> Result<(), String> {
+        for (name, level) in levels {
+            self.set(name, level)?;
+        }
+        let mut current = self.levels.lock().unwrap_or_else(|e| e.into_inner());
+        for (name, _) in levels {
+            if let Some(l) = current.get_mut(name) {
+                l.last_modified = None;
+            }
+        }
+        Ok(())
+    }
+
     /// Set `name` (and loggers below it) to `level`; returns the loggers changed.
     pub fn set(&self, name: &str, level: &str) -> Result<Vec<String>, String> {
+        let given = level;
         let level = level.trim().to_ascii_uppercase();
         if !LEVELS.contains(&level.as_str()) {
-            return Err(format!(
-                "Invalid level '{level}', must be one of {}",
-                LEVELS.join(", ")
-            ));
+            return Err(format!("invalid log level '{given}'."));
         }
         let name = name.trim();
         if name.is_empty()
@@ -102,20 +139,36 @@ impl LogLevels {
         {
             return Err(format!("Invalid logger name '{name}'"));
         }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        // A logger already at that level keeps its last_modified, as in Connect.
+        let set_to = |current: Option<&LoggerLevel>| match current {
+            Some(c) if c.level == level => c.clone(),
+            _ => LoggerLevel {
+                level: level.clone(),
+                last_modified: Some(now),
+            },
+        };
         let mut levels = self.levels.lock().unwrap_or_else(|e| e.into_inner());
         let mut changed = Vec::new();
         if name == "root" {
             for (n, l) in levels.iter_mut() {
-                *l = level.clone();
+                *l = set_to(Some(l));
                 changed.push(n.clone());
             }
         } else {
-            let prefix = format!("{name}::");
-            for (n, l) in levels.iter_mut().filter(|(n, _)| n.starts_with(&prefix)) {
-                *l = level.clone();
+            // Children by Rust path (`a::b`) or by Java package (`a.b`).
+            let (rust, java) = (format!("{name}::"), format!("{name}."));
+            for (n, l) in levels
+                .iter_mut()
+                .filter(|(n, _)| n.starts_with(&rust) || n.starts_with(&java))
+            {
+                *l = set_to(Some(l));
                 changed.push(n.clone());
             }
-            levels.insert(name.to_string(), level);
+            let new = set_to(levels.get(name));
+            levels.insert(name.to_string(), new);
             changed.push(name.to_string());
         }
         changed.sort();

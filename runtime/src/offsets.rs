@@ -9,7 +9,6 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use crate::connector_config::{SinkConnectorConfig, Subscription};
 use crate::sink_task::consumer_config;
 use crate::worker_config::WorkerConfig;
 
@@ -26,49 +25,25 @@ fn group_consumer(
         .map_err(|e| format!("cannot create a Kafka client: {e}"))
 }
 
-/// Partitions of every topic the connector consumes, from cluster metadata.
-fn subscribed_partitions(
-    consumer: &BaseConsumer,
-    config: &ConfigMap,
-) -> Result<Vec<TopicPartition>, String> {
-    let parsed = SinkConnectorConfig::parse(config)
-        .map_err(|e| format!("invalid connector config: {e:?}"))?;
-    let metadata = consumer
-        .fetch_metadata(None, TIMEOUT)
-        .map_err(|e| format!("cannot read cluster metadata: {e}"))?;
-    let matches: Box<dyn Fn(&str) -> bool> = match parsed.subscription {
-        Subscription::Topics(topics) => Box::new(move |t| topics.iter().any(|x| x == t)),
-        Subscription::Regex(r) => {
-            let re = regex::Regex::new(&format!("^(?:{r})$")).map_err(|e| e.to_string())?;
-            Box::new(move |t| re.is_match(t))
-        }
-    };
-    Ok(metadata
-        .topics()
-        .iter()
-        .filter(|t| matches(t.name()))
-        .flat_map(|t| {
-            t.partitions()
-                .iter()
-                .map(|p| TopicPartition::new(t.name(), p.id()))
-        })
-        .collect())
-}
-
-/// Committed offsets of the connector's group, for the topics it consumes.
+/// Every committed offset of the connector's group, as Connect lists it:
+/// also partitions of topics the connector no longer subscribes to.
 pub fn read(
     worker: &WorkerConfig,
     connector: &str,
     config: &ConfigMap,
 ) -> Result<OffsetMap, String> {
     let consumer = group_consumer(worker, connector, config)?;
-    let partitions = subscribed_partitions(&consumer, config)?;
-    if partitions.is_empty() {
-        return Ok(OffsetMap::new());
-    }
+    let metadata = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .map_err(|e| format!("cannot read cluster metadata: {e}"))?;
     let mut tpl = TopicPartitionList::new();
-    for tp in &partitions {
-        tpl.add_partition(&tp.topic, tp.partition);
+    for topic in metadata.topics() {
+        for p in topic.partitions() {
+            tpl.add_partition(topic.name(), p.id());
+        }
+    }
+    if tpl.count() == 0 {
+        return Ok(OffsetMap::new());
     }
     let committed = consumer
         .committed_offsets(tpl, TIMEOUT)
@@ -104,9 +79,10 @@ pub fn alter(
         }
     }
     if !reset.is_empty() {
-        // The protocol's OffsetDelete is not available through librdkafka's
-        // Rust binding; resetting to the reset position commits the offset
-        // `auto.offset.reset` would pick, which reads the same records.
+        // Connect deletes these offsets (OffsetDelete). librdkafka aborts the
+        // process when a broker lacks that API (confluentinc/librdkafka#3663,
+        // seen here with tansu), so commit the position `auto.offset.reset`
+        // would pick instead: the next start reads the same records.
         let (client, _) = consumer_config(worker, connector, None, config);
         let latest = client
             .get("auto.offset.reset")
@@ -133,33 +109,24 @@ pub fn alter(
 
 /// Reset every partition: delete the group, falling back to committing the
 /// reset position where the broker cannot delete groups.
-pub async fn reset(
-    worker: &WorkerConfig,
-    connector: &str,
-    config: &ConfigMap,
-) -> Result<(), String> {
+pub fn reset(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<(), String> {
     let (client, _) = consumer_config(worker, connector, None, config);
     let group = client.get("group.id").unwrap_or_default().to_string();
     let admin: AdminClient<DefaultClientContext> = client
         .create()
         .map_err(|e| format!("cannot create admin client: {e}"))?;
-    let deleted = admin
-        .delete_groups(
-            &[&group],
-            &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
-        )
-        .await
-        .map(|results| results.into_iter().all(|r| r.is_ok()))
-        .unwrap_or(false);
+    // The admin client's futures are runtime-free: this runs on a blocking thread.
+    let deleted = futures::executor::block_on(admin.delete_groups(
+        &[&group],
+        &AdminOptions::new().operation_timeout(Some(TIMEOUT)),
+    ))
+    .map(|results| results.into_iter().all(|r| r.is_ok()))
+    .unwrap_or(false);
     if deleted && read(worker, connector, config)?.is_empty() {
         return Ok(());
     }
-    let committed = read(worker, connector, config)?;
-    let consumer = group_consumer(worker, connector, config)?;
-    let partitions = subscribed_partitions(&consumer, config)?;
-    let changes: Vec<_> = partitions
-        .into_iter()
-        .filter(|tp| committed.contains_key(tp))
+    let changes: Vec<_> = read(worker, connector, config)?
+        .into_keys()
         .map(|tp| (tp, None))
         .collect();
     alter(worker, connector, config, &changes)

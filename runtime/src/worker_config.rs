@@ -14,8 +14,6 @@ use connect_api::ConfigMap;
 pub enum WorkerConfigError {
     #[error("cannot read worker config {path}: {message}")]
     File { path: String, message: String },
-    #[error("unknown worker setting '{0}' (see the README's worker settings reference)")]
-    Unknown(String),
     #[error("invalid worker setting '{key}' {value}: {message}")]
     Invalid {
         key: String,
@@ -46,6 +44,12 @@ const IGNORED: &[&str] = &[
     "config.providers",
 ];
 
+/// Connect's Docker images read these two variables themselves
+/// (`CONNECT_LOG4J_ROOT_LOGLEVEL`, `CONNECT_LOG4J_LOGGERS`); here they set
+/// the log levels, as `/admin/loggers` would.
+const LOG4J_ROOT: &str = "log4j.root.loglevel";
+const LOG4J_LOGGERS: &str = "log4j.loggers";
+
 /// Every setting this worker understands, with its default where it has one.
 const KNOWN: &[(&str, Option<&str>)] = &[
     ("bootstrap.servers", Some("localhost:9092")),
@@ -68,7 +72,35 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     ("connectors.dir", Some("connectors.d")),
     ("config.storage.file.filename", Some("connect-configs.json")),
     ("client.id", None),
+    ("topic.tracking.enable", Some("true")),
+    ("topic.tracking.allow.reset", Some("true")),
+    ("admin.listeners", None),
+    ("access.control.allow.origin", Some("")),
+    ("access.control.allow.methods", Some("")),
+    ("rest.extension.classes", Some("")),
+    (LOG4J_ROOT, None),
+    (LOG4J_LOGGERS, None),
 ];
+
+/// Where the `/admin` endpoints are served (Connect's `admin.listeners`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AdminListeners {
+    /// Not set: on the main listener.
+    Main,
+    /// Set to an empty value: nowhere.
+    Disabled,
+    /// Only on these `host:port` listeners, not on the main one.
+    Separate(Vec<(String, u16)>),
+}
+
+/// Browsers from other origins (Connect's `access.control.allow.*`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cors {
+    /// `*` or a comma-separated list of origins.
+    pub allow_origin: String,
+    /// Methods a preflight allows; Connect's (Jetty's) default is GET, POST, HEAD.
+    pub allow_methods: String,
+}
 
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
@@ -82,6 +114,16 @@ pub struct WorkerConfig {
     pub task_shutdown_timeout: Duration,
     pub connectors_dir: PathBuf,
     pub config_storage_file: PathBuf,
+    /// `topic.tracking.enable`: record and serve connectors' active topics.
+    pub topic_tracking_enable: bool,
+    /// `topic.tracking.allow.reset`: allow `PUT …/topics/reset`.
+    pub topic_tracking_allow_reset: bool,
+    pub admin_listeners: AdminListeners,
+    /// `None` unless `access.control.allow.origin` is set.
+    pub cors: Option<Cors>,
+    /// Logger levels from `log4j.root.loglevel` and `log4j.loggers`, in
+    /// order (`root` first).
+    pub log_levels: Vec<(String, String)>,
     /// Every setting as given, defaults filled in.
     pub settings: ConfigMap,
 }
@@ -130,8 +172,24 @@ impl WorkerConfig {
                 || IGNORED.contains(&key.as_str())
                 || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p));
             if !known {
-                return Err(WorkerConfigError::Unknown(key.clone()));
+                // Connect logs unknown settings and starts; so does this host.
+                match did_you_mean(key) {
+                    Some(near) => tracing::warn!(
+                        "The configuration '{key}' was supplied but isn't a known config. Did you mean '{near}'?"
+                    ),
+                    None => tracing::warn!(
+                        "The configuration '{key}' was supplied but isn't a known config."
+                    ),
+                }
             }
+        }
+        if let Some(classes) = settings
+            .get("rest.extension.classes")
+            .filter(|c| !c.trim().is_empty())
+        {
+            tracing::warn!(
+                "rest.extension.classes={classes}: REST extensions are Java classes and cannot be loaded by this host; they are ignored (see the README for its own REST security settings)"
+            );
         }
         for ignored in IGNORED {
             if settings.contains_key(*ignored) {
@@ -185,6 +243,11 @@ impl WorkerConfig {
             task_shutdown_timeout: ms("task.shutdown.graceful.timeout.ms")?,
             connectors_dir: PathBuf::from(&settings["connectors.dir"]),
             config_storage_file: PathBuf::from(&settings["config.storage.file.filename"]),
+            topic_tracking_enable: parse_bool(&settings, "topic.tracking.enable")?,
+            topic_tracking_allow_reset: parse_bool(&settings, "topic.tracking.allow.reset")?,
+            admin_listeners: admin_listeners(&settings)?,
+            cors: cors(&settings),
+            log_levels: log_levels(&settings)?,
             settings,
         })
     }
@@ -226,9 +289,16 @@ impl WorkerConfig {
         Ok(())
     }
 
-    /// Settings under `prefix`, with the prefix removed (e.g. `consumer.`).
+    /// Settings under `prefix`, with the prefix removed (e.g. `consumer.`);
+    /// the worker's own settings that share a prefix (`admin.listeners`) are not included.
     pub fn with_prefix(&self, prefix: &str) -> ConfigMap {
-        strip_prefix(&self.settings, prefix)
+        let mut map = strip_prefix(&self.settings, prefix);
+        map.retain(|k, _| {
+            !KNOWN
+                .iter()
+                .any(|(known, _)| *known == format!("{prefix}{k}"))
+        });
+        map
     }
 }
 
@@ -255,24 +325,135 @@ fn parse_num<T: std::str::FromStr>(key: &str, raw: &str) -> Result<T, WorkerConf
         .map_err(|_| invalid(key, raw, "not a valid number"))
 }
 
+fn parse_bool(settings: &ConfigMap, key: &str) -> Result<bool, WorkerConfigError> {
+    let raw = &settings[key];
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(invalid(
+            key,
+            raw,
+            "Expected value to be either true or false",
+        )),
+    }
+}
+
+/// The known setting nearest to an unknown one, if it looks like a typo.
+fn did_you_mean(key: &str) -> Option<&'static str> {
+    KNOWN
+        .iter()
+        .map(|(k, _)| *k)
+        .chain(IGNORED.iter().copied())
+        .map(|k| (edit_distance(key, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 8))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance, for "did you mean".
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+/// `host:port` of an `http://host:port` listener URI.
+fn http_listener(key: &str, all: &str, uri: &str) -> Result<(String, u16), WorkerConfigError> {
+    let rest = uri.trim().strip_prefix("http://").ok_or_else(|| {
+        invalid(
+            key,
+            all,
+            "only http:// listeners are supported, as http://host:port",
+        )
+    })?;
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| invalid(key, all, "expected http://host:port"))?;
+    let port = port
+        .parse()
+        .map_err(|_| invalid(key, all, "port is not a number"))?;
+    Ok((host.trim_matches(['[', ']']).to_string(), port))
+}
+
+fn admin_listeners(settings: &ConfigMap) -> Result<AdminListeners, WorkerConfigError> {
+    let Some(raw) = settings.get("admin.listeners") else {
+        return Ok(AdminListeners::Main);
+    };
+    let uris: Vec<&str> = raw
+        .split(',')
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .collect();
+    if uris.is_empty() {
+        return Ok(AdminListeners::Disabled);
+    }
+    uris.into_iter()
+        .map(|u| http_listener("admin.listeners", raw, u))
+        .collect::<Result<_, _>>()
+        .map(AdminListeners::Separate)
+}
+
+fn cors(settings: &ConfigMap) -> Option<Cors> {
+    let origin = settings
+        .get("access.control.allow.origin")
+        .map(|o| o.trim())
+        .filter(|o| !o.is_empty())?;
+    let methods = settings
+        .get("access.control.allow.methods")
+        .map(|m| m.trim())
+        .filter(|m| !m.is_empty())
+        .unwrap_or("GET,POST,HEAD");
+    Some(Cors {
+        allow_origin: origin.to_string(),
+        allow_methods: methods.to_string(),
+    })
+}
+
+fn log_levels(settings: &ConfigMap) -> Result<Vec<(String, String)>, WorkerConfigError> {
+    let level = |key: &str, raw: &str, level: &str| {
+        let upper = level.trim().to_ascii_uppercase();
+        if crate::logging::LEVELS.contains(&upper.as_str()) {
+            Ok(upper)
+        } else {
+            Err(invalid(
+                key,
+                raw,
+                &format!(
+                    "'{level}' is not a log level ({})",
+                    crate::logging::LEVELS.join(", ")
+                ),
+            ))
+        }
+    };
+    let mut levels = Vec::new();
+    if let Some(raw) = settings.get(LOG4J_ROOT) {
+        levels.push(("root".to_string(), level(LOG4J_ROOT, raw, raw)?));
+    }
+    if let Some(raw) = settings.get(LOG4J_LOGGERS) {
+        for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let (logger, lvl) = entry.split_once('=').ok_or_else(|| {
+                invalid(LOG4J_LOGGERS, raw, "expected logger=LEVEL, comma-separated")
+            })?;
+            levels.push((logger.trim().to_string(), level(LOG4J_LOGGERS, raw, lvl)?));
+        }
+    }
+    Ok(levels)
+}
+
 /// `listeners=http://host:port` (first listener), else `rest.port`, else 8083.
 fn listener(settings: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
     if let Some(listeners) = settings.get("listeners") {
-        let first = listeners.split(',').next().unwrap_or_default().trim();
-        let rest = first.strip_prefix("http://").ok_or_else(|| {
-            invalid(
-                "listeners",
-                listeners,
-                "only http:// listeners are supported, as http://host:port",
-            )
-        })?;
-        let (host, port) = rest
-            .rsplit_once(':')
-            .ok_or_else(|| invalid("listeners", listeners, "expected http://host:port"))?;
-        let port = port
-            .parse()
-            .map_err(|_| invalid("listeners", listeners, "port is not a number"))?;
-        return Ok((host.trim_matches(['[', ']']).to_string(), port));
+        let first = listeners.split(',').next().unwrap_or_default();
+        return http_listener("listeners", listeners, first);
     }
     let port = match settings.get("rest.port") {
         Some(p) => parse_num("rest.port", p)?,
@@ -447,9 +628,67 @@ mod tests {
     }
 
     #[test]
-    fn unknown_and_invalid_settings_are_named() {
-        let err = WorkerConfig::load(None, env(&[("CONNECT_BOOTSTRAP_SERVRES", "x")])).unwrap_err();
-        assert!(err.to_string().contains("bootstrap.servres"), "{err}");
+    fn unknown_settings_start_with_a_near_miss_named() {
+        let cfg = WorkerConfig::load(None, env(&[("CONNECT_BOOTSTRAP_SERVRES", "x:1")])).unwrap();
+        assert_eq!(cfg.bootstrap_servers, "localhost:9092");
+        assert_eq!(did_you_mean("bootstrap.servres"), Some("bootstrap.servers"));
+        assert_eq!(
+            did_you_mean("topic.tracking.enabled"),
+            Some("topic.tracking.enable")
+        );
+        assert_eq!(did_you_mean("something.else.entirely"), None);
+    }
+
+    #[test]
+    fn connect_worker_settings_take_effect() {
+        let cfg = WorkerConfig::load(
+            None,
+            env(&[
+                ("CONNECT_TOPIC_TRACKING_ENABLE", "false"),
+                ("CONNECT_TOPIC_TRACKING_ALLOW_RESET", "false"),
+                ("CONNECT_ADMIN_LISTENERS", "http://127.0.0.1:9999"),
+                ("CONNECT_ACCESS_CONTROL_ALLOW_ORIGIN", "*"),
+                ("CONNECT_REST_EXTENSION_CLASSES", "com.example.Ext"),
+                ("CONNECT_LOG4J_ROOT_LOGLEVEL", "warn"),
+                (
+                    "CONNECT_LOG4J_LOGGERS",
+                    "org.reflections=ERROR, org.apache.kafka=DEBUG",
+                ),
+                ("CONNECT_ADMIN_SECURITY_PROTOCOL", "PLAINTEXT"),
+            ]),
+        )
+        .unwrap();
+        assert!(!cfg.topic_tracking_enable && !cfg.topic_tracking_allow_reset);
+        assert_eq!(
+            cfg.admin_listeners,
+            AdminListeners::Separate(vec![("127.0.0.1".into(), 9999)])
+        );
+        let cors = cfg.cors.clone().unwrap();
+        assert_eq!(
+            (cors.allow_origin.as_str(), cors.allow_methods.as_str()),
+            ("*", "GET,POST,HEAD")
+        );
+        assert_eq!(
+            cfg.log_levels,
+            vec![
+                ("root".to_string(), "WARN".to_string()),
+                ("org.reflections".to_string(), "ERROR".to_string()),
+                ("org.apache.kafka".to_string(), "DEBUG".to_string()),
+            ]
+        );
+        // admin.listeners is the worker's, not an admin-client setting.
+        let admin = cfg.with_prefix("admin.");
+        assert_eq!(admin.keys().collect::<Vec<_>>(), vec!["security.protocol"]);
+        let disabled = WorkerConfig::load(None, env(&[("CONNECT_ADMIN_LISTENERS", "")])).unwrap();
+        assert_eq!(disabled.admin_listeners, AdminListeners::Disabled);
+        assert!(WorkerConfig::load(None, env(&[])).unwrap().cors.is_none());
+    }
+
+    #[test]
+    fn invalid_settings_are_named() {
+        let err =
+            WorkerConfig::load(None, env(&[("CONNECT_LOG4J_ROOT_LOGLEVEL", "LOUD")])).unwrap_err();
+        assert!(err.to_string().contains("log4j.root.loglevel"), "{err}");
         let err = WorkerConfig::load(None, env(&[("CONNECT_OFFSET_FLUSH_INTERVAL_MS", "soon")]))
             .unwrap_err();
         assert!(

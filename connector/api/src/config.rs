@@ -22,6 +22,7 @@ pub type ConfigMap = BTreeMap<String, String>;
 pub enum ConfigType {
     Boolean,
     String,
+    Short,
     Int,
     Long,
     Double,
@@ -49,10 +50,36 @@ pub struct ConfigKey {
     pub documentation: String,
     pub group: String,
     pub order: i32,
+    /// Connect's `display_name` (the key's name unless the schema gives one).
+    pub display_name: String,
+    /// Connect's `width`: SHORT, MEDIUM, LONG or NONE.
+    pub width: &'static str,
     pub recommended_values: Vec<String>,
     /// Inclusive numeric bounds (from the schema's `minimum`/`maximum`).
     pub min: Option<f64>,
     pub max: Option<f64>,
+}
+
+impl ConfigKey {
+    /// An optional STRING key with nothing but a name, in `group`.
+    pub fn plain(name: impl Into<String>, group: impl Into<String>) -> Self {
+        let name = name.into();
+        Self {
+            display_name: name.clone(),
+            name,
+            kind: ConfigType::String,
+            required: false,
+            default_value: None,
+            importance: Importance::Low,
+            documentation: String::new(),
+            group: group.into(),
+            order: -1,
+            width: "NONE",
+            recommended_values: Vec::new(),
+            min: None,
+            max: None,
+        }
+    }
 }
 
 /// A problem with one key; several may be reported for one config.
@@ -100,23 +127,38 @@ impl ConfigDef {
                 let prop = resolve_ref(prop, &defs);
                 let kind = config_type(&prop, &defs);
                 let is_required = required.contains(&name.as_str());
+                // Connect metadata a schema can carry with `extend(...)`.
+                let ext = |field: &str| prop.get(field).and_then(Value::as_str);
+                let importance = match ext("x-importance") {
+                    Some("HIGH") => Importance::High,
+                    Some("MEDIUM") => Importance::Medium,
+                    Some("LOW") => Importance::Low,
+                    _ if is_required => Importance::High,
+                    _ => Importance::Medium,
+                };
                 keys.push(ConfigKey {
                     name: name.clone(),
                     kind,
                     required: is_required,
                     default_value: prop.get("default").and_then(default_string),
-                    importance: if is_required {
-                        Importance::High
-                    } else {
-                        Importance::Medium
+                    importance,
+                    display_name: ext("x-display-name").unwrap_or(name).to_string(),
+                    width: match ext("x-width") {
+                        Some("SHORT") => "SHORT",
+                        Some("MEDIUM") => "MEDIUM",
+                        Some("LONG") => "LONG",
+                        _ => "NONE",
                     },
                     documentation: prop
                         .get("description")
                         .and_then(Value::as_str)
                         .unwrap_or_default()
                         .to_string(),
-                    group: group.to_string(),
-                    order: order as i32 + 1,
+                    group: ext("x-group").unwrap_or(group).to_string(),
+                    order: prop
+                        .get("x-order")
+                        .and_then(Value::as_i64)
+                        .map_or(order as i32 + 1, |o| o as i32),
                     recommended_values: enum_values(&prop, &defs),
                     min: prop.get("minimum").and_then(Value::as_f64),
                     max: prop.get("maximum").and_then(Value::as_f64),
@@ -221,7 +263,7 @@ fn typed_value(key: &ConfigKey, raw: &str) -> Result<Value, String> {
                 ));
             }
         },
-        ConfigType::Int | ConfigType::Long => Value::from(
+        ConfigType::Short | ConfigType::Int | ConfigType::Long => Value::from(
             trimmed
                 .parse::<i64>()
                 .map_err(|_| invalid("number of type INT"))?,
@@ -307,6 +349,14 @@ fn resolve_ref(prop: &Value, defs: &Value) -> Value {
 fn config_type(prop: &Value, defs: &Value) -> ConfigType {
     if prop.get("writeOnly") == Some(&Value::Bool(true)) {
         return ConfigType::Password;
+    }
+    // Connect types JSON Schema cannot tell apart (CLASS vs STRING, SHORT vs INT).
+    match prop.get("x-connect-type").and_then(Value::as_str) {
+        Some("CLASS") => return ConfigType::Class,
+        Some("SHORT") => return ConfigType::Short,
+        Some("INT") => return ConfigType::Int,
+        Some("LIST") => return ConfigType::List,
+        _ => {}
     }
     let ty = match prop.get("type") {
         Some(Value::String(s)) => s.clone(),

@@ -1,6 +1,6 @@
 //! `FlakySinkConnector`: a file sink that is unavailable for its first
 //! `fail.puts` puts (a retriable error each time), can be slow
-//! (`put.delay.ms`), and reports records whose value contains
+//! (`put.delay.ms`, `start.delay.ms`), and reports records whose value contains
 //! `errant.marker` as unwritable. Only built with the
 //! `test-plugins` feature, for the end-to-end tests of retries and the
 //! put-stage dead-letter path.
@@ -33,6 +33,9 @@ pub struct FlakySinkConfig {
     /// How long each put takes, in milliseconds (a slow sink).
     #[serde(rename = "put.delay.ms", default)]
     pub put_delay_ms: u64,
+    /// How long the connector's start takes, in milliseconds (a slow start, e.g. a remote check).
+    #[serde(rename = "start.delay.ms", default)]
+    pub start_delay_ms: u64,
 }
 
 pub struct FlakySinkPlugin;
@@ -63,7 +66,12 @@ struct FlakyConnector;
 
 #[async_trait]
 impl SinkConnector for FlakyConnector {
-    async fn start(&mut self, _config: &ConfigMap) -> Result<(), SinkError> {
+    async fn start(&mut self, config: &ConfigMap) -> Result<(), SinkError> {
+        let config: FlakySinkConfig = FlakySinkPlugin
+            .config_def()
+            .parse(config)
+            .map_err(|e| SinkError::fatal(format!("{e:?}")))?;
+        tokio::time::sleep(std::time::Duration::from_millis(config.start_delay_ms)).await;
         Ok(())
     }
 }

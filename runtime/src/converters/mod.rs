@@ -7,7 +7,7 @@ mod string;
 
 use std::sync::Arc;
 
-use connect_api::{ConfigMap, Data};
+use connect_api::{ConfigDef, ConfigMap, Data};
 
 pub use byte_array::ByteArrayConverter;
 pub use json::JsonConverter;
@@ -40,6 +40,57 @@ pub const CONVERTERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Kafka's header converters: SimpleHeaderConverter, and the converters
+/// that also implement HeaderConverter. Sinks here receive header values
+/// as their raw bytes whichever is named.
+pub fn is_header_converter(class: &str) -> bool {
+    let class = class.trim();
+    class == "org.apache.kafka.connect.storage.SimpleHeaderConverter"
+        || class == "SimpleHeaderConverter"
+        || CONVERTERS
+            .iter()
+            .any(|(full, simple)| *full == class || *simple == class)
+}
+
+/// Connect's config definitions of a converter class (what
+/// `GET /connector-plugins/{converter}/config` serves), by full or simple name.
+pub fn config_def(class: &str) -> Option<ConfigDef> {
+    let full = CONVERTERS
+        .iter()
+        .find(|(full, simple)| *full == class || *simple == class)?
+        .0;
+    let converter_type = ConfigDef::from_schema::<ConverterTypeConfig>("");
+    Some(match full {
+        "org.apache.kafka.connect.json.JsonConverter" => converter_type.with(
+            ConfigDef::from_schema::<json::JsonConverterConfig>("Schemas"),
+        ),
+        "org.apache.kafka.connect.storage.StringConverter" => {
+            converter_type.with(ConfigDef::from_schema::<string::StringConverterConfig>(""))
+        }
+        _ => converter_type,
+    })
+}
+
+/// Connect's `ConverterConfig`: how a converter is used.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+struct ConverterTypeConfig {
+    /// How this converter will be used.
+    #[schemars(rename = "converter.type", extend("x-importance" = "LOW", "x-order" = -1))]
+    converter_type: ConverterType,
+}
+
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+enum ConverterType {
+    #[schemars(rename = "key")]
+    Key,
+    #[schemars(rename = "value")]
+    Value,
+    #[schemars(rename = "header")]
+    Header,
+}
+
 /// Build the converter `class` (full or simple name) configured by `props`
 /// (the settings under `key.converter.` / `value.converter.`).
 pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, String> {
@@ -49,7 +100,7 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Stri
         .map(|(full, _)| *full)
         .ok_or_else(|| {
             format!(
-                "Class {class} could not be found; known converters: {}",
+                "Class {class} could not be found. Known converters: {}",
                 CONVERTERS
                     .iter()
                     .map(|(f, _)| *f)
@@ -74,7 +125,17 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Stri
             };
             Arc::new(JsonConverter { schemas_enable })
         }
-        "org.apache.kafka.connect.storage.StringConverter" => Arc::new(StringConverter),
+        "org.apache.kafka.connect.storage.StringConverter" => {
+            if let Some(encoding) = props
+                .get("converter.encoding")
+                .filter(|e| !matches!(e.trim().to_ascii_uppercase().as_str(), "UTF-8" | "UTF8"))
+            {
+                return Err(format!(
+                    "Invalid value {encoding} for configuration converter.encoding: this host decodes UTF-8 only"
+                ));
+            }
+            Arc::new(StringConverter)
+        }
         _ => Arc::new(ByteArrayConverter),
     })
 }

@@ -16,3 +16,16 @@ impl Converter for StringConverter {
         }))
     }
 }
+
+/// StringConverter's settings as Connect defines them (`StringConverterConfig`).
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub(super) struct StringConverterConfig {
+    /// The name of the Java character set to use for encoding strings as byte arrays. This host decodes UTF-8 only, and refuses any other.
+    #[schemars(rename = "converter.encoding", default = "utf8", extend("x-importance" = "HIGH", "x-width" = "MEDIUM", "x-display-name" = "Encoding", "x-order" = -1))]
+    encoding: String,
+}
+
+fn utf8() -> String {
+    "UTF-8".into()
+}

@@ -29,6 +29,9 @@ pub enum HerderError {
     BadRequest(String),
     #[error("{0}")]
     Conflict(String),
+    /// Switched off by a worker setting (e.g. `topic.tracking.enable`).
+    #[error("{0}")]
+    Forbidden(String),
     /// Details are logged; the API answers without internals.
     #[error("{0}")]
     Internal(String),
@@ -83,11 +86,29 @@ pub struct PluginInfo {
     pub version: Option<String>,
 }
 
+/// The Connect REST API version this host implements. Clients gate
+/// features on `GET /`'s `version` (kcctl: `--scope cluster` from 3.7), so it
+/// names the Connect release whose API is served, not this crate's version.
+pub const CONNECT_REST_VERSION: &str = "3.9.0";
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ServerInfo {
     pub version: String,
     pub commit: String,
     pub kafka_cluster_id: Option<String>,
+    /// This host's own version, beside the Connect version it implements.
+    pub connect_host_version: String,
+}
+
+impl ServerInfo {
+    pub fn new(commit: String, kafka_cluster_id: Option<String>) -> Self {
+        Self {
+            version: CONNECT_REST_VERSION.to_string(),
+            commit,
+            kafka_cluster_id,
+            connect_host_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
 }
 
 /// One partition's offset change: `None` resets it.

@@ -1,8 +1,14 @@
 //! One worker alone: configs in a local file, every task on this process.
+//!
+//! Locking: the name → connector map is a short-lived sync lock, never held
+//! across I/O. Each connector has its own async lock that serialises the
+//! writes to it (a start, a restart, an offset reset), while everything a
+//! read needs (config, target state, status cells) sits in a sync
+//! [`ConnectorView`] beside it, so reads never wait behind a slow write.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use async_trait::async_trait;
 use connect_api::{ConfigMap, SinkConnector, TopicPartition};
@@ -10,7 +16,10 @@ use tokio::sync::{Mutex as AsyncMutex, OnceCell};
 
 use super::config_store::{ConfigStore, StoredConnector};
 use super::connectors_dir::load_connectors_dir;
-use super::validation::{ConfigInfos, ConfigKeyInfo, config_infos, mask};
+use super::validation::{
+    ConfigInfos, ConfigKeyInfo, HIDDEN, config_infos, converter_config_keys, mask,
+    masked_secret_issues, plugin_config_keys, restore_secrets,
+};
 use super::*;
 use crate::connector_config::{SinkConnectorConfig, full_def};
 use crate::converters::CONVERTERS;
@@ -19,21 +28,83 @@ use crate::sink_task::TaskTarget;
 use crate::status::{State, StatusCell, TargetState};
 use crate::worker::{RunningTask, Worker};
 
-struct ConnectorEntry {
+/// What reads of one connector see; written only by the holder of the
+/// connector's [`Slot::ops`] lock, and only briefly.
+struct ConnectorView {
     config: ConfigMap,
     target: TargetState,
-    status: StatusCell,
-    instance: Option<Box<dyn SinkConnector>>,
     task_configs: Vec<ConfigMap>,
-    tasks: Vec<RunningTask>,
-    active_topics: Arc<Mutex<BTreeSet<String>>>,
+    /// The status cell of each running task, by id.
+    tasks: Vec<(u32, StatusCell)>,
 }
+
+/// This worker's running instances of one connector.
+#[derive(Default)]
+struct Instances {
+    connector: Option<Box<dyn SinkConnector>>,
+    tasks: Vec<RunningTask>,
+    /// Set once the connector is deleted: a write that waited on the lock
+    /// meanwhile answers 404 instead of acting on a ghost.
+    deleted: bool,
+}
+
+struct Slot {
+    view: RwLock<ConnectorView>,
+    status: StatusCell,
+    active_topics: Arc<Mutex<BTreeSet<String>>>,
+    ops: Arc<AsyncMutex<Instances>>,
+}
+
+impl Slot {
+    fn new(config: ConfigMap, target: TargetState, worker_id: &str) -> Self {
+        Self {
+            view: RwLock::new(ConnectorView {
+                config,
+                target,
+                task_configs: Vec::new(),
+                tasks: Vec::new(),
+            }),
+            status: StatusCell::new(State::Unassigned, worker_id),
+            active_topics: Default::default(),
+            ops: Arc::new(AsyncMutex::new(Instances::default())),
+        }
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, ConnectorView> {
+        self.view.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, ConnectorView> {
+        self.view.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn config(&self) -> ConfigMap {
+        self.read().config.clone()
+    }
+
+    fn target(&self) -> TargetState {
+        self.read().target
+    }
+
+    /// Show the tasks now in `instances` to readers.
+    fn publish_tasks(&self, instances: &Instances) {
+        self.write().tasks = instances
+            .tasks
+            .iter()
+            .map(|t| (t.id, t.status.clone()))
+            .collect();
+    }
+}
+
+type OwnedGuard = tokio::sync::OwnedMutexGuard<Instances>;
 
 pub struct StandaloneHerder {
     worker: Worker,
     store: ConfigStore,
     commit: String,
-    connectors: AsyncMutex<BTreeMap<String, ConnectorEntry>>,
+    connectors: RwLock<BTreeMap<String, Arc<Slot>>>,
+    /// Serialises writes of the config file (a fast local write).
+    persisting: Mutex<()>,
     ready: AtomicBool,
     cluster_id: OnceCell<Option<String>>,
 }
@@ -49,7 +120,8 @@ impl StandaloneHerder {
             worker,
             store,
             commit,
-            connectors: AsyncMutex::new(BTreeMap::new()),
+            connectors: RwLock::new(BTreeMap::new()),
+            persisting: Mutex::new(()),
             ready: AtomicBool::new(false),
             cluster_id: OnceCell::new(),
         }
@@ -65,8 +137,7 @@ impl StandaloneHerder {
         }
         let mut wanted: BTreeMap<String, StoredConnector> = stored;
         for file in files {
-            let issues = self.validate_for_create(&file.config);
-            if let Err(e) = issues {
+            if let Err(e) = self.validate_for_create(&file.config) {
                 tracing::error!("skipping connector file {}: {e}", file.file);
                 continue;
             }
@@ -81,29 +152,64 @@ impl StandaloneHerder {
                 },
             );
         }
+        let mut started = Vec::new();
         {
-            let mut connectors = self.connectors.lock().await;
+            let mut map = self.map_mut();
             for (name, stored) in wanted {
-                let entry = self
-                    .start_entry(&name, stored.config, stored.target_state)
-                    .await;
-                connectors.insert(name, entry);
+                let slot = Arc::new(Slot::new(
+                    stored.config,
+                    stored.target_state,
+                    &self.worker.config.worker_id,
+                ));
+                map.insert(name.clone(), slot.clone());
+                started.push((name, slot));
             }
-            self.persist(&connectors)?;
+        }
+        self.persist()?;
+        for (name, slot) in started {
+            let mut instances = slot.ops.lock().await;
+            self.start_instance(&name, &slot, &mut instances).await;
         }
         self.ready.store(true, Ordering::SeqCst);
         Ok(())
     }
 
-    fn persist(&self, connectors: &BTreeMap<String, ConnectorEntry>) -> Result<(), String> {
-        let stored = connectors
+    fn map(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Slot>>> {
+        self.connectors.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn map_mut(&self) -> std::sync::RwLockWriteGuard<'_, BTreeMap<String, Arc<Slot>>> {
+        self.connectors.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn slot(&self, name: &str) -> HerderResult<Arc<Slot>> {
+        self.map().get(name).cloned().ok_or_else(|| not_found(name))
+    }
+
+    /// The connector's slot with its write lock held; 404 if it is gone.
+    /// The map lock is released before waiting on the connector's.
+    async fn lock(&self, name: &str) -> HerderResult<(Arc<Slot>, OwnedGuard)> {
+        let slot = self.slot(name)?;
+        let instances = slot.ops.clone().lock_owned().await;
+        if instances.deleted {
+            return Err(not_found(name));
+        }
+        Ok((slot, instances))
+    }
+
+    /// Every connector's config and target state, written to the file.
+    fn persist(&self) -> Result<(), String> {
+        let _serial = self.persisting.lock().unwrap_or_else(|e| e.into_inner());
+        let stored = self
+            .map()
             .iter()
-            .map(|(n, e)| {
+            .map(|(n, slot)| {
+                let view = slot.read();
                 (
                     n.clone(),
                     StoredConnector {
-                        config: e.config.clone(),
-                        target_state: e.target,
+                        config: view.config.clone(),
+                        target_state: view.target,
                     },
                 )
             })
@@ -111,15 +217,36 @@ impl StandaloneHerder {
         self.store.save(&stored)
     }
 
-    fn persist_or_internal(
-        &self,
-        connectors: &BTreeMap<String, ConnectorEntry>,
-    ) -> HerderResult<()> {
-        self.persist(connectors).map_err(HerderError::Internal)
+    fn persist_or_internal(&self) -> HerderResult<()> {
+        self.persist().map_err(|e| self.internal(e))
     }
 
-    /// Connect's message for an invalid config, listing every error.
-    fn validate_for_create(&self, config: &ConfigMap) -> HerderResult<()> {
+    /// A 500 whose message carries the cause, with every stored secret
+    /// taken out of it.
+    fn internal(&self, mut message: String) -> HerderError {
+        for slot in self.map().values() {
+            let config = slot.config();
+            let masked = self.masked(&config);
+            for (key, value) in &config {
+                if !value.is_empty() && masked.get(key) != Some(value) {
+                    message = message.replace(value.as_str(), HIDDEN);
+                }
+            }
+        }
+        HerderError::Internal(message)
+    }
+}
+
+impl StandaloneHerder {
+    /// Every problem of `config` (which names its `connector.class`), with
+    /// the plugin it is for.
+    fn config_issues(
+        &self,
+        config: &ConfigMap,
+    ) -> HerderResult<(
+        Arc<dyn connect_api::SinkConnectorPlugin>,
+        Vec<connect_api::ConfigIssue>,
+    )> {
         let class = config.get("connector.class").ok_or_else(|| {
             HerderError::BadRequest(
                 "Connector config is missing required \"connector.class\"".into(),
@@ -130,7 +257,15 @@ impl StandaloneHerder {
             .plugins
             .find(class)
             .ok_or_else(|| unknown_plugin(class, &self.worker))?;
-        let issues = SinkConnectorConfig::validate(config, plugin.as_ref(), &self.worker.config);
+        let mut issues =
+            SinkConnectorConfig::validate(config, plugin.as_ref(), &self.worker.config);
+        issues.extend(masked_secret_issues(&full_def(plugin.as_ref()), config));
+        Ok((plugin, issues))
+    }
+
+    /// Connect's message for an invalid config, listing every error.
+    fn validate_for_create(&self, config: &ConfigMap) -> HerderResult<()> {
+        let (plugin, issues) = self.config_issues(config)?;
         if issues.is_empty() {
             return Ok(());
         }
@@ -146,78 +281,74 @@ impl StandaloneHerder {
         )))
     }
 
-    /// A connector entry running as `target` says.
-    async fn start_entry(
-        &self,
-        name: &str,
-        config: ConfigMap,
-        target: TargetState,
-    ) -> ConnectorEntry {
-        let mut entry = ConnectorEntry {
-            config,
-            target,
-            status: StatusCell::new(State::Unassigned, &self.worker.config.worker_id),
-            instance: None,
-            task_configs: Vec::new(),
-            tasks: Vec::new(),
-            active_topics: Default::default(),
-        };
-        self.start_instance(name, &mut entry).await;
-        entry
+    /// `incoming` with every secret that a client sent back as the mask
+    /// replaced by the value `stored` holds (a GET-then-PUT keeps secrets).
+    fn unmasked(&self, mut incoming: ConfigMap, stored: Option<&ConfigMap>) -> ConfigMap {
+        if let Some(plugin) = incoming
+            .get("connector.class")
+            .and_then(|c| self.worker.plugins.find(c))
+        {
+            restore_secrets(&full_def(plugin.as_ref()), &mut incoming, stored);
+        }
+        incoming
     }
 
     /// (Re)start the connector instance and, unless stopped, its tasks.
-    async fn start_instance(&self, name: &str, entry: &mut ConnectorEntry) {
-        if entry.target == TargetState::Stopped {
-            entry.status.set(State::Stopped);
+    async fn start_instance(&self, name: &str, slot: &Slot, instances: &mut Instances) {
+        let (config, target) = {
+            let view = slot.read();
+            (view.config.clone(), view.target)
+        };
+        if target == TargetState::Stopped {
+            slot.status.set(State::Stopped);
             return;
         }
-        match self.worker.start_connector(name, &entry.config).await {
+        match self.worker.start_connector(name, &config).await {
             Ok(started) => {
-                entry.instance = Some(started.instance);
-                entry.task_configs = started.task_configs;
-                entry.status.set(running_state(entry.target));
-                self.start_tasks(name, entry);
+                instances.connector = Some(started.instance);
+                slot.write().task_configs = started.task_configs;
+                slot.status.set(running_state(target));
+                self.start_tasks(name, slot, instances);
             }
             Err(e) => {
                 tracing::error!(connector = name, "connector failed to start: {e}");
-                entry.status.fail(e);
+                slot.status.fail(e);
             }
         }
     }
 
-    fn start_tasks(&self, name: &str, entry: &mut ConnectorEntry) {
-        let target = task_target(entry.target);
-        entry.tasks = entry
-            .task_configs
-            .iter()
+    fn start_tasks(&self, name: &str, slot: &Slot, instances: &mut Instances) {
+        let (task_configs, target) = {
+            let view = slot.read();
+            (view.task_configs.clone(), task_target(view.target))
+        };
+        instances.tasks = task_configs
+            .into_iter()
             .enumerate()
             .map(|(id, config)| {
-                self.worker.start_task(
-                    name,
-                    id as u32,
-                    config.clone(),
-                    target,
-                    entry.active_topics.clone(),
-                )
+                self.worker
+                    .start_task(name, id as u32, config, target, slot.active_topics.clone())
             })
             .collect();
+        slot.publish_tasks(instances);
     }
 
-    async fn stop_entry(&self, entry: &mut ConnectorEntry) {
-        self.worker
-            .stop_tasks(std::mem::take(&mut entry.tasks))
-            .await;
-        if let Some(mut instance) = entry.instance.take() {
-            instance.stop().await;
+    /// Stop the tasks and the connector instance.
+    async fn stop_instances(&self, slot: &Slot, instances: &mut Instances) {
+        let tasks = std::mem::take(&mut instances.tasks);
+        self.worker.stop_tasks(tasks).await;
+        slot.publish_tasks(instances);
+        if let Some(mut connector) = instances.connector.take() {
+            connector.stop().await;
         }
     }
 
-    fn info(&self, name: &str, entry: &ConnectorEntry) -> ConnectorInfo {
+    fn info(&self, name: &str, slot: &Slot) -> ConnectorInfo {
+        let view = slot.read();
         ConnectorInfo {
             name: name.to_string(),
-            config: self.masked(&entry.config),
-            tasks: (0..entry.task_configs.len() as u32)
+            config: self.masked(&view.config),
+            tasks: (0..view.task_configs.len() as u32)
                 .map(|task| ConnectorTaskId {
                     connector: name.to_string(),
                     task,
@@ -237,16 +368,17 @@ impl StandaloneHerder {
         }
     }
 
-    fn status_of(&self, name: &str, entry: &ConnectorEntry) -> ConnectorStatus {
+    fn status_of(&self, name: &str, slot: &Slot) -> ConnectorStatus {
+        let view = slot.read();
         ConnectorStatus {
             name: name.to_string(),
-            connector: entry.status.get(),
-            tasks: entry
+            connector: slot.status.get(),
+            tasks: view
                 .tasks
                 .iter()
-                .map(|t| TaskStatus {
-                    id: t.id,
-                    status: t.status.get(),
+                .map(|(id, status)| TaskStatus {
+                    id: *id,
+                    status: status.get(),
                 })
                 .collect(),
             kind: "sink",
@@ -254,18 +386,116 @@ impl StandaloneHerder {
     }
 
     /// Replace a connector's config: stop, store, start again.
-    async fn reconfigure(&self, name: &str, entry: &mut ConnectorEntry, config: ConfigMap) {
-        self.stop_entry(entry).await;
-        entry.config = config;
-        entry.task_configs.clear();
-        self.start_instance(name, entry).await;
+    async fn reconfigure(
+        &self,
+        name: &str,
+        slot: &Slot,
+        instances: &mut Instances,
+        config: ConfigMap,
+    ) -> HerderResult<()> {
+        self.stop_instances(slot, instances).await;
+        {
+            let mut view = slot.write();
+            view.config = config;
+            view.task_configs.clear();
+        }
+        self.persist_or_internal()?;
+        self.start_instance(name, slot, instances).await;
+        Ok(())
     }
 
-    fn require_stopped(name: &str, entry: &ConnectorEntry) -> HerderResult<()> {
-        if entry.target != TargetState::Stopped || !entry.tasks.is_empty() {
+    fn require_stopped(name: &str, slot: &Slot, instances: &Instances) -> HerderResult<()> {
+        if slot.target() != TargetState::Stopped || !instances.tasks.is_empty() {
             return Err(HerderError::BadRequest(format!(
                 "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
             )));
+        }
+        Ok(())
+    }
+
+    /// Create `name`: shown at once (UNASSIGNED), stored, then started.
+    async fn create(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<Arc<Slot>> {
+        let slot = Arc::new(Slot::new(config, initial, &self.worker.config.worker_id));
+        // Locked before it is visible, so no other write can overtake the start.
+        let mut instances = slot.ops.clone().lock_owned().await;
+        {
+            let mut map = self.map_mut();
+            if map.contains_key(name) {
+                return Err(HerderError::AlreadyExists(format!(
+                    "Connector {name} already exists"
+                )));
+            }
+            map.insert(name.to_string(), slot.clone());
+        }
+        if let Err(e) = self.persist() {
+            self.map_mut().remove(name);
+            return Err(self.internal(e));
+        }
+        self.start_instance(name, &slot, &mut instances).await;
+        Ok(slot)
+    }
+
+    /// Pause or resume: running tasks follow at once; a stopped connector
+    /// starts in the new state.
+    async fn run_as(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        let (slot, mut instances) = self.lock(name).await?;
+        let was = std::mem::replace(&mut slot.write().target, target);
+        self.persist_or_internal()?;
+        if was == TargetState::Stopped {
+            self.start_instance(name, &slot, &mut instances).await;
+        } else {
+            for task in &instances.tasks {
+                task.set_target(task_target(target));
+            }
+            if slot.status.get().state != State::Failed {
+                slot.status.set(running_state(target));
+            }
+        }
+        Ok(())
+    }
+
+    async fn restart_task_locked(
+        &self,
+        name: &str,
+        slot: &Slot,
+        instances: &mut Instances,
+        id: u32,
+    ) {
+        let Some(pos) = instances.tasks.iter().position(|t| t.id == id) else {
+            return;
+        };
+        let old = instances.tasks.remove(pos);
+        self.worker.stop_task(old).await;
+        let (config, target) = {
+            let view = slot.read();
+            let config = view
+                .task_configs
+                .get(id as usize)
+                .cloned()
+                .unwrap_or_else(|| view.config.clone());
+            (config, task_target(view.target))
+        };
+        let task = self
+            .worker
+            .start_task(name, id, config, target, slot.active_topics.clone());
+        instances.tasks.insert(pos, task);
+        slot.publish_tasks(instances);
+    }
+
+    fn topic_tracking(&self, reset: bool) -> HerderResult<()> {
+        let settings = &self.worker.config;
+        if !settings.topic_tracking_enable {
+            return Err(HerderError::Forbidden("Topic tracking is disabled.".into()));
+        }
+        if reset && !settings.topic_tracking_allow_reset {
+            return Err(HerderError::Forbidden(
+                "Topic tracking reset is disabled.".into(),
+            ));
         }
         Ok(())
     }
@@ -311,6 +541,10 @@ fn check_name_matches(name: &str, config: &ConfigMap) -> HerderResult<()> {
     }
 }
 
+fn blocking_failed(e: tokio::task::JoinError) -> HerderError {
+    HerderError::Internal(format!("offset operation panicked: {e}"))
+}
+
 #[async_trait]
 impl Herder for StandaloneHerder {
     fn is_ready(&self) -> bool {
@@ -336,39 +570,31 @@ impl Herder for StandaloneHerder {
             })
             .await
             .clone();
-        ServerInfo {
-            version: env!("CARGO_PKG_VERSION").to_string(),
-            commit: self.commit.clone(),
-            kafka_cluster_id: cluster_id,
-        }
+        ServerInfo::new(self.commit.clone(), cluster_id)
     }
 
     async fn connectors(&self) -> Vec<String> {
-        self.connectors.lock().await.keys().cloned().collect()
+        self.map().keys().cloned().collect()
     }
 
     async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(self.info(name, entry))
+        let slot = self.slot(name)?;
+        Ok(self.info(name, &slot))
     }
 
     async fn connector_config(&self, name: &str) -> HerderResult<ConfigMap> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(self.masked(&entry.config))
+        Ok(self.masked(&self.slot(name)?.config()))
     }
 
     async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStatus> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(self.status_of(name, entry))
+        let slot = self.slot(name)?;
+        Ok(self.status_of(name, &slot))
     }
 
     async fn task_infos(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(entry
+        let slot = self.slot(name)?;
+        let view = slot.read();
+        Ok(view
             .task_configs
             .iter()
             .enumerate()
@@ -383,15 +609,14 @@ impl Herder for StandaloneHerder {
     }
 
     async fn task_status(&self, name: &str, task: u32) -> HerderResult<TaskStatus> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        entry
-            .tasks
+        let slot = self.slot(name)?;
+        let view = slot.read();
+        view.tasks
             .iter()
-            .find(|t| t.id == task)
-            .map(|t| TaskStatus {
-                id: t.id,
-                status: t.status.get(),
+            .find(|(id, _)| *id == task)
+            .map(|(id, status)| TaskStatus {
+                id: *id,
+                status: status.get(),
             })
             .ok_or_else(|| HerderError::NotFound(format!("No status found for task {name}-{task}")))
     }
@@ -405,17 +630,8 @@ impl Herder for StandaloneHerder {
         check_name_matches(name, &config)?;
         config.insert("name".into(), name.to_string());
         self.validate_for_create(&config)?;
-        let mut connectors = self.connectors.lock().await;
-        if connectors.contains_key(name) {
-            return Err(HerderError::AlreadyExists(format!(
-                "Connector {name} already exists"
-            )));
-        }
-        let entry = self.start_entry(name, config, initial).await;
-        let info = self.info(name, &entry);
-        connectors.insert(name.to_string(), entry);
-        self.persist_or_internal(&connectors)?;
-        Ok(info)
+        let slot = self.create(name, config, initial).await?;
+        Ok(self.info(name, &slot))
     }
 
     async fn put_connector_config(
@@ -425,17 +641,18 @@ impl Herder for StandaloneHerder {
     ) -> HerderResult<(bool, ConnectorInfo)> {
         check_name_matches(name, &config)?;
         config.insert("name".into(), name.to_string());
+        let existing = self.map().get(name).cloned();
+        let Some(slot) = existing else {
+            self.validate_for_create(&config)?;
+            let slot = self.create(name, config, TargetState::Started).await?;
+            return Ok((true, self.info(name, &slot)));
+        };
+        let config = self.unmasked(config, Some(&slot.config()));
         self.validate_for_create(&config)?;
-        let mut connectors = self.connectors.lock().await;
-        let created = !connectors.contains_key(name);
-        if created {
-            let entry = self.start_entry(name, config, TargetState::Started).await;
-            connectors.insert(name.to_string(), entry);
-        } else if let Some(entry) = connectors.get_mut(name) {
-            self.reconfigure(name, entry, config).await;
-        }
-        self.persist_or_internal(&connectors)?;
-        Ok((created, self.info(name, &connectors[name])))
+        let (slot, mut instances) = self.lock(name).await?;
+        self.reconfigure(name, &slot, &mut instances, config)
+            .await?;
+        Ok((false, self.info(name, &slot)))
     }
 
     async fn patch_connector_config(
@@ -443,9 +660,9 @@ impl Herder for StandaloneHerder {
         name: &str,
         patch: Vec<(String, Option<String>)>,
     ) -> HerderResult<ConnectorInfo> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        let mut config = entry.config.clone();
+        let (slot, mut instances) = self.lock(name).await?;
+        let stored = slot.config();
+        let mut config = stored.clone();
         for (key, value) in patch {
             if key == "name" && value.as_deref() != Some(name) {
                 return Err(HerderError::BadRequest(
@@ -457,18 +674,19 @@ impl Herder for StandaloneHerder {
                 None => config.remove(&key),
             };
         }
+        let config = self.unmasked(config, Some(&stored));
         self.validate_for_create(&config)?;
-        self.reconfigure(name, entry, config).await;
-        let info = self.info(name, entry);
-        self.persist_or_internal(&connectors)?;
-        Ok(info)
+        self.reconfigure(name, &slot, &mut instances, config)
+            .await?;
+        Ok(self.info(name, &slot))
     }
 
     async fn delete_connector(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let mut entry = connectors.remove(name).ok_or_else(|| not_found(name))?;
-        self.stop_entry(&mut entry).await;
-        self.persist_or_internal(&connectors)?;
+        let (slot, mut instances) = self.lock(name).await?;
+        self.stop_instances(&slot, &mut instances).await;
+        instances.deleted = true;
+        self.map_mut().remove(name);
+        self.persist_or_internal()?;
         tracing::info!(connector = name, "connector deleted");
         Ok(())
     }
@@ -482,13 +700,13 @@ impl Herder for StandaloneHerder {
     }
 
     async fn stop(&self, name: &str) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        entry.target = TargetState::Stopped;
-        self.stop_entry(entry).await;
-        entry.task_configs.clear();
-        entry.status.set(State::Stopped);
-        self.persist_or_internal(&connectors)
+        let (slot, mut instances) = self.lock(name).await?;
+        slot.write().target = TargetState::Stopped;
+        self.persist_or_internal()?;
+        self.stop_instances(&slot, &mut instances).await;
+        slot.write().task_configs.clear();
+        slot.status.set(State::Stopped);
+        Ok(())
     }
 
     async fn restart_connector(
@@ -496,12 +714,11 @@ impl Herder for StandaloneHerder {
         name: &str,
         request: RestartRequest,
     ) -> HerderResult<Option<ConnectorStatus>> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        let connector_failed = entry.status.get().state == State::Failed;
+        let (slot, mut instances) = self.lock(name).await?;
+        let connector_failed = slot.status.get().state == State::Failed;
         let restart_connector = !request.only_failed || connector_failed;
         let restart_tasks: Vec<u32> = if request.include_tasks {
-            entry
+            instances
                 .tasks
                 .iter()
                 .filter(|t| !request.only_failed || t.status.get().state == State::Failed)
@@ -510,7 +727,7 @@ impl Herder for StandaloneHerder {
         } else {
             Vec::new()
         };
-        let mut plan = self.status_of(name, entry);
+        let mut plan = self.status_of(name, &slot);
         if restart_connector {
             plan.connector.state = State::Restarting;
             plan.connector.trace = None;
@@ -523,105 +740,99 @@ impl Herder for StandaloneHerder {
             task.status.state = State::Restarting;
             task.status.trace = None;
         }
-        if entry.target == TargetState::Stopped {
-            return Ok((!request.is_plain()).then_some(self.status_of(name, entry)));
+        if slot.target() == TargetState::Stopped {
+            return Ok((!request.is_plain()).then_some(self.status_of(name, &slot)));
         }
         if restart_connector {
-            if connector_failed || entry.instance.is_none() {
+            if connector_failed || instances.connector.is_none() {
                 // A failed connector has no tasks: start it all again.
-                self.stop_entry(entry).await;
-                self.start_instance(name, entry).await;
+                self.stop_instances(&slot, &mut instances).await;
+                self.start_instance(name, &slot, &mut instances).await;
                 return Ok((!request.is_plain()).then_some(plan));
             }
-            if let Some(mut instance) = entry.instance.take() {
-                instance.stop().await;
+            if let Some(mut connector) = instances.connector.take() {
+                connector.stop().await;
             }
-            match self.worker.start_connector(name, &entry.config).await {
-                Ok(started) => entry.instance = Some(started.instance),
-                Err(e) => entry.status.fail(e),
+            match self.worker.start_connector(name, &slot.config()).await {
+                Ok(started) => instances.connector = Some(started.instance),
+                Err(e) => slot.status.fail(e),
             }
         }
         for id in restart_tasks {
-            self.restart_task_locked(name, entry, id).await;
+            self.restart_task_locked(name, &slot, &mut instances, id)
+                .await;
         }
         Ok((!request.is_plain()).then_some(plan))
     }
 
     async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        if !entry.tasks.iter().any(|t| t.id == task) {
+        let (slot, mut instances) = self.lock(name).await?;
+        if !instances.tasks.iter().any(|t| t.id == task) {
             return Err(HerderError::NotFound(format!(
                 "Task {name}-{task} not found"
             )));
         }
-        self.restart_task_locked(name, entry, task).await;
+        self.restart_task_locked(name, &slot, &mut instances, task)
+            .await;
         Ok(())
     }
 
+    /// Like Connect, an unknown connector simply has no active topics.
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Ok(entry
+        self.topic_tracking(false)?;
+        let Ok(slot) = self.slot(name) else {
+            return Ok(Vec::new());
+        };
+        let topics = slot
             .active_topics
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
             .cloned()
-            .collect())
+            .collect();
+        Ok(topics)
     }
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        entry
-            .active_topics
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+        self.topic_tracking(true)?;
+        if let Ok(slot) = self.slot(name) {
+            slot.active_topics
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
         Ok(())
     }
 
     async fn offsets(&self, name: &str) -> HerderResult<Vec<(TopicPartition, i64)>> {
-        let config = {
-            let connectors = self.connectors.lock().await;
-            connectors
-                .get(name)
-                .ok_or_else(|| not_found(name))?
-                .config
-                .clone()
-        };
+        let config = self.slot(name)?.config();
         let worker = self.worker.config.clone();
         let name = name.to_string();
         let offsets = tokio::task::spawn_blocking(move || offsets::read(&worker, &name, &config))
             .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?
-            .map_err(HerderError::Internal)?;
+            .map_err(blocking_failed)?
+            .map_err(|e| self.internal(e))?;
         Ok(offsets.into_iter().collect())
     }
 
     async fn alter_offsets(&self, name: &str, changes: Vec<OffsetChange>) -> HerderResult<()> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Self::require_stopped(name, entry)?;
-        let (worker, config, name) = (
-            self.worker.config.clone(),
-            entry.config.clone(),
-            name.to_string(),
-        );
+        let (slot, instances) = self.lock(name).await?;
+        Self::require_stopped(name, &slot, &instances)?;
+        let (worker, config, name) = (self.worker.config.clone(), slot.config(), name.to_string());
         tokio::task::spawn_blocking(move || offsets::alter(&worker, &name, &config, &changes))
             .await
-            .map_err(|e| HerderError::Internal(e.to_string()))?
-            .map_err(HerderError::Internal)
+            .map_err(blocking_failed)?
+            .map_err(|e| self.internal(e))
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
-        let connectors = self.connectors.lock().await;
-        let entry = connectors.get(name).ok_or_else(|| not_found(name))?;
-        Self::require_stopped(name, entry)?;
-        offsets::reset(&self.worker.config, name, &entry.config)
+        let (slot, instances) = self.lock(name).await?;
+        Self::require_stopped(name, &slot, &instances)?;
+        let (worker, config, name) = (self.worker.config.clone(), slot.config(), name.to_string());
+        tokio::task::spawn_blocking(move || offsets::reset(&worker, &name, &config))
             .await
-            .map_err(HerderError::Internal)
+            .map_err(blocking_failed)?
+            .map_err(|e| self.internal(e))
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
@@ -647,17 +858,15 @@ impl Herder for StandaloneHerder {
     }
 
     fn plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
+        if let Some(keys) = converter_config_keys(plugin) {
+            return Ok(keys);
+        }
         let plugin = self
             .worker
             .plugins
             .find(plugin)
             .ok_or_else(|| HerderError::NotFound(format!("Unknown plugin {plugin}.")))?;
-        Ok(plugin
-            .config_def()
-            .keys
-            .iter()
-            .map(ConfigKeyInfo::from)
-            .collect())
+        Ok(plugin_config_keys(plugin.as_ref()))
     }
 
     fn validate(&self, plugin_name: &str, mut config: ConfigMap) -> HerderResult<ConfigInfos> {
@@ -683,53 +892,20 @@ impl Herder for StandaloneHerder {
                 }
             }
         }
-        let issues = SinkConnectorConfig::validate(&config, plugin.as_ref(), &self.worker.config);
+        // A form filled from GET …/config carries the mask: check the stored secret.
+        let stored = config
+            .get("name")
+            .and_then(|n| self.map().get(n).map(|slot| slot.config()));
+        let config = self.unmasked(config, stored.as_ref());
+        let (_, issues) = self.config_issues(&config)?;
         Ok(config_infos(plugin.as_ref(), &config, &issues))
     }
 
     async fn shutdown(&self) {
-        let mut connectors = self.connectors.lock().await;
-        for entry in connectors.values_mut() {
-            self.stop_entry(entry).await;
+        let slots: Vec<Arc<Slot>> = self.map().values().cloned().collect();
+        for slot in slots {
+            let mut instances = slot.ops.lock().await;
+            self.stop_instances(&slot, &mut instances).await;
         }
-    }
-}
-
-impl StandaloneHerder {
-    /// Pause or resume: running tasks follow at once; a stopped connector
-    /// starts in the new state.
-    async fn run_as(&self, name: &str, target: TargetState) -> HerderResult<()> {
-        let mut connectors = self.connectors.lock().await;
-        let entry = connectors.get_mut(name).ok_or_else(|| not_found(name))?;
-        let was = std::mem::replace(&mut entry.target, target);
-        if was == TargetState::Stopped {
-            self.start_instance(name, entry).await;
-        } else {
-            for task in &entry.tasks {
-                task.set_target(task_target(target));
-            }
-            if entry.status.get().state != State::Failed {
-                entry.status.set(running_state(target));
-            }
-        }
-        self.persist_or_internal(&connectors)
-    }
-
-    async fn restart_task_locked(&self, name: &str, entry: &mut ConnectorEntry, id: u32) {
-        let Some(pos) = entry.tasks.iter().position(|t| t.id == id) else {
-            return;
-        };
-        let old = entry.tasks.remove(pos);
-        self.worker.stop_task(old).await;
-        let target = task_target(entry.target);
-        let config = entry
-            .task_configs
-            .get(id as usize)
-            .cloned()
-            .unwrap_or_else(|| entry.config.clone());
-        let task = self
-            .worker
-            .start_task(name, id, config, target, entry.active_topics.clone());
-        entry.tasks.insert(pos, task);
     }
 }

@@ -1,10 +1,11 @@
 //! Connect's validation response (`PUT /connector-plugins/{p}/config/validate`)
 //! and the masking of secrets in everything the API returns.
 
-use connect_api::{ConfigDef, ConfigKey, ConfigMap, ConfigType, SinkConnectorPlugin};
+use connect_api::{ConfigDef, ConfigIssue, ConfigKey, ConfigMap, ConfigType, SinkConnectorPlugin};
 use serde::Serialize;
 
-use crate::connector_config::full_def;
+use crate::connector_config::{full_def, sink_connector_def};
+use crate::converters;
 
 /// Connect's `ConfigKeyInfo`.
 #[derive(Debug, Clone, Serialize)]
@@ -16,7 +17,8 @@ pub struct ConfigKeyInfo {
     pub default_value: Option<String>,
     pub importance: connect_api::Importance,
     pub documentation: String,
-    pub group: String,
+    /// Null for keys in no group, as Connect shows them.
+    pub group: Option<String>,
     pub width: &'static str,
     pub display_name: String,
     pub dependents: Vec<String>,
@@ -32,9 +34,9 @@ impl From<&ConfigKey> for ConfigKeyInfo {
             default_value: k.default_value.clone(),
             importance: k.importance,
             documentation: k.documentation.clone(),
-            group: k.group.clone(),
-            width: "NONE",
-            display_name: k.name.clone(),
+            group: (!k.group.is_empty()).then(|| k.group.clone()),
+            width: k.width,
+            display_name: k.display_name.clone(),
             dependents: Vec::new(),
             order: k.order,
         }
@@ -65,6 +67,30 @@ pub struct ConfigInfos {
     pub configs: Vec<ConfigInfo>,
 }
 
+/// Everything a validation report shows for `config`, as Connect's
+/// `AbstractHerder.validateConnectorConfig` does: the sink keys and the
+/// plugin's, each `consumer.override.*` key given, and the settings of the
+/// converters the config names (prefixed, e.g. `value.converter.schemas.enable`).
+fn report_def(plugin: &dyn SinkConnectorPlugin, config: &ConfigMap) -> ConfigDef {
+    let mut def = full_def(plugin);
+    for key in config.keys() {
+        if let Some(client_key) = key.strip_prefix("consumer.override.") {
+            let mut entry = ConfigKey::plain(key, "");
+            entry.display_name = client_key.to_string();
+            def.keys.push(entry);
+        }
+    }
+    for which in ["key.converter", "value.converter", "header.converter"] {
+        if let Some(converter) = config.get(which).and_then(|c| converters::config_def(c)) {
+            def.keys.extend(converter.keys.into_iter().map(|mut k| {
+                k.name = format!("{which}.{}", k.name);
+                k
+            }));
+        }
+    }
+    def
+}
+
 /// The validation report for `config`; `issues` come from the full
 /// validation (types, required keys, cross-key checks, connector checks).
 pub fn config_infos(
@@ -72,17 +98,30 @@ pub fn config_infos(
     config: &ConfigMap,
     issues: &[connect_api::ConfigIssue],
 ) -> ConfigInfos {
-    let def = full_def(plugin);
+    let def = report_def(plugin, config);
     let mut groups: Vec<String> = Vec::new();
-    for key in &def.keys {
+    for key in def.keys.iter().filter(|k| !k.group.is_empty()) {
         if !groups.contains(&key.group) {
             groups.push(key.group.clone());
         }
     }
-    let mut configs: Vec<ConfigInfo> = def
-        .keys
+    // Problems not tied to a defined key come first, as in Connect.
+    let mut configs: Vec<ConfigInfo> = issues
         .iter()
-        .map(|key| ConfigInfo {
+        .filter(|i| def.key(&i.key).is_none())
+        .map(|issue| ConfigInfo {
+            definition: ConfigKeyInfo::from(&ConfigKey::plain(&issue.key, "")),
+            value: ConfigValueInfo {
+                name: issue.key.clone(),
+                value: config.get(&issue.key).cloned(),
+                recommended_values: Vec::new(),
+                errors: vec![issue.message.clone()],
+                visible: true,
+            },
+        })
+        .collect();
+    configs.extend(def.keys.iter().map(|key| {
+        ConfigInfo {
             definition: key.into(),
             value: ConfigValueInfo {
                 name: key.name.clone(),
@@ -95,6 +134,7 @@ pub fn config_infos(
                             v.clone()
                         }
                     })
+                    .or_else(|| converter_type(&key.name))
                     .or_else(|| key.default_value.clone()),
                 recommended_values: key.recommended_values.clone(),
                 errors: issues
@@ -104,39 +144,41 @@ pub fn config_infos(
                     .collect(),
                 visible: true,
             },
-        })
-        .collect();
-    // Problems not tied to a defined key still count and are shown.
-    for issue in issues.iter().filter(|i| def.key(&i.key).is_none()) {
-        configs.push(ConfigInfo {
-            definition: ConfigKeyInfo::from(&ConfigKey {
-                name: issue.key.clone(),
-                kind: ConfigType::String,
-                required: false,
-                default_value: None,
-                importance: connect_api::Importance::Low,
-                documentation: String::new(),
-                group: "Common".into(),
-                order: -1,
-                recommended_values: Vec::new(),
-                min: None,
-                max: None,
-            }),
-            value: ConfigValueInfo {
-                name: issue.key.clone(),
-                value: config.get(&issue.key).cloned(),
-                recommended_values: Vec::new(),
-                errors: vec![issue.message.clone()],
-                visible: true,
-            },
-        });
-    }
+        }
+    }));
     ConfigInfos {
         name: plugin.class_name().to_string(),
         error_count: issues.len(),
         groups,
         configs,
     }
+}
+
+/// Connect fills in `converter.type` from where the converter is used.
+fn converter_type(key: &str) -> Option<String> {
+    key.strip_suffix(".converter.converter.type")
+        .map(str::to_string)
+}
+
+/// `GET /connector-plugins/{p}/config` for a connector: its own keys, then
+/// Connect's sink keys it does not define itself.
+pub fn plugin_config_keys(plugin: &dyn SinkConnectorPlugin) -> Vec<ConfigKeyInfo> {
+    let own = plugin.config_def();
+    let framework = sink_connector_def()
+        .keys
+        .into_iter()
+        .filter(|k| own.key(&k.name).is_none());
+    own.keys
+        .iter()
+        .cloned()
+        .chain(framework)
+        .map(|k| ConfigKeyInfo::from(&k))
+        .collect()
+}
+
+/// `GET /connector-plugins/{converter}/config`: the converter's own keys.
+pub fn converter_config_keys(class: &str) -> Option<Vec<ConfigKeyInfo>> {
+    converters::config_def(class).map(|def| def.keys.iter().map(ConfigKeyInfo::from).collect())
 }
 
 /// What the API shows instead of a secret.
@@ -157,6 +199,39 @@ pub fn mask(def: &ConfigDef, config: &ConfigMap) -> ConfigMap {
                 } else {
                     v.clone()
                 },
+            )
+        })
+        .collect()
+}
+
+/// Put back the stored secret wherever `incoming` carries the mask for a
+/// PASSWORD setting: a client that GETs a config and PUTs it back (kcctl's
+/// `patch`) must not replace the secret with the literal mask. A mask with
+/// no stored value to stand for stays, and validation refuses it.
+pub fn restore_secrets(def: &ConfigDef, incoming: &mut ConfigMap, stored: Option<&ConfigMap>) {
+    for (key, value) in incoming.iter_mut() {
+        let secret = def.key(key).is_some_and(|k| k.kind == ConfigType::Password);
+        if secret
+            && value == HIDDEN
+            && let Some(real) = stored.and_then(|s| s.get(key))
+        {
+            value.clone_from(real);
+        }
+    }
+}
+
+/// A PASSWORD setting whose value is the mask itself: never stored.
+pub fn masked_secret_issues(def: &ConfigDef, config: &ConfigMap) -> Vec<ConfigIssue> {
+    def.keys
+        .iter()
+        .filter(|k| k.kind == ConfigType::Password)
+        .filter(|k| config.get(&k.name).is_some_and(|v| v == HIDDEN))
+        .map(|k| {
+            ConfigIssue::new(
+                &k.name,
+                format!(
+                    "The value {HIDDEN} is what the API shows in place of a secret and there is no stored secret to keep; give the secret itself"
+                ),
             )
         })
         .collect()

@@ -41,7 +41,8 @@ pub struct WorkerSinkTask {
     flush_interval: Duration,
     status: StatusCell,
     control: watch::Receiver<TaskTarget>,
-    active_topics: Arc<std::sync::Mutex<BTreeSet<String>>>,
+    /// `None` when `topic.tracking.enable=false`.
+    active_topics: Option<Arc<std::sync::Mutex<BTreeSet<String>>>>,
     /// Records polled but not yet delivered to `put`.
     pending: VecDeque<OwnedMessage>,
     /// Next offset per partition of everything `put` accepted (or dealt with
@@ -51,6 +52,8 @@ pub struct WorkerSinkTask {
     /// Fetching paused: by the user (PAUSED), or for backpressure.
     user_paused: bool,
     fetch_paused: bool,
+    /// The state last reported to the status; `None` until the loop runs.
+    reported: Option<State>,
     last_commit: Instant,
 }
 
@@ -122,12 +125,16 @@ impl WorkerSinkTask {
             flush_interval: spec.worker.offset_flush_interval,
             status: spec.status,
             control: spec.control,
-            active_topics: spec.active_topics,
+            active_topics: spec
+                .worker
+                .topic_tracking_enable
+                .then_some(spec.active_topics),
             pending: VecDeque::new(),
             consumed: OffsetMap::new(),
             assignment: BTreeSet::new(),
             user_paused: false,
             fetch_paused: false,
+            reported: None,
             last_commit: Instant::now(),
         })
     }
@@ -167,19 +174,22 @@ impl WorkerSinkTask {
     async fn run_loop(&mut self) -> Result<(), TaskFailure> {
         loop {
             let target = *self.control.borrow_and_update();
-            match target {
-                TaskTarget::Stop => return Ok(()),
-                TaskTarget::Paused if !self.user_paused => {
-                    self.user_paused = true;
-                    self.set_fetch_paused(true);
-                    self.status.set(State::Paused);
-                }
-                TaskTarget::Running if self.user_paused => {
-                    self.user_paused = false;
-                    self.set_fetch_paused(false);
-                    self.status.set(State::Running);
-                }
-                _ => {}
+            if target == TaskTarget::Stop {
+                return Ok(());
+            }
+            // The loop reports the state it is really in, read now: a pause
+            // or resume sent while the task was starting is not lost.
+            let paused = target == TaskTarget::Paused;
+            if self.reported.is_none() || paused != self.user_paused {
+                self.user_paused = paused;
+                self.set_fetch_paused(paused);
+                let state = if paused {
+                    State::Paused
+                } else {
+                    State::Running
+                };
+                self.status.set(state);
+                self.reported = Some(state);
             }
             self.handle_rebalance().await?;
             if self.user_paused {
@@ -466,7 +476,10 @@ impl WorkerSinkTask {
     }
 
     fn note_topics(&self, batch: &[OwnedMessage]) {
-        let mut topics = self.active_topics.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(active) = &self.active_topics else {
+            return;
+        };
+        let mut topics = active.lock().unwrap_or_else(|e| e.into_inner());
         for msg in batch {
             if !topics.contains(msg.topic()) {
                 topics.insert(msg.topic().to_string());
@@ -524,20 +537,13 @@ impl WorkerSinkTask {
     }
 }
 
-/// Spawn a task: build it, mark it RUNNING (or FAILED), run it.
+/// Spawn a task: build it, run it (or mark it FAILED).
 pub fn spawn(spec: TaskSpec) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let status = spec.status.clone();
-        let initial = *spec.control.borrow();
         match WorkerSinkTask::create(spec).await {
-            Ok(task) => {
-                status.set(if initial == TaskTarget::Paused {
-                    State::Paused
-                } else {
-                    State::Running
-                });
-                task.run().await;
-            }
+            // The run loop reports RUNNING or PAUSED from the target it reads.
+            Ok(task) => task.run().await,
             Err(failure) => {
                 tracing::error!("task failed to start: {}", failure.trace);
                 status.fail(failure.trace);
