@@ -141,6 +141,7 @@ impl SinkSettings {
             token_budget: self.raw.batch_tokens,
             linger: Duration::from_millis(self.raw.linger_ms),
             cache_entries: self.raw.cache_entries,
+            ..BatchOptions::default()
         }
     }
 }

@@ -11,6 +11,7 @@ pub mod config;
 pub mod embedder;
 pub mod qdrant_writer;
 pub mod record_mapping;
+pub mod request_builder;
 pub mod sink;
 
 pub use sink::{QdrantEmbeddingSinkPlugin, QdrantSinkPlugin};

@@ -1,23 +1,24 @@
-//! The connector classes and their task: map → embed → upsert, one batch
-//! per `put`, acknowledged by Qdrant (`wait=true`) before `put` returns, so
-//! the runtime only commits offsets of points Qdrant holds.
+//! The connector classes and their task: records → writes
+//! ([`request_builder`]), then embed and upsert in overlapping chunks, every
+//! upsert acknowledged by Qdrant (`wait=true`) before `put` returns, so the
+//! runtime only commits offsets of points Qdrant holds.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use connect_api::{
-    ConfigDef, ConfigIssue, ConfigMap, Data, PutContext, RecordError, SinkConnector,
-    SinkConnectorPlugin, SinkError, SinkRecord, SinkTask,
+    ConfigDef, ConfigIssue, ConfigMap, PutContext, RecordError, SinkConnector, SinkConnectorPlugin,
+    SinkError, SinkRecord, SinkTask,
 };
-use qdrant_client::qdrant::{PointId, PointStruct, Vectors};
-use serde_json::Value;
+use qdrant_client::qdrant::{PointStruct, Vectors};
 
 use crate::config::{self, SinkSettings, model_dimension};
-use crate::embedder::EmbeddingService;
+use crate::embedder::{EmbedError, EmbeddingService};
 use crate::qdrant_writer::{QdrantWriter, WriteError};
-use crate::record_mapping::{self as mapping, bad};
+use crate::record_mapping::bad;
+use crate::request_builder::{self, Upsert};
 
 /// `io.connecthost.qdrant.QdrantEmbeddingSinkConnector`: embeds record text.
 pub struct QdrantEmbeddingSinkPlugin;
@@ -126,22 +127,24 @@ impl SinkConnector for QdrantConnector {
     }
 }
 
-/// One write the batch asks for; the last one per (collection, id) wins.
-enum Op {
-    Upsert {
-        index: usize,
-        point: Box<PointStruct>,
-    },
-    Delete {
-        id: PointId,
-    },
-}
-
 pub struct QdrantSinkTask {
     embeds: bool,
     settings: Option<SinkSettings>,
     writer: Option<QdrantWriter>,
     embedder: Option<Arc<EmbeddingService>>,
+    /// Where `put`'s time went, logged when the task stops.
+    spent: Spent,
+    /// Waiting for vectors, in µs (counted inside `embed`, which overlaps
+    /// the upserts).
+    embed_time: AtomicU64,
+}
+
+#[derive(Debug, Default)]
+struct Spent {
+    /// Records → points (decode, text, id, payload).
+    map: Duration,
+    /// Upserts and deletes acknowledged by Qdrant.
+    upsert: Duration,
 }
 
 impl QdrantSinkTask {
@@ -151,15 +154,64 @@ impl QdrantSinkTask {
             settings: None,
             writer: None,
             embedder: None,
+            spent: Spent::default(),
+            embed_time: AtomicU64::new(0),
         }
     }
 
-    fn collection_for(&self, record: &SinkRecord) -> String {
-        self.settings
-            .as_ref()
-            .map(|s| s.raw.collection.replace("${topic}", &record.topic))
-            .unwrap_or_default()
+    /// Vectors for the points of `chunk` that still need one. A text the
+    /// tokenizer refuses is that record's problem: it comes back with its
+    /// reason (→ DLQ) and the others are embedded. Time spent is counted.
+    async fn embed(
+        &self,
+        mut chunk: Vec<Upsert>,
+    ) -> Result<(Vec<Upsert>, Vec<(usize, RecordError)>), SinkError> {
+        let mut refused = Vec::new();
+        let Some(embedder) = self.embedder.clone() else {
+            return Ok((chunk, refused));
+        };
+        let started = Instant::now();
+        loop {
+            let texts: Vec<String> = chunk.iter().filter_map(|u| u.text.clone()).collect();
+            if texts.is_empty() {
+                break;
+            }
+            match embedder.embed(texts).await {
+                Ok(vectors) => {
+                    let mut vectors = vectors.into_iter();
+                    for upsert in chunk.iter_mut().filter(|u| u.text.is_some()) {
+                        upsert.point.vectors = vectors.next().map(Vectors::from);
+                        upsert.text = None;
+                    }
+                    break;
+                }
+                Err(EmbedError::Text { index, message }) => {
+                    let position = chunk
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, u)| u.text.is_some())
+                        .nth(index)
+                        .map(|(p, _)| p)
+                        .ok_or_else(|| SinkError::fatal("the embedder named an unknown text"))?;
+                    let upsert = chunk.remove(position);
+                    refused.push((upsert.record, bad("EmbeddingFailed", message)));
+                }
+                Err(e) => return Err(SinkError::fatal(format!("embedding failed: {e}"))),
+            }
+        }
+        self.embed_time
+            .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
+        Ok((chunk, refused))
     }
+}
+
+/// `points` in chunks of at most `size`.
+fn chunked(points: Vec<Upsert>, size: usize) -> impl Iterator<Item = Vec<Upsert>> {
+    let mut points = points.into_iter().peekable();
+    std::iter::from_fn(move || {
+        points.peek()?;
+        Some(points.by_ref().take(size.max(1)).collect())
+    })
 }
 
 fn fail(e: WriteError) -> SinkError {
@@ -200,189 +252,91 @@ impl SinkTask for QdrantSinkTask {
         Ok(())
     }
 
+    /// 1. records → writes (decode, map, last write per point wins);
+    /// 2. per collection, chunks of `batch.size` points: chunk k+1 is
+    ///    embedded while chunk k is upserted, each upsert acknowledged by
+    ///    Qdrant (`wait=true`) before `put` returns; 3. deletes.
     async fn put(&mut self, records: &[SinkRecord], ctx: &mut PutContext) -> Result<(), SinkError> {
+        let started = Instant::now();
         let settings = self
             .settings
             .clone()
             .ok_or_else(|| SinkError::fatal("task not started"))?;
-        // 1. Records → ops (and texts to embed); bad records are reported.
-        let mut ops: Vec<(String, Op)> = Vec::new();
-        let mut texts: Vec<(usize, String)> = Vec::new(); // (op index, text)
-        for (index, record) in records.iter().enumerate() {
-            let collection = self.collection_for(record);
-            if record.value.is_null() {
-                if settings.raw.delete_enabled {
-                    match mapping::key_id(&record.key) {
-                        Ok(id) => ops.push((collection, Op::Delete { id })),
-                        Err(e) => ctx.report(record, e),
-                    }
-                }
-                continue;
-            }
-            let value = match &record.value {
-                Data::Bytes(_) => {
-                    ctx.report(
-                        record,
-                        bad(
-                            "NotJson",
-                            "the value is raw bytes; use JsonConverter or StringConverter",
-                        ),
-                    );
-                    continue;
-                }
-                Data::Text(t) => match serde_json::from_str::<Value>(t) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        ctx.report(
-                            record,
-                            bad("NotJson", format!("the value is not JSON: {e}")),
-                        );
-                        continue;
-                    }
-                },
-                other => other.to_json().unwrap_or(Value::Null),
-            };
-            if !value.is_object() {
-                ctx.report(
-                    record,
-                    bad(
-                        "NotJson",
-                        format!(
-                            "the value is not a JSON object but {}",
-                            connect_api::config::json_kind(&value)
-                        ),
-                    ),
-                );
-                continue;
-            }
-            if mapping::is_qdrant_format(&value) {
-                match mapping::given_point(&value) {
-                    Ok(p) => ops.push((
-                        p.collection,
-                        Op::Upsert {
-                            index,
-                            point: Box::new(PointStruct::new(
-                                p.id,
-                                p.vectors,
-                                mapping::to_qdrant_payload(p.payload),
-                            )),
-                        },
-                    )),
-                    Err(e) => ctx.report(record, e),
-                }
-                continue;
-            }
-            let Some(text_source) = settings.text.as_ref().filter(|_| self.embeds) else {
-                ctx.report(
-                    record,
-                    bad(
-                        "InvalidRecord",
-                        "not in Qdrant's connector format {collection_name, id, vector, payload}",
-                    ),
-                );
-                continue;
-            };
-            let prepared = text_source
-                .text(&value)
-                .and_then(|text| Ok((text, settings.ids.point_id(record, &value)?)));
-            match prepared {
-                Ok((text, id)) => {
-                    let payload = mapping::payload(
-                        record,
-                        &value,
-                        &settings.raw.payload_include,
-                        &settings.raw.payload_exclude,
-                    );
-                    texts.push((ops.len(), text));
-                    // The vector is filled in after embedding.
-                    ops.push((
-                        collection,
-                        Op::Upsert {
-                            index,
-                            point: Box::new(PointStruct::new(
-                                id,
-                                Vec::<f32>::new(),
-                                mapping::to_qdrant_payload(payload),
-                            )),
-                        },
-                    ));
-                }
-                Err(e) => ctx.report(record, e),
-            }
-        }
-
+        let writes = request_builder::build(records, &settings, self.embeds, ctx);
+        self.spent.map += started.elapsed();
         let writer = self
             .writer
             .as_ref()
             .ok_or_else(|| SinkError::fatal("task not started"))?;
-        // 2. Embed. A batch redelivered after an outage finds its texts in
-        // the embedder's cache.
-        if !texts.is_empty() {
-            let embedder = self
-                .embedder
-                .clone()
-                .ok_or_else(|| SinkError::fatal("no embedding model loaded"))?;
-            let vectors = embedder
-                .embed(texts.iter().map(|(_, text)| text.clone()).collect())
-                .await
-                .map_err(|e| SinkError::fatal(format!("embedding failed: {e}")))?;
-            for ((i, _), vector) in texts.iter().zip(vectors) {
-                if let Op::Upsert { point, .. } = &mut ops[*i].1 {
-                    point.vectors = Some(Vectors::from(vector));
+        for (collection, points) in writes.upserts {
+            if let Some(embedder) = &self.embedder
+                && points.iter().any(|p| p.text.is_some())
+            {
+                // Embedded collections are created with the model's dimension.
+                writer
+                    .ensure_collection(
+                        &collection,
+                        embedder.dimension as u64,
+                        settings.raw.distance,
+                    )
+                    .await
+                    .map_err(fail)?;
+            }
+            let mut chunks = chunked(points, settings.raw.batch_size);
+            let mut embedded: Option<Vec<Upsert>> = None;
+            loop {
+                let next = chunks.next();
+                if next.is_none() && embedded.is_none() {
+                    break;
                 }
-            }
-            // Embedded collections are created with the model's dimension.
-            let dimension = embedder.dimension as u64;
-            let mut seen = std::collections::BTreeSet::new();
-            for (i, _) in &texts {
-                if seen.insert(ops[*i].0.clone()) {
-                    writer
-                        .ensure_collection(&ops[*i].0, dimension, settings.raw.distance)
-                        .await
-                        .map_err(fail)?;
+                let embedding = async {
+                    match next {
+                        Some(chunk) => self.embed(chunk).await.map(Some),
+                        None => Ok(None),
+                    }
+                };
+                let writing = async {
+                    let started = Instant::now();
+                    let result = match embedded.take() {
+                        Some(chunk) => {
+                            write_or_isolate(writer, &collection, chunk, records, ctx).await
+                        }
+                        None => Ok(()),
+                    };
+                    (result, started.elapsed())
+                };
+                let (next_embedded, (written, took)) = tokio::join!(embedding, writing);
+                self.spent.upsert += took;
+                written?;
+                let (chunk, refused) = match next_embedded? {
+                    Some((chunk, refused)) => (Some(chunk), refused),
+                    None => (None, Vec::new()),
+                };
+                for (record, error) in refused {
+                    ctx.report(&records[record], error);
                 }
+                embedded = chunk;
             }
         }
-
-        // 3. Later records for the same point win.
-        let mut last: HashMap<(String, String), usize> = HashMap::new();
-        for (pos, (collection, op)) in ops.iter().enumerate() {
-            let id = match op {
-                Op::Upsert { point, .. } => format!("{:?}", point.id),
-                Op::Delete { id, .. } => format!("{:?}", Some(id)),
-            };
-            last.insert((collection.clone(), id), pos);
-        }
-        let keep: std::collections::HashSet<usize> = last.into_values().collect();
-        let mut upserts: HashMap<String, Vec<(usize, PointStruct)>> = HashMap::new();
-        let mut deletes: HashMap<String, Vec<PointId>> = HashMap::new();
-        for (pos, (collection, op)) in ops.into_iter().enumerate() {
-            if !keep.contains(&pos) {
-                continue;
-            }
-            match op {
-                Op::Upsert { index, point } => {
-                    upserts.entry(collection).or_default().push((index, *point))
-                }
-                Op::Delete { id, .. } => deletes.entry(collection).or_default().push(id),
-            }
-        }
-
-        // 4. Write, batch by batch, waiting for Qdrant each time.
-        for (collection, mut points) in upserts {
-            while !points.is_empty() {
-                let rest = points.split_off(points.len().min(settings.raw.batch_size));
-                write_or_isolate(writer, &collection, points, records, ctx).await?;
-                points = rest;
-            }
-        }
-        for (collection, ids) in deletes {
+        let deleting = Instant::now();
+        for (collection, ids) in writes.deletes {
             match writer.delete(&collection, ids).await {
                 Ok(()) | Err(WriteError::NoCollection(_)) => {}
                 Err(e) => return Err(fail(e)),
             }
         }
+        self.spent.upsert += deleting.elapsed();
         Ok(())
+    }
+
+    async fn stop(&mut self) {
+        let s = &self.spent;
+        tracing::info!(
+            map_ms = s.map.as_millis() as u64,
+            embed_ms = self.embed_time.load(Ordering::Relaxed) / 1000,
+            upsert_ms = s.upsert.as_millis() as u64,
+            "qdrant-embedding task stopped"
+        );
     }
 }
 
@@ -391,18 +345,21 @@ impl SinkTask for QdrantSinkTask {
 async fn write_or_isolate(
     writer: &QdrantWriter,
     collection: &str,
-    points: Vec<(usize, PointStruct)>,
+    points: Vec<Upsert>,
     records: &[SinkRecord],
     ctx: &mut PutContext,
 ) -> Result<(), SinkError> {
     let mut pending = vec![points];
     while let Some(points) = pending.pop() {
-        let batch: Vec<PointStruct> = points.iter().map(|(_, p)| p.clone()).collect();
+        if points.is_empty() {
+            continue;
+        }
+        let batch: Vec<PointStruct> = points.iter().map(|u| u.point.clone()).collect();
         match writer.upsert(collection, batch).await {
             Ok(()) => {}
             Err(WriteError::Rejected(reason)) if points.len() == 1 => {
                 ctx.report(
-                    &records[points[0].0],
+                    &records[points[0].record],
                     RecordError::new(
                         "io.connecthost.qdrant.RejectedPoint",
                         format!("Qdrant rejected the point: {reason}"),
@@ -417,9 +374,9 @@ async fn write_or_isolate(
             }
             Err(WriteError::NoCollection(reason)) => {
                 writer.forget(collection);
-                for (index, _) in &points {
+                for upsert in &points {
                     ctx.report(
-                        &records[*index],
+                        &records[upsert.record],
                         RecordError::new(
                             "io.connecthost.qdrant.NoCollection",
                             format!("collection '{collection}' does not exist: {reason}"),

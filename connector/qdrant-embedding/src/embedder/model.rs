@@ -41,8 +41,21 @@ pub struct Encoded {
     pub type_ids: Vec<i64>,
 }
 
+/// A loaded sentence-transformer, in the two parts that run on different
+/// threads: the tokenizer (tokenizing stage) and the network (forward stage).
 pub struct SentenceTransformer {
+    pub encoder: TextEncoder,
+    pub model: EncoderModel,
+}
+
+/// Text → token ids, truncated as sentence-transformers truncates.
+pub struct TextEncoder {
     tokenizer: Tokenizer,
+    limit: usize,
+}
+
+/// Token ids → pooled, normalised vectors.
+pub struct EncoderModel {
     bert: Bert,
     pooling: Pooling,
     normalize: bool,
@@ -101,55 +114,68 @@ impl SentenceTransformer {
         let bert = Bert::load(dir, config, device, kind)?;
         tracing::info!(model = %dir.display(), ?device, ?kind, ?pooling, normalize, dimension, "embedding model loaded");
         Ok(Self {
-            tokenizer,
-            bert,
-            pooling,
-            normalize,
-            device,
-            kind,
-            dimension,
-            dir: dir.to_path_buf(),
+            encoder: TextEncoder {
+                limit: bert.max_positions() as usize,
+                tokenizer,
+            },
+            model: EncoderModel {
+                bert,
+                pooling,
+                normalize,
+                device,
+                kind,
+                dimension,
+                dir: dir.to_path_buf(),
+            },
         })
     }
+}
 
+impl TextEncoder {
     pub fn encode(&self, text: &str) -> Result<Encoded, String> {
         let enc = self
             .tokenizer
             .encode(text, true)
             .map_err(|e| format!("tokenizer failed: {e}"))?;
-        let limit = self.bert.max_positions() as usize;
-        Ok(Encoded {
+        Ok(self.ids(&enc))
+    }
+
+    /// Every text, tokenized on all cores; a text the tokenizer refuses
+    /// gets its own error.
+    pub fn encode_all(&self, texts: &[&str]) -> Vec<Result<Encoded, String>> {
+        match self.tokenizer.encode_batch(texts.to_vec(), true) {
+            Ok(all) => all.iter().map(|e| Ok(self.ids(e))).collect(),
+            // Find which: one at a time.
+            Err(_) => texts.iter().map(|t| self.encode(t)).collect(),
+        }
+    }
+
+    fn ids(&self, enc: &tokenizers::Encoding) -> Encoded {
+        Encoded {
             ids: enc
                 .get_ids()
                 .iter()
-                .take(limit)
+                .take(self.limit)
                 .map(|&i| i as i64)
                 .collect(),
             type_ids: enc
                 .get_type_ids()
                 .iter()
-                .take(limit)
+                .take(self.limit)
                 .map(|&i| i as i64)
                 .collect(),
-        })
-    }
-
-    /// Embed one padded batch. Panics from libtorch (e.g. out of memory)
-    /// propagate to the caller, which splits the batch.
-    pub fn embed_encoded(&self, batch: &[&Encoded]) -> Vec<Vec<f32>> {
-        let _guard = tch::no_grad_guard();
-        let len = batch.iter().map(|e| e.ids.len()).max().unwrap_or(1).max(1);
-        let mut ids = vec![0i64; batch.len() * len];
-        let mut types = vec![0i64; batch.len() * len];
-        let mut mask = vec![0i64; batch.len() * len];
-        for (row, enc) in batch.iter().enumerate() {
-            let base = row * len;
-            ids[base..base + enc.ids.len()].copy_from_slice(&enc.ids);
-            types[base..base + enc.type_ids.len()].copy_from_slice(&enc.type_ids);
-            mask[base..base + enc.ids.len()].fill(1);
         }
-        let shape = [batch.len() as i64, len as i64];
-        let to = |v: Vec<i64>| Tensor::from_slice(&v).view(shape).to_device(self.device);
+    }
+}
+
+impl EncoderModel {
+    /// Pooled (and normalised, if the model says so) fp32 vectors
+    /// `[rows, dimension]` of a padded pass, left on the device. Panics from
+    /// libtorch (e.g. out of memory) propagate to the caller, which splits
+    /// the pass.
+    pub fn pooled(&self, ids: &Tensor, types: &Tensor, mask: &Tensor) -> Tensor {
+        // Pinned host memory: the copies do not wait for the device.
+        let to = |t: &Tensor| t.to_device_(self.device, Kind::Int64, true, false);
         let (ids, types, mask) = (to(ids), to(types), to(mask));
         let tokens = self.bert.forward(&ids, &types, &mask).to_kind(Kind::Float);
         let maskf = mask.to_kind(Kind::Float).unsqueeze(-1);
@@ -161,14 +187,11 @@ impl SentenceTransformer {
             Pooling::Cls => tokens.select(1, 0),
             Pooling::Max => (&tokens + (maskf - 1.0) * 1e9).amax(1, false),
         };
-        let pooled = if self.normalize {
+        if self.normalize {
             let norm = pooled.norm_scalaropt_dim(2, 1, true).clamp_min(1e-12);
             pooled / norm
         } else {
             pooled
-        };
-        let flat: Vec<f32> =
-            Vec::try_from(pooled.to_device(Device::Cpu).contiguous().view(-1)).unwrap_or_default();
-        flat.chunks(self.dimension).map(<[f32]>::to_vec).collect()
+        }
     }
 }
