@@ -55,6 +55,18 @@ pub struct WorkerSinkTask {
     /// The state last reported to the status; `None` until the loop runs.
     reported: Option<State>,
     last_commit: Instant,
+    /// Where this task's time went, logged when it stops (benchmarks read it).
+    spent: Spent,
+}
+
+/// Time per stage of the loop, and records handed to `put`.
+#[derive(Debug, Default)]
+struct Spent {
+    records: u64,
+    poll: Duration,
+    convert: Duration,
+    put: Duration,
+    commit: Duration,
 }
 
 impl WorkerSinkTask {
@@ -136,6 +148,7 @@ impl WorkerSinkTask {
             fetch_paused: false,
             reported: None,
             last_commit: Instant::now(),
+            spent: Spent::default(),
         })
     }
 
@@ -166,7 +179,18 @@ impl WorkerSinkTask {
         })
         .await;
         match outcome {
-            Ok(()) => tracing::info!(task = %self.label, "task stopped"),
+            Ok(()) => {
+                let s = &self.spent;
+                tracing::info!(
+                    task = %self.label,
+                    records = s.records,
+                    poll_ms = s.poll.as_millis() as u64,
+                    convert_ms = s.convert.as_millis() as u64,
+                    put_ms = s.put.as_millis() as u64,
+                    commit_ms = s.commit.as_millis() as u64,
+                    "task stopped"
+                )
+            }
             Err(failure) => self.status.fail(failure.trace),
         }
     }
@@ -196,7 +220,9 @@ impl WorkerSinkTask {
                 // Keep polling so the group keeps us; nothing is fetched.
                 self.poll_idle(POLL_TIMEOUT).await;
             } else {
+                let polled = Instant::now();
                 let batch = self.poll_batch().await;
+                self.spent.poll += polled.elapsed();
                 if !batch.is_empty() {
                     self.deliver(batch).await?;
                 }
@@ -326,6 +352,7 @@ impl WorkerSinkTask {
     /// (with backoff and fetching paused) and routing poison records.
     async fn deliver(&mut self, batch: Vec<OwnedMessage>) -> Result<(), TaskFailure> {
         self.note_topics(&batch);
+        let converting = Instant::now();
         let mut records = Vec::with_capacity(batch.len());
         for msg in &batch {
             match self.convert(msg) {
@@ -333,6 +360,9 @@ impl WorkerSinkTask {
                 Err(ctx) => self.errors.report(msg, &ctx).await?,
             }
         }
+        self.spent.convert += converting.elapsed();
+        self.spent.records += records.len() as u64;
+        let putting = Instant::now();
         let mut backoff = Backoff::new(Duration::from_millis(100), self.retry_delay_max);
         let errant = loop {
             let mut ctx = PutContext::new();
@@ -365,6 +395,7 @@ impl WorkerSinkTask {
                 }
             }
         };
+        self.spent.put += putting.elapsed();
         if !self.user_paused {
             self.set_fetch_paused(false);
         }
@@ -489,6 +520,13 @@ impl WorkerSinkTask {
 
     /// Ask the sink what is durable, remember it for revocation, commit it.
     async fn commit(&mut self, mode: CommitMode) -> Result<(), TaskFailure> {
+        let started = Instant::now();
+        let result = self.commit_durable(mode).await;
+        self.spent.commit += started.elapsed();
+        result
+    }
+
+    async fn commit_durable(&mut self, mode: CommitMode) -> Result<(), TaskFailure> {
         self.last_commit = Instant::now();
         if self.consumed.is_empty() {
             return Ok(());
