@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Benchmarks that print figures (timings are never asserted by tests):
-# throughput of the sink's embedder (`connect-host embed`, release build)
-#  - on distinct product texts: the model itself;
-#  - on a realistic event stream, where popular products repeat and the
-#    embedder's text cache answers most texts.
+# Benchmarks that print figures and write a results file (timings are
+# never asserted by tests), on a release build:
+#  1. the embedder alone (`connect-host embed`) per device and precision, on
+#     distinct texts and on a realistic stream where the text cache answers;
+#  2. side by side with the Python pipeline it replaces (bench/run.py):
+#     model only against sentence-transformers, end to end through Kafka into
+#     Qdrant on distinct texts and on a Zipf stream, latency at a fixed
+#     load, peak RSS and where the time went.
 #
-#   scripts/bench.sh                   # cpu, and cuda when libtorch sees one
-#   BENCH_TEXTS=2000 scripts/bench.sh
+#   scripts/bench.sh                      # everything, cpu (and cuda when libtorch sees one)
+#   BENCH_ONLY=embedder scripts/bench.sh  # part 1 only
+#   BENCH_ONLY=side-by-side scripts/bench.sh
+# Sizes: BENCH_TEXTS (1000), BENCH_DISTINCT_EVENTS (4000),
+# BENCH_STREAM_EVENTS (200000), BENCH_SECONDS (120, per end-to-end run),
+# BENCH_RATE (1000 events/s), BENCH_LATENCY_SECONDS (30), BENCH_DEVICE (cpu).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -16,22 +23,39 @@ source scripts/env.sh
 cargo build --quiet --release -p connect-host -p event-generator
 BIN="${CARGO_TARGET_DIR}/release"
 N="${BENCH_TEXTS:-1000}"
+RESULTS="${BENCH_RESULTS:-$CONNECTHOST_CACHE/bench-results.md}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-"$BIN/generate-events" --texts --count $((N * 3)) --catalogue-size $((N * 20)) --seed 1 | awk '!seen[$0]++' | head -n "$N" > "$work/distinct"
-"$BIN/generate-events" --texts --count "$N" --seed 1 > "$work/stream"
-echo "embedder benchmark on $(nproc) CPU threads; each run includes loading the model (~0.5 s)"
-echo "  distinct: $(wc -l < "$work/distinct") different product texts; stream: $N events' texts, $(sort -u "$work/stream" | wc -l) distinct"
-devices="cpu"
-if "$BIN/connect-host" embed --device cuda <<< '"probe"' >/dev/null 2>&1; then devices="cpu cuda"; fi
-for device in $devices; do
-  for precision in fp32 bf16 $([ "$device" = cuda ] && echo fp16); do
-    for set in distinct stream; do
-      lines=$(wc -l < "$work/$set")
-      start=$(date +%s.%N)
-      "$BIN/connect-host" embed --device "$device" --precision "$precision" < "$work/$set" > /dev/null
-      end=$(date +%s.%N)
-      python3 -c "d=$end-$start; print(f'  {\"$device\":5} {\"$precision\":5} {\"$set\":9} {$lines/d:8.1f} texts/s  ({d:.2f} s)')"
+
+if [ "${BENCH_ONLY:-}" != side-by-side ]; then
+  "$BIN/generate-events" --texts --distinct --count "$N" --catalogue-size $((N * 2)) --seed 1 > "$work/distinct"
+  "$BIN/generate-events" --texts --count "$N" --seed 1 > "$work/stream"
+  echo "embedder benchmark on $(nproc) CPU threads; each run includes loading the model (~0.5 s)"
+  echo "  distinct: $(sort -u "$work/distinct" | wc -l) different product texts; stream: $N events' texts, $(sort -u "$work/stream" | wc -l) distinct"
+  devices="cpu"
+  if "$BIN/connect-host" embed --device cuda <<< '"probe"' >/dev/null 2>&1; then devices="cpu cuda"; fi
+  for device in $devices; do
+    for precision in auto fp32 bf16 $([ "$device" = cuda ] && echo fp16); do
+      for set in distinct stream; do
+        lines=$(wc -l < "$work/$set")
+        start=$(date +%s.%N)
+        "$BIN/connect-host" embed --device "$device" --precision "$precision" < "$work/$set" > /dev/null
+        end=$(date +%s.%N)
+        python3 -c "d=$end-$start; print(f'  {\"$device\":5} {\"$precision\":5} {\"$set\":9} {$lines/d:8.1f} texts/s  ({d:.2f} s)')"
+      done
     done
   done
-done
+fi
+
+if [ "${BENCH_ONLY:-}" != embedder ]; then
+  # The Python pipeline's libraries, in the venv that already has torch.
+  if [ ! -f "$TORCH_VENV/.bench-ready" ]; then
+    echo "installing sentence-transformers, confluent-kafka and qdrant-client into $TORCH_VENV"
+    "$TORCH_VENV/bin/pip" install --quiet --disable-pip-version-check \
+      sentence-transformers confluent-kafka qdrant-client
+    touch "$TORCH_VENV/.bench-ready"
+  fi
+  echo
+  echo "side by side with the Python pipeline (bench/run.py)"
+  BENCH_BIN="$BIN" BENCH_RESULTS="$RESULTS" "$TORCH_VENV/bin/python" bench/run.py
+fi

@@ -17,9 +17,9 @@ source scripts/env.sh
 EVENTS="${DEMO_EVENTS:-2000}"
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
-step "building connect-host and the event generator"
-cargo build --quiet -p connect-host -p event-generator
-BIN="$CARGO_TARGET_DIR/debug"
+step "building connect-host and the event generator (release)"
+cargo build --quiet --release -p connect-host -p event-generator
+BIN="$CARGO_TARGET_DIR/release"
 QBIN="$(dirname "$QDRANT_TEST_SERVER_BIN")"
 DEMO="$(mktemp -d /tmp/connect-host-demo.XXXXXX)"
 
@@ -67,11 +67,15 @@ valid="$(python3 -c "import json,sys; print(json.loads(sys.argv[1])['valid'])" "
 echo "$summary  (malformed events go to the dead-letter topic ecommerce-events-dlq)"
 
 step "embedding and upserting into Qdrant collection ecommerce-events"
-start=$(date +%s.%N); last=-1; stalled=0
+# The rate counts from the first stored point on: the steady state, without
+# the consumer group's join and the model's load before it.
+first=""; last=-1; stalled=0
 while :; do
   n="$("$QBIN/qdrant-query" --collection ecommerce-events count 2>/dev/null || echo 0)"
-  rate=$(python3 -c "print(f'{$n/max(1e-9,$(date +%s.%N)-$start):.0f}')")
-  printf '\r  %6s / %s events stored  (%s events/s)   ' "$n" "$valid" "$rate"
+  now=$(date +%s.%N)
+  if [ -z "$first" ] && [ "$n" -gt 0 ]; then first="$now $n"; fi
+  rate=$(python3 -c "f='$first'.split(); print(f'{($n-int(f[1]))/max(1e-9,$now-float(f[0])):.0f}' if f and $n>int(f[1]) else '-')")
+  printf '\r  %6s / %s events stored  (%s events/s steady state)   ' "$n" "$valid" "$rate"
   [ "$n" -ge "$valid" ] && break
   if [ "$n" = "$last" ]; then stalled=$((stalled+1)); else stalled=0; fi
   [ "$stalled" -ge 60 ] && { echo; echo "no progress for 60 s; see $DEMO/connect-host.log" >&2; exit 1; }

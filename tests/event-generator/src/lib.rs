@@ -41,6 +41,9 @@ pub struct Generator {
     malformed_rate: f64,
     clock: i64,
     sessions: u64,
+    /// Products in catalogue order instead of by popularity (a stream of
+    /// distinct texts, for benchmarks of the model rather than the cache).
+    sequential: Option<usize>,
 }
 
 impl Generator {
@@ -61,10 +64,22 @@ impl Generator {
             malformed_rate,
             clock: 1_705_314_600,
             sessions: 0,
+            sequential: None,
         }
     }
 
+    /// Every event names the next product of the catalogue.
+    pub fn sequential(mut self) -> Self {
+        self.sequential = Some(0);
+        self
+    }
+
     fn pick_product(&mut self) -> usize {
+        if let Some(next) = self.sequential.as_mut() {
+            let product = *next % self.products.len();
+            *next += 1;
+            return product;
+        }
         let total = *self.popularity.last().unwrap_or(&1.0);
         let x = self.rng.random_range(0.0..total);
         self.popularity

@@ -34,6 +34,10 @@ struct Args {
     /// one JSON string per line, for `connect-host embed` benchmarks.
     #[arg(long)]
     texts: bool,
+    /// Products in catalogue order, not by popularity: every event's text
+    /// differs (with a catalogue at least as large as --count).
+    #[arg(long)]
+    distinct: bool,
     /// Create the topic with this many partitions if it does not exist.
     #[arg(long)]
     create_topic: Option<i32>,
@@ -43,6 +47,9 @@ struct Args {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let mut generator = Generator::new(args.seed, args.catalogue_size, args.malformed_rate);
+    if args.distinct {
+        generator = generator.sequential();
+    }
     if args.stdout || args.texts {
         for _ in 0..args.count {
             let event = generator.next_event();
