@@ -86,7 +86,7 @@ fn embed(args: EmbedArgs) -> Result<(), String> {
         token_budget: args.batch_tokens,
         ..BatchOptions::default()
     };
-    let service = EmbeddingService::shared(&dir, device, precision, options)?;
+    let service = EmbeddingService::shared(&dir, device, precision, options, "connect-host embed")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .map_err(|e| e.to_string())?;

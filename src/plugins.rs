@@ -8,8 +8,8 @@ use connect_runtime::plugins::PluginRegistry;
 pub fn registry() -> PluginRegistry {
     #[allow(unused_mut)]
     let mut plugins: Vec<Arc<dyn SinkConnectorPlugin>> = vec![
-        Arc::new(qdrant_embedding_sink::QdrantEmbeddingSinkPlugin),
-        Arc::new(qdrant_embedding_sink::QdrantSinkPlugin),
+        Arc::new(qdrant_embedding_sink::QdrantSinkPlugin::EMBEDDING),
+        Arc::new(qdrant_embedding_sink::QdrantSinkPlugin::PRE_EMBEDDED),
         Arc::new(file_stream_sink::FileStreamSinkPlugin),
     ];
     #[cfg(feature = "test-plugins")]

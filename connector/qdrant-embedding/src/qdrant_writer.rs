@@ -130,18 +130,7 @@ impl QdrantWriter {
             Err(e) => return Err(e),
         };
         match existing {
-            Some(Some(size)) if size != dimension => {
-                return Err(WriteError::Fatal(format!(
-                    "collection '{name}' holds vectors of size {size} but the embedding model produces vectors of size {dimension}; \
-                     use another collection.name or a model of dimension {size}"
-                )));
-            }
-            Some(None) => {
-                return Err(WriteError::Fatal(format!(
-                    "collection '{name}' uses named vectors; the embedding sink writes one unnamed vector of size {dimension}"
-                )));
-            }
-            Some(Some(_)) => {}
+            Some(size) => dimension_fits(name, size, dimension).map_err(WriteError::Fatal)?,
             None => {
                 let created =
                     self.client
@@ -211,5 +200,20 @@ impl QdrantWriter {
 
     pub fn url(&self) -> &str {
         &self.url
+    }
+}
+
+/// Whether a collection whose vectors have `size` (`None`: named vectors)
+/// takes the model's vectors; if not, why, naming both sizes.
+pub fn dimension_fits(name: &str, size: Option<u64>, dimension: u64) -> Result<(), String> {
+    match size {
+        Some(size) if size != dimension => Err(format!(
+            "collection '{name}' holds vectors of size {size} but the embedding model produces vectors of size {dimension}; \
+             use another collection.name or a model of dimension {size}"
+        )),
+        None => Err(format!(
+            "collection '{name}' uses named vectors; the embedding sink writes one unnamed vector of size {dimension}"
+        )),
+        Some(_) => Ok(()),
     }
 }

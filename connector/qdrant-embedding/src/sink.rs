@@ -16,15 +16,22 @@ use qdrant_client::qdrant::{PointStruct, Vectors};
 
 use crate::config::{self, SinkSettings, model_dimension};
 use crate::embedder::{EmbedError, EmbeddingService};
-use crate::qdrant_writer::{QdrantWriter, WriteError};
+use crate::qdrant_writer::{QdrantWriter, WriteError, dimension_fits};
 use crate::record_mapping::bad;
 use crate::request_builder::{self, Upsert};
 
-/// `io.connecthost.qdrant.QdrantEmbeddingSinkConnector`: embeds record text.
-pub struct QdrantEmbeddingSinkPlugin;
-/// `io.qdrant.kafka.QdrantSinkConnector`: Qdrant's own connector, whose
-/// records carry their vectors; configs written for it run unchanged.
-pub struct QdrantSinkPlugin;
+/// The Qdrant sink classes: `io.connecthost.qdrant.QdrantEmbeddingSinkConnector`
+/// embeds record text; `io.qdrant.kafka.QdrantSinkConnector` is Qdrant's own
+/// connector, whose records carry their vectors, so configs written for it
+/// run unchanged. They differ only in whether they embed.
+pub struct QdrantSinkPlugin {
+    embeds: bool,
+}
+
+impl QdrantSinkPlugin {
+    pub const EMBEDDING: Self = Self { embeds: true };
+    pub const PRE_EMBEDDED: Self = Self { embeds: false };
+}
 
 fn issues_text(issues: &[ConfigIssue]) -> String {
     issues
@@ -34,49 +41,67 @@ fn issues_text(issues: &[ConfigIssue]) -> String {
         .join("; ")
 }
 
-impl SinkConnectorPlugin for QdrantEmbeddingSinkPlugin {
-    fn class_name(&self) -> &'static str {
-        "io.connecthost.qdrant.QdrantEmbeddingSinkConnector"
-    }
-    fn aliases(&self) -> &'static [&'static str] {
-        &[
-            "qdrant-embedding",
-            "QdrantEmbeddingSinkConnector",
-            "QdrantEmbeddingSink",
-        ]
-    }
-    fn config_def(&self) -> ConfigDef {
-        config::config_def()
-    }
-    fn validate(&self, config: &ConfigMap) -> Vec<ConfigIssue> {
-        config::parse(config, true).err().unwrap_or_default()
-    }
-    fn create_connector(&self) -> Box<dyn SinkConnector> {
-        Box::new(QdrantConnector { embeds: true })
-    }
-    fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(QdrantSinkTask::new(true))
-    }
-}
-
 impl SinkConnectorPlugin for QdrantSinkPlugin {
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
     fn class_name(&self) -> &'static str {
-        "io.qdrant.kafka.QdrantSinkConnector"
+        if self.embeds {
+            "io.connecthost.qdrant.QdrantEmbeddingSinkConnector"
+        } else {
+            "io.qdrant.kafka.QdrantSinkConnector"
+        }
     }
     fn aliases(&self) -> &'static [&'static str] {
-        &["QdrantSinkConnector", "QdrantSink"]
+        if self.embeds {
+            &[
+                "qdrant-embedding",
+                "QdrantEmbeddingSinkConnector",
+                "QdrantEmbeddingSink",
+            ]
+        } else {
+            &["QdrantSinkConnector", "QdrantSink"]
+        }
     }
+    /// The pre-embedded class does not advertise the `embedding.*` keys.
     fn config_def(&self) -> ConfigDef {
-        config::config_def()
+        let mut def = config::config_def();
+        if !self.embeds {
+            def.keys.retain(|k| !k.name.starts_with("embedding."));
+        }
+        def
     }
+    /// Beyond the settings themselves: a connector that would share a
+    /// running model with batch settings other than the running ones is
+    /// refused, naming the connector that set them.
     fn validate(&self, config: &ConfigMap) -> Vec<ConfigIssue> {
-        config::parse(config, false).err().unwrap_or_default()
+        let settings = match config::parse(config, self.embeds) {
+            Ok(settings) => settings,
+            Err(issues) => return issues,
+        };
+        let owner = config.get("name").map_or("", String::as_str);
+        settings
+            .model_dir
+            .as_ref()
+            .and_then(|dir| {
+                EmbeddingService::conflict(
+                    dir,
+                    settings.device,
+                    settings.precision,
+                    &settings.batch_options(),
+                    owner,
+                )
+            })
+            .map(|(key, message)| vec![ConfigIssue::new(key, message)])
+            .unwrap_or_default()
     }
     fn create_connector(&self) -> Box<dyn SinkConnector> {
-        Box::new(QdrantConnector { embeds: false })
+        Box::new(QdrantConnector {
+            embeds: self.embeds,
+        })
     }
     fn create_task(&self) -> Box<dyn SinkTask> {
-        Box::new(QdrantSinkTask::new(false))
+        Box::new(QdrantSinkTask::new(self.embeds))
     }
 }
 
@@ -106,15 +131,10 @@ impl SinkConnector for QdrantConnector {
         )
         .map_err(SinkError::fatal)?;
         match writer.collection_dimension(&settings.raw.collection).await {
-            Ok(Some(size)) if size != dimension => Err(SinkError::fatal(format!(
-                "collection '{}' holds vectors of size {size} but the embedding model produces vectors of size {dimension}",
-                settings.raw.collection
-            ))),
-            Ok(None) => Err(SinkError::fatal(format!(
-                "collection '{}' uses named vectors; the embedding sink writes one unnamed vector of size {dimension}",
-                settings.raw.collection
-            ))),
-            Ok(Some(_)) | Err(WriteError::NoCollection(_)) => Ok(()),
+            Ok(size) => {
+                dimension_fits(&settings.raw.collection, size, dimension).map_err(SinkError::fatal)
+            }
+            Err(WriteError::NoCollection(_)) => Ok(()),
             Err(e) => {
                 tracing::warn!(
                     "cannot check collection '{}' at {} yet: {e}",
@@ -238,8 +258,9 @@ impl SinkTask for QdrantSinkTask {
                 settings.precision,
                 settings.batch_options(),
             );
+            let owner = config.get("name").cloned().unwrap_or_default();
             let service = tokio::task::spawn_blocking(move || {
-                EmbeddingService::shared(&dir, device, precision, options)
+                EmbeddingService::shared(&dir, device, precision, options, &owner)
             })
             .await
             .map_err(|e| SinkError::fatal(e.to_string()))?

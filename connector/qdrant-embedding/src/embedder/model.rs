@@ -71,14 +71,24 @@ fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
     serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))
 }
 
+/// A model directory has what loading needs; if not, which directory.
+pub fn check_model_dir(dir: &Path) -> Result<(), String> {
+    let complete = ["model.safetensors", "tokenizer.json", "config.json"]
+        .iter()
+        .all(|f| dir.join(f).is_file());
+    if complete {
+        Ok(())
+    } else {
+        Err(format!(
+            "model directory '{}' not found or incomplete: it needs model.safetensors, tokenizer.json and config.json",
+            dir.display()
+        ))
+    }
+}
+
 impl SentenceTransformer {
     pub fn load(dir: &Path, device: DeviceSpec, precision: Precision) -> Result<Self, String> {
-        if !dir.join("model.safetensors").is_file() || !dir.join("tokenizer.json").is_file() {
-            return Err(format!(
-                "model directory '{}' not found or incomplete: it needs model.safetensors, tokenizer.json and config.json",
-                dir.display()
-            ));
-        }
+        check_model_dir(dir)?;
         let device = device.resolve()?;
         let kind = precision.kind(device);
         let config: BertConfig = read_json(&dir.join("config.json"))?;
