@@ -130,6 +130,12 @@ async fn bad_connector_files_are_skipped_with_their_reason_and_good_ones_run() {
         r#"{"name":"unknown","config":{"connector.class":"com.example.Missing","topics":"t"}}"#,
     )
     .unwrap();
+    // The REST API's name rule holds for files too: a name no path can address.
+    std::fs::write(
+        d.join("slash.json"),
+        r#"{"name":"a/b","config":{"connector.class":"file","topics":"t","file":"/tmp/slash.txt"}}"#,
+    )
+    .unwrap();
     let w = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     assert_eq!(w.get("/connectors").await.1, json!(["good"]));
     w.wait_state("good", "RUNNING", 1).await;
@@ -144,6 +150,10 @@ async fn bad_connector_files_are_skipped_with_their_reason_and_good_ones_run() {
     );
     assert!(
         log.contains("unknown.json") && log.contains("com.example.Missing"),
+        "{log}"
+    );
+    assert!(
+        log.contains("slash.json") && log.contains("may not contain '/'"),
         "{log}"
     );
 }

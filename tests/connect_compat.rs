@@ -189,6 +189,24 @@ async fn conformance_table_matches_connect() {
             Error("Connector configuration is invalid and contains the following 1 error(s)"),
         ),
         row(
+            "Deliberate difference: one name rule for every source",
+            "POST",
+            "/connectors",
+            Some(
+                json!({"name": "..", "config": {"connector.class": "FileStreamSink", "topics": "conf"}}),
+            ),
+            400,
+            Error("cannot be addressed in a REST path"),
+        ),
+        row(
+            "Deliberate difference: one name rule for every source",
+            "PUT",
+            "/connectors/tab%09name/config",
+            Some(json!({"connector.class": "FileStreamSink", "topics": "conf"})),
+            400,
+            Error("may not contain '/' or control characters"),
+        ),
+        row(
             "ConnectorsResource.getConnector",
             "GET",
             "/connectors/c",

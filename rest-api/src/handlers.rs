@@ -167,11 +167,6 @@ pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, Api
             )));
         }
     };
-    if name.contains('/') || name.chars().any(char::is_control) {
-        return Err(ApiError::bad_request(format!(
-            "Connector name '{name}' may not contain '/' or control characters"
-        )));
-    }
     let config = match body.remove("config") {
         Some(v @ Value::Object(_)) => config_map(v, "Field \"config\"")?,
         None | Some(Value::Null) => {

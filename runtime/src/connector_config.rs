@@ -315,15 +315,56 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
             ));
         }
     }
-    if let Some(name) = config.get("name") {
-        if name.trim().is_empty() {
-            issues.push(ConfigIssue::new("name", "Connector name must not be empty"));
-        } else if name.chars().any(|c| c.is_control()) {
-            issues.push(ConfigIssue::new(
-                "name",
-                "Connector name must not contain control characters",
-            ));
-        }
+    if let Some(Err(e)) = config.get("name").map(|n| check_connector_name(n)) {
+        issues.push(ConfigIssue::new("name", e));
     }
     issues
+}
+
+/// The one rule for connector names, whatever their source (REST, a
+/// `connectors.d/` file, the stored configs): every name must be one the
+/// REST paths can address and the file store can hold.
+pub fn check_connector_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        return Err("Connector name must not be empty".into());
+    }
+    if name.contains('/') || name.chars().any(char::is_control) {
+        return Err(format!(
+            "Connector name '{}' may not contain '/' or control characters",
+            name.escape_default()
+        ));
+    }
+    if name == "." || name == ".." {
+        return Err(format!(
+            "Connector name '{name}' cannot be addressed in a REST path"
+        ));
+    }
+    if name.len() > 249 {
+        return Err(format!(
+            "Connector name is {} bytes long; at most 249 are allowed",
+            name.len()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_connector_name;
+
+    #[test]
+    fn one_rule_for_connector_names() {
+        for good in [
+            "orders-file",
+            "a.b",
+            "with space",
+            "ünïcode",
+            &"x".repeat(249),
+        ] {
+            assert!(check_connector_name(good).is_ok(), "{good}");
+        }
+        for bad in ["", "  ", "a/b", "..", ".", "tab\there", &"x".repeat(250)] {
+            assert!(check_connector_name(bad).is_err(), "{bad:?}");
+        }
+    }
 }

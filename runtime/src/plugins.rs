@@ -28,4 +28,13 @@ impl PluginRegistry {
     pub fn all(&self) -> &[Arc<dyn SinkConnectorPlugin>] {
         &self.plugins
     }
+
+    /// Connect's message for a `connector.class` no plugin answers to.
+    pub fn unknown(&self, class: &str) -> String {
+        let known: Vec<&str> = self.plugins.iter().map(|p| p.class_name()).collect();
+        format!(
+            "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
+            known.join(", ")
+        )
+    }
 }

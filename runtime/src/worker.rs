@@ -60,12 +60,7 @@ impl Worker {
         let plugin = self
             .plugins
             .find(&parsed.common.connector_class)
-            .ok_or_else(|| {
-                format!(
-                    "Failed to find any class that implements Connector and which name matches {}",
-                    parsed.common.connector_class
-                )
-            })?;
+            .ok_or_else(|| self.plugins.unknown(&parsed.common.connector_class))?;
         let issues = plugin.validate(config);
         if !issues.is_empty() {
             return Err(issues
@@ -111,7 +106,7 @@ impl Worker {
                 active_topics,
             }),
             None => {
-                status.fail(format!("Failed to find any class that implements Connector and which name matches {plugin_name}"));
+                status.fail(self.plugins.unknown(&plugin_name));
                 tokio::spawn(async {})
             }
         };

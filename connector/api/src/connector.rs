@@ -13,9 +13,9 @@ pub trait SinkConnectorPlugin: Send + Sync {
     /// Short names accepted in place of the class name (Connect accepts the
     /// simple class name and the name without its `Connector` suffix).
     fn aliases(&self) -> &'static [&'static str];
-    fn version(&self) -> &'static str {
-        env!("CARGO_PKG_VERSION")
-    }
+    /// The plugin's own version (its crate's `CARGO_PKG_VERSION`): no
+    /// default, so no plugin reports the API crate's version by mistake.
+    fn version(&self) -> &'static str;
     /// The connector's own settings (the runtime adds Connect's common ones).
     fn config_def(&self) -> ConfigDef;
     /// Every problem with `config`, not just the first. The default checks

@@ -22,6 +22,9 @@ pub struct FileStreamSinkConfig {
 pub struct FileStreamSinkPlugin;
 
 impl SinkConnectorPlugin for FileStreamSinkPlugin {
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
     fn class_name(&self) -> &'static str {
         "org.apache.kafka.connect.file.FileStreamSinkConnector"
     }

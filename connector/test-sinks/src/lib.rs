@@ -41,6 +41,9 @@ pub struct FlakySinkConfig {
 pub struct FlakySinkPlugin;
 
 impl SinkConnectorPlugin for FlakySinkPlugin {
+    fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
     fn class_name(&self) -> &'static str {
         "io.connecthost.test.FlakySinkConnector"
     }

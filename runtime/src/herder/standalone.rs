@@ -21,7 +21,7 @@ use super::validation::{
     masked_secret_issues, plugin_config_keys, restore_secrets,
 };
 use super::*;
-use crate::connector_config::{SinkConnectorConfig, full_def};
+use crate::connector_config::{SinkConnectorConfig, check_connector_name, full_def};
 use crate::converters::CONVERTERS;
 use crate::offsets;
 use crate::sink_task::TaskTarget;
@@ -137,7 +137,10 @@ impl StandaloneHerder {
         }
         let mut wanted: BTreeMap<String, StoredConnector> = stored;
         for file in files {
-            if let Err(e) = self.validate_for_create(&file.config) {
+            let checked = check_connector_name(&file.name)
+                .map_err(HerderError::BadRequest)
+                .and_then(|()| self.validate_for_create(&file.config));
+            if let Err(e) = checked {
                 tracing::error!("skipping connector file {}: {e}", file.file);
                 continue;
             }
@@ -256,7 +259,7 @@ impl StandaloneHerder {
             .worker
             .plugins
             .find(class)
-            .ok_or_else(|| unknown_plugin(class, &self.worker))?;
+            .ok_or_else(|| HerderError::BadRequest(self.worker.plugins.unknown(class)))?;
         let mut issues =
             SinkConnectorConfig::validate(config, plugin.as_ref(), &self.worker.config);
         issues.extend(masked_secret_issues(&full_def(plugin.as_ref()), config));
@@ -519,20 +522,10 @@ fn running_state(target: TargetState) -> State {
     }
 }
 
-fn unknown_plugin(class: &str, worker: &Worker) -> HerderError {
-    let known: Vec<&str> = worker
-        .plugins
-        .all()
-        .iter()
-        .map(|p| p.class_name())
-        .collect();
-    HerderError::BadRequest(format!(
-        "Failed to find any class that implements Connector and which name matches {class}, available connectors are: {}",
-        known.join(", ")
-    ))
-}
-
+/// The name is a valid connector name, and the config's own `name`, if
+/// any, is the same.
 fn check_name_matches(name: &str, config: &ConfigMap) -> HerderResult<()> {
+    check_connector_name(name).map_err(HerderError::BadRequest)?;
     match config.get("name") {
         Some(n) if n != name => Err(HerderError::BadRequest(format!(
             "Connector name configuration ({n}) doesn't match connector name in the URL ({name})"
