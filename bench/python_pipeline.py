@@ -11,6 +11,7 @@ JSON line: what it did and where its time went.
 import argparse
 import json
 import resource
+import signal
 import time
 import uuid
 
@@ -62,11 +63,14 @@ def main():
     )
     consumer.subscribe([args.topic])
     loaded = time.monotonic()
+    # The benchmark stops the pipeline with SIGINT: finish the batch, report.
+    stop = []
+    signal.signal(signal.SIGINT, lambda *_: stop.append(True))
 
     spent = {"poll": 0.0, "decode": 0.0, "embed": 0.0, "upsert": 0.0, "commit": 0.0}
     written = skipped = 0
     first_write = last_write = None
-    while time.monotonic() - loaded < args.seconds and (args.expect == 0 or written < args.expect):
+    while not stop and time.monotonic() - loaded < args.seconds and (args.expect == 0 or written < args.expect):
         t = time.monotonic()
         messages = consumer.consume(num_messages=args.batch, timeout=0.5)
         spent["poll"] += time.monotonic() - t

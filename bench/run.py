@@ -308,8 +308,19 @@ def ratio(a, b):
     return f"{a / b:.1f}x" if a and b else "n/a"
 
 
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.machine()
+
+
 def write_results(model, runs):
-    machine = f"{platform.node()}: {os.cpu_count()} CPU threads, {platform.processor() or platform.machine()}, device {DEVICE}"
+    machine = f"{os.cpu_count()} CPU threads ({cpu_model()}), device {DEVICE}"
     ours, py = "connect-host", "Python"
     rows = [
         ("model only, distinct texts (texts/s)", model["ours"], model["python"], ratio(model["ours"], model["python"])),
@@ -327,7 +338,8 @@ def write_results(model, runs):
     lines = [
         f"# Benchmark results",
         "",
-        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {machine}; Qdrant: the test server "
+        f"({os.path.basename(os.path.dirname(QDRANT))} build).",
         f"Model-only {MODEL_TEXTS} texts; end to end {DISTINCT} distinct / {STREAM} realistic events "
         f"(at most {SECONDS:.0f} s each), {PARTITIONS} partitions, {TASKS} tasks; latency {RATE} events/s for "
         f"{LATENCY_SECONDS} s.",
