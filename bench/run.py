@@ -42,6 +42,9 @@ LATENCY_SECONDS = int(os.environ.get("BENCH_LATENCY_SECONDS", "30"))
 PARTITIONS = int(os.environ.get("BENCH_PARTITIONS", "4"))
 TASKS = int(os.environ.get("BENCH_TASKS", "2"))
 RESULTS = os.environ["BENCH_RESULTS"]
+# Subsets, for a quick look: BENCH_PARTS=realistic BENCH_PIPELINES=connect-host
+PARTS = os.environ.get("BENCH_PARTS", "model,distinct,realistic,latency").split(",")
+PIPELINES = os.environ.get("BENCH_PIPELINES", "connect-host,Python").split(",")
 PYTHON = sys.executable
 
 from qdrant_client import QdrantClient  # noqa: E402  (the venv's, like the pipeline's)
@@ -291,16 +294,24 @@ def main():
     with open(texts, "w") as f:
         subprocess.run([os.path.join(BIN, "generate-events"), "--texts", "--distinct", "--count", str(MODEL_TEXTS),
                         "--catalogue-size", str(MODEL_TEXTS * 2), "--seed", "3"], stdout=f, check=True)
-    log(f"model only: {MODEL_TEXTS} distinct product texts, model load included")
-    model = model_only(texts)
+    model = {"ours": 0.0, "python": 0.0}
+    if "model" in PARTS:
+        log(f"model only: {MODEL_TEXTS} distinct product texts, model load included")
+        model = model_only(texts)
+    pipelines = [p for p in (Ours(), Python()) if p.name in PIPELINES]
+    empty = {"rate": 0.0, "p50_ms": 0.0, "p95_ms": 0.0, "p99_ms": 0.0, "peak_rss_mib": 0, "spent": {}}
     distinct = ["--distinct", "--catalogue-size", str(DISTINCT * 2)]
     realistic = ["--catalogue-size", "5000"]
     runs = {}
     for label, events, extra in (("distinct", DISTINCT, distinct), ("realistic", STREAM, realistic)):
-        log(f"end to end, {label}: {events} events, {PARTITIONS} partitions, at most {SECONDS:.0f} s each")
-        runs[label] = {p.name: drain(p, events, extra) for p in (Ours(), Python())}
-    log(f"latency: {RATE} events/s for {LATENCY_SECONDS} s")
-    runs["latency"] = {p.name: latency(p) for p in (Ours(), Python())}
+        runs[label] = {p.name: dict(empty) for p in (Ours(), Python())}
+        if label in PARTS:
+            log(f"end to end, {label}: {events} events, {PARTITIONS} partitions, at most {SECONDS:.0f} s each")
+            runs[label].update({p.name: drain(p, events, extra) for p in pipelines})
+    runs["latency"] = {p.name: dict(empty) for p in (Ours(), Python())}
+    if "latency" in PARTS:
+        log(f"latency: {RATE} events/s for {LATENCY_SECONDS} s")
+        runs["latency"].update({p.name: latency(p) for p in pipelines})
     write_results(model, runs)
 
 
@@ -333,7 +344,7 @@ def write_results(model, runs):
     for q in ("p50_ms", "p95_ms", "p99_ms"):
         rows.append((f"latency {q[:3]} at {RATE} events/s (ms)", lat[ours][q], lat[py][q],
                      ratio(lat[py][q], lat[ours][q]) + " lower" if lat[ours][q] and lat[py][q] else "n/a"))
-    rss = [max(filter(None, (runs[k][name].get("peak_rss_mib") or 0 for k in runs)), default=0) for name in (ours, py)]
+    rss = [max((runs[k][name].get("peak_rss_mib") or 0 for k in runs), default=0) for name in (ours, py)]
     rows.append(("peak RSS (MiB)", rss[0], rss[1], ratio(rss[1], rss[0]) + " less" if rss[0] else "n/a"))
     lines = [
         f"# Benchmark results",

@@ -12,6 +12,7 @@ use connect_api::{
     ConfigDef, ConfigIssue, ConfigMap, PutContext, RecordError, SinkConnector, SinkConnectorPlugin,
     SinkError, SinkRecord, SinkTask,
 };
+use futures::StreamExt;
 use qdrant_client::qdrant::{PointStruct, Vectors};
 
 use crate::config::{self, SinkSettings, model_dimension};
@@ -234,6 +235,9 @@ fn chunked(points: Vec<Upsert>, size: usize) -> impl Iterator<Item = Vec<Upsert>
     })
 }
 
+/// Chunks of one `put` whose embedding may run ahead of the upserts.
+const EMBEDS_IN_FLIGHT: usize = 4;
+
 fn fail(e: WriteError) -> SinkError {
     match e {
         WriteError::Unavailable(m) => SinkError::retriable(m),
@@ -274,9 +278,10 @@ impl SinkTask for QdrantSinkTask {
     }
 
     /// 1. records → writes (decode, map, last write per point wins);
-    /// 2. per collection, chunks of `batch.size` points: chunk k+1 is
-    ///    embedded while chunk k is upserted, each upsert acknowledged by
-    ///    Qdrant (`wait=true`) before `put` returns; 3. deletes.
+    /// 2. per collection, chunks of `batch.size` points, all sent to the
+    ///    embedder at once; each chunk is upserted as soon as its vectors
+    ///    are back, while later chunks embed, and every upsert is
+    ///    acknowledged by Qdrant (`wait=true`) before `put` returns; 3. deletes.
     async fn put(&mut self, records: &[SinkRecord], ctx: &mut PutContext) -> Result<(), SinkError> {
         let started = Instant::now();
         let settings = self
@@ -303,41 +308,23 @@ impl SinkTask for QdrantSinkTask {
                     .await
                     .map_err(fail)?;
             }
-            let mut chunks = chunked(points, settings.raw.batch_size);
-            let mut embedded: Option<Vec<Upsert>> = None;
-            loop {
-                let next = chunks.next();
-                if next.is_none() && embedded.is_none() {
-                    break;
-                }
-                let embedding = async {
-                    match next {
-                        Some(chunk) => self.embed(chunk).await.map(Some),
-                        None => Ok(None),
-                    }
-                };
-                let writing = async {
-                    let started = Instant::now();
-                    let result = match embedded.take() {
-                        Some(chunk) => {
-                            write_or_isolate(writer, &collection, chunk, records, ctx).await
-                        }
-                        None => Ok(()),
-                    };
-                    (result, started.elapsed())
-                };
-                let (next_embedded, (written, took)) = tokio::join!(embedding, writing);
-                self.spent.upsert += took;
-                written?;
-                let (chunk, refused) = match next_embedded? {
-                    Some((chunk, refused)) => (Some(chunk), refused),
-                    None => (None, Vec::new()),
-                };
+            // Every chunk's texts go to the embedder at once (bigger windows
+            // there), and chunk k is upserted while later chunks embed.
+            let mut upserting = Duration::ZERO;
+            let mut embedded = futures::stream::iter(chunked(points, settings.raw.batch_size))
+                .map(|chunk| self.embed(chunk))
+                .buffered(EMBEDS_IN_FLIGHT);
+            while let Some(result) = embedded.next().await {
+                let (chunk, refused) = result?;
                 for (record, error) in refused {
                     ctx.report(&records[record], error);
                 }
-                embedded = chunk;
+                let started = Instant::now();
+                write_or_isolate(writer, &collection, chunk, records, ctx).await?;
+                upserting += started.elapsed();
             }
+            drop(embedded);
+            self.spent.upsert += upserting;
         }
         let deleting = Instant::now();
         for (collection, ids) in writes.deletes {
