@@ -51,6 +51,22 @@ async fn gpu_style_padding_holds_the_fixture() {
     check_fixture(DeviceSpec::Cpu, Precision::Fp32, options).await;
 }
 
+/// A service of its own (not the shared one) on the installed model.
+async fn service(
+    device: DeviceSpec,
+    precision: Precision,
+    options: BatchOptions,
+) -> Arc<EmbeddingService> {
+    let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
+    let model = tokio::task::spawn_blocking(move || {
+        qdrant_embedding_sink::embedder::SentenceTransformer::load(&dir, device, precision)
+    })
+    .await
+    .unwrap()
+    .expect("model loads");
+    EmbeddingService::start(model, options)
+}
+
 async fn check_fixture(device: DeviceSpec, precision: Precision, options: BatchOptions) {
     let fixture: serde_json::Value =
         serde_json::from_str(include_str!("fixtures/minilm_reference.json")).expect("fixture");
@@ -59,21 +75,16 @@ async fn check_fixture(device: DeviceSpec, precision: Precision, options: BatchO
     let full_precision = precision == Precision::Fp32
         || (precision == Precision::Auto && device == DeviceSpec::Cpu && !cpu_has_bf16_units());
     let threshold = if full_precision { 0.9999 } else { 0.999 };
-    let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
-    let model = tokio::task::spawn_blocking(move || {
-        qdrant_embedding_sink::embedder::SentenceTransformer::load(&dir, device, precision)
-    })
-    .await
-    .unwrap()
-    .expect("model loads");
     // No cache: every vector checked here comes from the model.
-    let service = EmbeddingService::start(
-        model,
+    let service = service(
+        device,
+        precision,
         BatchOptions {
             cache_entries: 0,
             ..options
         },
-    );
+    )
+    .await;
     assert_eq!(service.dimension, 384);
 
     // Once as one request, once as concurrent requests that the service coalesces.
@@ -118,21 +129,15 @@ async fn futures_join(service: &Arc<EmbeddingService>, texts: &[String]) -> Vec<
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cached_and_repeated_texts_get_the_models_vectors() {
-    use qdrant_embedding_sink::embedder::SentenceTransformer;
-    let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
-    let model = tokio::task::spawn_blocking(move || {
-        SentenceTransformer::load(&dir, DeviceSpec::Cpu, Precision::Fp32)
-    })
-    .await
-    .unwrap()
-    .unwrap();
-    let service = EmbeddingService::start(
-        model,
+    let service = service(
+        DeviceSpec::Cpu,
+        Precision::Fp32,
         BatchOptions {
             cache_entries: 2,
             ..BatchOptions::default()
         },
-    );
+    )
+    .await;
     let texts: Vec<String> = [
         "espresso machine",
         "running shoes",
@@ -158,22 +163,16 @@ async fn cached_and_repeated_texts_get_the_models_vectors() {
 /// Two tasks asking for the same new texts at once: the model sees them once.
 #[tokio::test(flavor = "multi_thread")]
 async fn concurrent_requests_embed_each_text_once() {
-    use qdrant_embedding_sink::embedder::SentenceTransformer;
-    let dir = default_model_dir().expect("the default model is installed by scripts/setup.sh");
-    let model = tokio::task::spawn_blocking(move || {
-        SentenceTransformer::load(&dir, DeviceSpec::Cpu, Precision::Fp32)
-    })
-    .await
-    .unwrap()
-    .unwrap();
     // No cache: only the in-flight sharing can spare the second embedding.
-    let service = EmbeddingService::start(
-        model,
+    let service = service(
+        DeviceSpec::Cpu,
+        Precision::Fp32,
         BatchOptions {
             cache_entries: 0,
             ..BatchOptions::default()
         },
-    );
+    )
+    .await;
     let texts: Vec<String> = (0..20).map(|i| format!("product number {i}")).collect();
     let (a, b) = tokio::join!(service.embed(texts.clone()), service.embed(texts.clone()));
     let (a, b) = (a.unwrap(), b.unwrap());
