@@ -266,19 +266,9 @@ impl EmbeddingService {
         let mut vectors: Vec<Option<Vec<f32>>> = vec![None; missing.len()];
         if let Some((texts, answer)) = job {
             let result = answer.clone().await;
-            if let (Ok(computed), Some(cache)) = (&result, &self.cache) {
-                let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
-                for (text, vector) in texts.iter().zip(computed.iter()) {
-                    cache.put(text.clone(), vector.as_slice().into());
-                }
-            }
-            {
-                let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
-                for text in &texts {
-                    if in_flight.get(text).is_some_and(|(a, _)| a.ptr_eq(&answer)) {
-                        in_flight.remove(text);
-                    }
-                }
+            for (k, text) in texts.iter().enumerate() {
+                let vector = result.as_ref().ok().and_then(|computed| computed.get(k));
+                self.settle(text, &answer, vector);
             }
             match result {
                 Ok(computed) => {
@@ -297,8 +287,13 @@ impl EmbeddingService {
             }
         }
         for (m, answer, i) in waits {
-            vectors[m] = match answer.await {
-                Ok(computed) => computed.get(i).cloned(),
+            vectors[m] = match answer.clone().await {
+                Ok(computed) => {
+                    // Should the owner have gone (its task stopped), its
+                    // entry is settled here instead.
+                    self.settle(&missing[m], &answer, computed.get(i));
+                    computed.get(i).cloned()
+                }
                 // The other request failed (a text of its own, say): embed ours.
                 Err(_) => Some(
                     self.run(vec![missing[m].clone()])
@@ -317,6 +312,21 @@ impl EmbeddingService {
             .into_iter()
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| EmbedError::Model("a vector went missing".into()))
+    }
+
+    /// `text`'s job is done: its vector (if any) goes to the cache, then the
+    /// text leaves the in-flight map, unless a newer job holds it there.
+    fn settle(&self, text: &str, answer: &SharedAnswer, vector: Option<&Vec<f32>>) {
+        if let (Some(vector), Some(cache)) = (vector, &self.cache) {
+            cache
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .put(text.to_string(), vector.as_slice().into());
+        }
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|e| e.into_inner());
+        if in_flight.get(text).is_some_and(|(a, _)| a.ptr_eq(answer)) {
+            in_flight.remove(text);
+        }
     }
 
     /// Hand `texts` to the pipeline; the answer can be awaited by several.
