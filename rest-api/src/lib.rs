@@ -6,6 +6,8 @@ mod handlers;
 mod request;
 mod router;
 
+pub use router::route;
+
 use std::net::SocketAddr;
 use std::sync::Arc;
 

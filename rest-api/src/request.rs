@@ -3,7 +3,7 @@
 
 use bytes::Bytes;
 use http_body_util::BodyExt;
-use hyper::body::Incoming;
+use hyper::body::Body;
 use hyper::{Request, StatusCode};
 use serde_json::Value;
 
@@ -19,7 +19,11 @@ pub struct Parsed {
 }
 
 impl Parsed {
-    pub async fn from(req: Request<Incoming>) -> Result<Self, ApiError> {
+    pub async fn from<B>(req: Request<B>) -> Result<Self, ApiError>
+    where
+        B: Body,
+        B::Error: std::fmt::Display,
+    {
         let (parts, body) = req.into_parts();
         let body = body
             .collect()

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::Body;
 use hyper::header::{HeaderName, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 
@@ -14,11 +14,16 @@ use crate::handlers::{self, Reply};
 use crate::request::Parsed;
 use crate::{ApiError, AppState, Listener};
 
-pub async fn route(
+/// Answer one request; any body type, so tests call it without a socket.
+pub async fn route<B>(
     state: Arc<AppState>,
     listener: Listener,
-    req: Request<Incoming>,
-) -> Result<Response<Full<bytes::Bytes>>, std::convert::Infallible> {
+    req: Request<B>,
+) -> Result<Response<Full<bytes::Bytes>>, std::convert::Infallible>
+where
+    B: Body,
+    B::Error: std::fmt::Display,
+{
     let origin = req
         .headers()
         .get(hyper::header::ORIGIN)
