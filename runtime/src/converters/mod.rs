@@ -40,6 +40,15 @@ pub const CONVERTERS: &[(&str, &str)] = &[
     ),
 ];
 
+/// The full class name of a converter this host ships, given its full or
+/// simple name.
+fn full_name(class: &str) -> Option<&'static str> {
+    CONVERTERS
+        .iter()
+        .find(|(full, simple)| *full == class || *simple == class)
+        .map(|(full, _)| *full)
+}
+
 /// Kafka's header converters: SimpleHeaderConverter, and the converters
 /// that also implement HeaderConverter. Sinks here receive header values
 /// as their raw bytes whichever is named.
@@ -47,18 +56,13 @@ pub fn is_header_converter(class: &str) -> bool {
     let class = class.trim();
     class == "org.apache.kafka.connect.storage.SimpleHeaderConverter"
         || class == "SimpleHeaderConverter"
-        || CONVERTERS
-            .iter()
-            .any(|(full, simple)| *full == class || *simple == class)
+        || full_name(class).is_some()
 }
 
 /// Connect's config definitions of a converter class (what
 /// `GET /connector-plugins/{converter}/config` serves), by full or simple name.
 pub fn config_def(class: &str) -> Option<ConfigDef> {
-    let full = CONVERTERS
-        .iter()
-        .find(|(full, simple)| *full == class || *simple == class)?
-        .0;
+    let full = full_name(class)?;
     let converter_type = ConfigDef::from_schema::<ConverterTypeConfig>("");
     Some(match full {
         "org.apache.kafka.connect.json.JsonConverter" => converter_type.with(
@@ -94,20 +98,16 @@ enum ConverterType {
 /// Build the converter `class` (full or simple name) configured by `props`
 /// (the settings under `key.converter.` / `value.converter.`).
 pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, String> {
-    let full = CONVERTERS
-        .iter()
-        .find(|(full, simple)| *full == class || *simple == class)
-        .map(|(full, _)| *full)
-        .ok_or_else(|| {
-            format!(
-                "Class {class} could not be found. Known converters: {}",
-                CONVERTERS
-                    .iter()
-                    .map(|(f, _)| *f)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        })?;
+    let full = full_name(class).ok_or_else(|| {
+        format!(
+            "Class {class} could not be found. Known converters: {}",
+            CONVERTERS
+                .iter()
+                .map(|(f, _)| *f)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
     Ok(match full {
         "org.apache.kafka.connect.json.JsonConverter" => {
             let schemas_enable = match props

@@ -27,6 +27,7 @@ use crate::offsets;
 use crate::sink_task::TaskTarget;
 use crate::status::{State, StatusCell, TargetState};
 use crate::worker::{RunningTask, Worker};
+use crate::worker_config::WorkerConfig;
 
 /// What reads of one connector see; written only by the holder of the
 /// connector's [`Slot::ops`] lock, and only briefly.
@@ -490,6 +491,21 @@ impl StandaloneHerder {
         slot.publish_tasks(instances);
     }
 
+    /// An offset operation (blocking rdkafka calls) on a blocking thread;
+    /// its failure is a 500 with the cause and no secret in it.
+    async fn offsets_blocking<T: Send + 'static>(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        op: impl FnOnce(&WorkerConfig, &str, &ConfigMap) -> Result<T, String> + Send + 'static,
+    ) -> HerderResult<T> {
+        let (worker, name) = (self.worker.config.clone(), name.to_string());
+        tokio::task::spawn_blocking(move || op(&worker, &name, &config))
+            .await
+            .map_err(|e| HerderError::Internal(format!("offset operation panicked: {e}")))?
+            .map_err(|e| self.internal(e))
+    }
+
     fn topic_tracking(&self, reset: bool) -> HerderResult<()> {
         let settings = &self.worker.config;
         if !settings.topic_tracking_enable {
@@ -532,10 +548,6 @@ fn check_name_matches(name: &str, config: &ConfigMap) -> HerderResult<()> {
         ))),
         _ => Ok(()),
     }
-}
-
-fn blocking_failed(e: tokio::task::JoinError) -> HerderError {
-    HerderError::Internal(format!("offset operation panicked: {e}"))
 }
 
 #[async_trait]
@@ -799,33 +811,24 @@ impl Herder for StandaloneHerder {
 
     async fn offsets(&self, name: &str) -> HerderResult<Vec<(TopicPartition, i64)>> {
         let config = self.slot(name)?.config();
-        let worker = self.worker.config.clone();
-        let name = name.to_string();
-        let offsets = tokio::task::spawn_blocking(move || offsets::read(&worker, &name, &config))
-            .await
-            .map_err(blocking_failed)?
-            .map_err(|e| self.internal(e))?;
+        let offsets = self.offsets_blocking(name, config, offsets::read).await?;
         Ok(offsets.into_iter().collect())
     }
 
     async fn alter_offsets(&self, name: &str, changes: Vec<OffsetChange>) -> HerderResult<()> {
         let (slot, instances) = self.lock(name).await?;
         Self::require_stopped(name, &slot, &instances)?;
-        let (worker, config, name) = (self.worker.config.clone(), slot.config(), name.to_string());
-        tokio::task::spawn_blocking(move || offsets::alter(&worker, &name, &config, &changes))
-            .await
-            .map_err(blocking_failed)?
-            .map_err(|e| self.internal(e))
+        self.offsets_blocking(name, slot.config(), move |w, n, c| {
+            offsets::alter(w, n, c, &changes)
+        })
+        .await
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
         let (slot, instances) = self.lock(name).await?;
         Self::require_stopped(name, &slot, &instances)?;
-        let (worker, config, name) = (self.worker.config.clone(), slot.config(), name.to_string());
-        tokio::task::spawn_blocking(move || offsets::reset(&worker, &name, &config))
+        self.offsets_blocking(name, slot.config(), offsets::reset)
             .await
-            .map_err(blocking_failed)?
-            .map_err(|e| self.internal(e))
     }
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {

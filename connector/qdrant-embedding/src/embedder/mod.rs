@@ -360,17 +360,7 @@ impl EmbeddingService {
     /// The first of `texts` the tokenizer refuses on its own.
     async fn first_refused(&self, texts: &[String]) -> Option<usize> {
         for (i, text) in texts.iter().enumerate() {
-            let (reply, answer) = tokio::sync::oneshot::channel();
-            let job = Job {
-                texts: vec![text.clone()],
-                reply,
-            };
-            self.jobs
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .send(job)
-                .ok()?;
-            if let Ok(Err(EmbedError::Tokenizer(_))) = answer.await {
+            if let Err(EmbedError::Tokenizer(_)) = self.submit(vec![text.clone()]).ok()?.await {
                 return Some(i);
             }
         }
