@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Parser;
 use connect_rest::{AppState, Listener};
-use connect_runtime::herder::{Herder, StandaloneHerder};
+use connect_runtime::herder;
 use connect_runtime::logging::LogLevels;
 use connect_runtime::worker::Worker;
 use connect_runtime::worker_config::{AdminListeners, WorkerConfig};
@@ -67,12 +67,6 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     config
         .check_client_settings()
         .context("invalid worker configuration")?;
-    if let Some(group) = &config.group_id {
-        tracing::warn!(
-            group.id = group,
-            "group.id is set but distributed mode is not available yet; running standalone"
-        );
-    }
     loggers
         .apply_initial(&config.log_levels)
         .map_err(anyhow::Error::msg)
@@ -91,12 +85,13 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     };
     tracing::info!(worker_id = %config.worker_id, "REST API listening");
 
-    let herder = Arc::new(StandaloneHerder::new(
+    let herder = herder::for_mode(
         Worker::new(config.clone(), plugins::registry()),
         env!("CONNECT_HOST_COMMIT").to_string(),
-    ));
+    )
+    .context("cannot open the config store")?;
     let state = Arc::new(AppState {
-        herder: herder.clone() as Arc<dyn Herder>,
+        herder: herder.clone(),
         loggers,
         cors: config.cors.clone(),
     });
@@ -129,7 +124,6 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     herder
         .start()
         .await
-        .map_err(anyhow::Error::msg)
         .context("cannot start stored connectors")?;
     tracing::info!("worker started");
 

@@ -38,8 +38,10 @@ impl From<HerderError> for ApiError {
     fn from(e: HerderError) -> Self {
         match e {
             HerderError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
-            HerderError::AlreadyExists(m) | HerderError::Conflict(m) => {
-                Self::new(StatusCode::CONFLICT, m)
+            HerderError::AlreadyExists(m) => Self::new(StatusCode::CONFLICT, m),
+            // Connect answers both with 409; the client retries.
+            e @ (HerderError::NotLeader { .. } | HerderError::RebalanceInProgress) => {
+                Self::new(StatusCode::CONFLICT, e.to_string())
             }
             HerderError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, m),
             HerderError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),

@@ -1,6 +1,7 @@
 //! The worker runtime: how records get from Kafka into a sink.
 //!
 //! - [`herder`]: what should run (connector configs, target states, REST semantics)
+//! - [`storage`]: where configs and statuses are kept (file, memory; Kafka next)
 //! - [`worker`]: runs connector instances and tasks on this process
 //! - [`sink_task`]: one task's poll → convert → put → commit loop
 //! - [`converters`]: bytes → records
@@ -11,10 +12,12 @@ pub mod connector_config;
 pub mod converters;
 pub mod errors;
 pub mod herder;
+pub mod kafka_error;
 pub mod logging;
 pub mod offsets;
 pub mod plugins;
 pub mod sink_task;
 pub mod status;
+pub mod storage;
 pub mod worker;
 pub mod worker_config;

@@ -37,6 +37,10 @@ const PASS_THROUGH_PREFIXES: &[&str] = &[
 const IGNORED: &[&str] = &[
     "plugin.path",
     "offset.storage.file.filename",
+    // Sink offsets live in each connector's consumer group.
+    "offset.storage.topic",
+    "offset.storage.replication.factor",
+    "offset.storage.partitions",
     "header.converter",
     "internal.key.converter",
     "internal.value.converter",
@@ -71,6 +75,11 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     ("task.shutdown.graceful.timeout.ms", Some("5000")),
     ("connectors.dir", Some("connectors.d")),
     ("config.storage.file.filename", Some("connect-configs.json")),
+    ("config.storage.topic", Some("connect-configs")),
+    ("config.storage.replication.factor", Some("3")),
+    ("status.storage.topic", Some("connect-status")),
+    ("status.storage.replication.factor", Some("3")),
+    ("status.storage.partitions", Some("5")),
     ("client.id", None),
     ("topic.tracking.enable", Some("true")),
     ("topic.tracking.allow.reset", Some("true")),
@@ -102,6 +111,33 @@ pub struct Cors {
     pub allow_methods: String,
 }
 
+/// Where a standalone worker keeps its connectors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StandaloneSettings {
+    /// `connectors.dir`: connector files applied at start.
+    pub connectors_dir: PathBuf,
+    /// `config.storage.file.filename`: configs and target states.
+    pub config_storage_file: PathBuf,
+}
+
+/// Where the workers of one `group.id` keep their shared state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistributedSettings {
+    pub group_id: String,
+    pub config_storage_topic: String,
+    pub config_storage_replication_factor: i32,
+    pub status_storage_topic: String,
+    pub status_storage_replication_factor: i32,
+    pub status_storage_partitions: i32,
+}
+
+/// How this worker runs, decided by `group.id` as in Kafka Connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WorkerMode {
+    Standalone(StandaloneSettings),
+    Distributed(DistributedSettings),
+}
+
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub bootstrap_servers: String,
@@ -109,11 +145,9 @@ pub struct WorkerConfig {
     pub listen_port: u16,
     /// `host:port` other workers and status reports name this worker by.
     pub worker_id: String,
-    pub group_id: Option<String>,
+    pub mode: WorkerMode,
     pub offset_flush_interval: Duration,
     pub task_shutdown_timeout: Duration,
-    pub connectors_dir: PathBuf,
-    pub config_storage_file: PathBuf,
     /// `topic.tracking.enable`: record and serve connectors' active topics.
     pub topic_tracking_enable: bool,
     /// `topic.tracking.allow.reset`: allow `PUT …/topics/reset`.
@@ -126,6 +160,35 @@ pub struct WorkerConfig {
     pub log_levels: Vec<(String, String)>,
     /// Every setting as given, defaults filled in.
     pub settings: ConfigMap,
+}
+
+/// Standalone unless `group.id` is set.
+fn mode(settings: &ConfigMap) -> Result<WorkerMode, WorkerConfigError> {
+    let Some(group_id) = settings.get("group.id").filter(|g| !g.trim().is_empty()) else {
+        return Ok(WorkerMode::Standalone(StandaloneSettings::from_settings(
+            settings,
+        )));
+    };
+    let number = |key: &str| parse_num::<i32>(key, &settings[key]);
+    Ok(WorkerMode::Distributed(DistributedSettings {
+        group_id: group_id.clone(),
+        config_storage_topic: settings["config.storage.topic"].clone(),
+        config_storage_replication_factor: number("config.storage.replication.factor")?,
+        status_storage_topic: settings["status.storage.topic"].clone(),
+        status_storage_replication_factor: number("status.storage.replication.factor")?,
+        status_storage_partitions: number("status.storage.partitions")?,
+    }))
+}
+
+impl StandaloneSettings {
+    /// The standalone settings of `settings` (defaults filled in).
+    pub fn from_settings(settings: &ConfigMap) -> Self {
+        let path = |key: &str| PathBuf::from(settings.get(key).map_or("", String::as_str));
+        Self {
+            connectors_dir: path("connectors.dir"),
+            config_storage_file: path("config.storage.file.filename"),
+        }
+    }
 }
 
 impl WorkerConfig {
@@ -238,11 +301,9 @@ impl WorkerConfig {
             worker_id: format!("{advertised_host}:{advertised_port}"),
             listen_host,
             listen_port,
-            group_id: settings.get("group.id").cloned(),
+            mode: mode(&settings)?,
             offset_flush_interval: ms("offset.flush.interval.ms")?,
             task_shutdown_timeout: ms("task.shutdown.graceful.timeout.ms")?,
-            connectors_dir: PathBuf::from(&settings["connectors.dir"]),
-            config_storage_file: PathBuf::from(&settings["config.storage.file.filename"]),
             topic_tracking_enable: parse_bool(&settings, "topic.tracking.enable")?,
             topic_tracking_allow_reset: parse_bool(&settings, "topic.tracking.allow.reset")?,
             admin_listeners: admin_listeners(&settings)?,

@@ -85,7 +85,7 @@ fn read_file(path: &Path, ext: &str) -> Result<(String, ConfigMap), String> {
 
 /// Connect's configs are strings; numbers and booleans are accepted and
 /// stored as strings (`"tasks.max": 1`), anything else is refused naming the key.
-pub fn string_map(obj: serde_json::Map<String, Value>) -> Result<ConfigMap, String> {
+fn string_map(obj: serde_json::Map<String, Value>) -> Result<ConfigMap, String> {
     obj.into_iter()
         .map(|(k, v)| match config_value(&k, v)? {
             Some(s) => Ok((k, s)),
@@ -98,7 +98,7 @@ pub fn string_map(obj: serde_json::Map<String, Value>) -> Result<ConfigMap, Stri
 
 /// One config value as Connect stores it; `None` for null (which PATCH
 /// uses to remove a key).
-pub fn config_value(key: &str, v: Value) -> Result<Option<String>, String> {
+fn config_value(key: &str, v: Value) -> Result<Option<String>, String> {
     match v {
         Value::Null => Ok(None),
         Value::String(s) => Ok(Some(s)),

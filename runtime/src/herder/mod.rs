@@ -1,19 +1,24 @@
 //! The control plane (Connect's `Herder`): the one interface the REST API
 //! calls, with Connect's request semantics and JSON shapes.
 
-mod config_store;
 mod connectors_dir;
+mod core;
 mod standalone;
 mod validation;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use connect_api::{ConfigMap, TopicPartition};
 use serde::Serialize;
 
 use crate::status::{InstanceStatus, TargetState};
+use crate::storage::StorageError;
+use crate::worker::Worker;
+use crate::worker_config::{StandaloneSettings, WorkerMode};
 
-pub use config_store::ConfigStore;
-pub use connectors_dir::{config_value, load_connectors_dir, string_map};
+pub use connectors_dir::load_connectors_dir;
+pub use core::{HerderCore, RestartPlan};
 pub use standalone::StandaloneHerder;
 pub use validation::{ConfigInfos, ConfigKeyInfo};
 
@@ -27,8 +32,13 @@ pub enum HerderError {
     AlreadyExists(String),
     #[error("{0}")]
     BadRequest(String),
-    #[error("{0}")]
-    Conflict(String),
+    /// A cluster write that only the leader may make, sent to a follower
+    /// that cannot forward it (Connect's `NotLeaderException`).
+    #[error("Cannot complete request because this worker is not the leader{}", .leader_url.as_ref().map(|u| format!(" (the leader is {u})")).unwrap_or_default())]
+    NotLeader { leader_url: Option<String> },
+    /// The cluster is rebalancing; the client may retry (409 in Connect).
+    #[error("Cannot complete request because of a conflicting operation (e.g. worker rebalance)")]
+    RebalanceInProgress,
     /// Switched off by a worker setting (e.g. `topic.tracking.enable`).
     #[error("{0}")]
     Forbidden(String),
@@ -120,15 +130,11 @@ pub struct RestartRequest {
     pub only_failed: bool,
 }
 
-impl RestartRequest {
-    /// Connect answers a plain restart with 204 and no body.
-    pub fn is_plain(&self) -> bool {
-        !self.include_tasks && !self.only_failed
-    }
-}
-
 #[async_trait]
 pub trait Herder: Send + Sync {
+    /// Load what is stored and start this worker's share of it. The REST
+    /// API may already be serving: reads answer while this runs.
+    async fn start(&self) -> HerderResult<()>;
     /// True once stored and `connectors.d/` connectors have been started.
     fn is_ready(&self) -> bool;
     async fn server_info(&self) -> ServerInfo;
@@ -163,12 +169,12 @@ pub trait Herder: Send + Sync {
     async fn pause(&self, name: &str) -> HerderResult<()>;
     async fn resume(&self, name: &str) -> HerderResult<()>;
     async fn stop(&self, name: &str) -> HerderResult<()>;
-    /// `None` for a plain restart, else the status with what restarts marked RESTARTING.
+    /// The status as the restart began: what it restarts is RESTARTING.
     async fn restart_connector(
         &self,
         name: &str,
         request: RestartRequest,
-    ) -> HerderResult<Option<ConnectorStatus>>;
+    ) -> HerderResult<ConnectorStatus>;
     async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()>;
 
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>>;
@@ -184,4 +190,24 @@ pub trait Herder: Send + Sync {
 
     /// Stop every task, committing what is durable.
     async fn shutdown(&self);
+}
+
+/// The herder the worker's mode asks for (Connect's `ConnectStandalone` or
+/// `ConnectDistributed`), not yet started.
+pub fn for_mode(worker: Worker, commit: String) -> Result<Arc<dyn Herder>, StorageError> {
+    let standalone = match &worker.config.mode {
+        WorkerMode::Standalone(settings) => settings.clone(),
+        WorkerMode::Distributed(settings) => {
+            tracing::warn!(
+                group.id = settings.group_id,
+                "group.id is set but distributed mode is not available yet; running standalone"
+            );
+            StandaloneSettings::from_settings(&worker.config.settings)
+        }
+    };
+    Ok(Arc::new(StandaloneHerder::new(
+        worker,
+        &standalone,
+        commit,
+    )?))
 }

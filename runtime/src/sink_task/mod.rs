@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use connect_api::{ConfigMap, SinkConnectorPlugin};
 use tokio::sync::watch;
 
-use crate::status::StatusCell;
+use crate::status::StatusReporter;
 use crate::worker_config::WorkerConfig;
 
 pub use consumer::consumer_config;
@@ -33,7 +33,8 @@ pub struct TaskSpec {
     pub config: ConfigMap,
     pub plugin: Arc<dyn SinkConnectorPlugin>,
     pub worker: Arc<WorkerConfig>,
-    pub status: StatusCell,
+    /// Where the task reports its state.
+    pub status: StatusReporter,
     pub control: watch::Receiver<TaskTarget>,
     /// Topics this connector has consumed from (Connect's active topics).
     pub active_topics: Arc<Mutex<BTreeSet<String>>>,
