@@ -137,8 +137,8 @@ fn sixty_seconds() -> u64 {
 }
 
 impl ErrorHandlingConfig {
-    pub fn retry_timeout(&self) -> Option<Duration> {
-        (self.retry_timeout_ms >= 0).then(|| Duration::from_millis(self.retry_timeout_ms as u64))
+    pub fn retry_limit(&self) -> crate::errors::RetryLimit {
+        crate::errors::RetryLimit::from_timeout_ms(self.retry_timeout_ms)
     }
     pub fn retry_delay_max(&self) -> Duration {
         Duration::from_millis(self.retry_delay_max_ms)
@@ -228,7 +228,7 @@ impl SinkConnectorConfig {
         &self,
         worker: &WorkerConfig,
         which: &str,
-    ) -> Result<std::sync::Arc<dyn converters::Converter>, String> {
+    ) -> Result<std::sync::Arc<dyn converters::Converter>, converters::ConverterConfigError> {
         converter_for(&self.raw, worker, which)
     }
 }
@@ -237,7 +237,7 @@ fn converter_for(
     config: &ConfigMap,
     worker: &WorkerConfig,
     which: &str,
-) -> Result<std::sync::Arc<dyn converters::Converter>, String> {
+) -> Result<std::sync::Arc<dyn converters::Converter>, converters::ConverterConfigError> {
     let class = config
         .get(which)
         .or_else(|| worker.settings.get(which))
@@ -291,7 +291,7 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
     }
     for which in ["key.converter", "value.converter"] {
         if let Err(e) = converter_for(config, worker, which) {
-            issues.push(ConfigIssue::new(which, e));
+            issues.push(ConfigIssue::new(which, e.to_string()));
         }
     }
     if let Some(class) = config.get("header.converter")
@@ -316,7 +316,7 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
         }
     }
     if let Some(Err(e)) = config.get("name").map(|n| check_connector_name(n)) {
-        issues.push(ConfigIssue::new("name", e));
+        issues.push(ConfigIssue::new("name", e.to_string()));
     }
     issues
 }
@@ -324,28 +324,33 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
 /// The one rule for connector names, whatever their source (REST, a
 /// `connectors.d/` file, the stored configs): every name must be one the
 /// REST paths can address and the file store can hold.
-pub fn check_connector_name(name: &str) -> Result<(), String> {
+pub fn check_connector_name(name: &str) -> Result<(), InvalidName> {
     if name.trim().is_empty() {
-        return Err("Connector name must not be empty".into());
+        return Err(InvalidName::Empty);
     }
     if name.contains('/') || name.chars().any(char::is_control) {
-        return Err(format!(
-            "Connector name '{}' may not contain '/' or control characters",
-            name.escape_default()
-        ));
+        return Err(InvalidName::Character(name.escape_default().to_string()));
     }
     if name == "." || name == ".." {
-        return Err(format!(
-            "Connector name '{name}' cannot be addressed in a REST path"
-        ));
+        return Err(InvalidName::Unaddressable(name.to_string()));
     }
     if name.len() > 249 {
-        return Err(format!(
-            "Connector name is {} bytes long; at most 249 are allowed",
-            name.len()
-        ));
+        return Err(InvalidName::TooLong(name.len()));
     }
     Ok(())
+}
+
+/// Why a connector name is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidName {
+    #[error("Connector name must not be empty")]
+    Empty,
+    #[error("Connector name '{0}' may not contain '/' or control characters")]
+    Character(String),
+    #[error("Connector name '{0}' cannot be addressed in a REST path")]
+    Unaddressable(String),
+    #[error("Connector name is {0} bytes long; at most 249 are allowed")]
+    TooLong(usize),
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
 use rdkafka::{Offset, TopicPartitionList};
 
+use crate::kafka_error::{Doing, KafkaCallError};
 use crate::sink_task::consumer_config;
 use crate::worker_config::WorkerConfig;
 
@@ -18,11 +19,9 @@ fn group_consumer(
     worker: &WorkerConfig,
     connector: &str,
     config: &ConfigMap,
-) -> Result<BaseConsumer, String> {
+) -> Result<BaseConsumer, KafkaCallError> {
     let (client, _) = consumer_config(worker, connector, None, config);
-    client
-        .create()
-        .map_err(|e| format!("cannot create a Kafka client: {e}"))
+    client.create().doing("create a Kafka client")
 }
 
 /// Every committed offset of the connector's group, as Connect lists it:
@@ -31,11 +30,11 @@ pub fn read(
     worker: &WorkerConfig,
     connector: &str,
     config: &ConfigMap,
-) -> Result<OffsetMap, String> {
+) -> Result<OffsetMap, KafkaCallError> {
     let consumer = group_consumer(worker, connector, config)?;
     let metadata = consumer
         .fetch_metadata(None, TIMEOUT)
-        .map_err(|e| format!("cannot read cluster metadata: {e}"))?;
+        .doing("read cluster metadata")?;
     let mut tpl = TopicPartitionList::new();
     for topic in metadata.topics() {
         for p in topic.partitions() {
@@ -47,7 +46,7 @@ pub fn read(
     }
     let committed = consumer
         .committed_offsets(tpl, TIMEOUT)
-        .map_err(|e| format!("cannot read committed offsets: {e}"))?;
+        .doing("read committed offsets")?;
     Ok(committed
         .elements()
         .iter()
@@ -65,7 +64,7 @@ pub fn alter(
     connector: &str,
     config: &ConfigMap,
     changes: &[(TopicPartition, Option<i64>)],
-) -> Result<(), String> {
+) -> Result<(), KafkaCallError> {
     let consumer = group_consumer(worker, connector, config)?;
     let mut tpl = TopicPartitionList::new();
     let mut reset = Vec::new();
@@ -73,7 +72,7 @@ pub fn alter(
         match offset {
             Some(o) => {
                 tpl.add_partition_offset(&tp.topic, tp.partition, Offset::Offset(*o))
-                    .map_err(|e| e.to_string())?;
+                    .doing(format!("set the offset of {tp}"))?;
             }
             None => reset.push(tp.clone()),
         }
@@ -90,13 +89,13 @@ pub fn alter(
         for tp in reset {
             let (low, high) = consumer
                 .fetch_watermarks(&tp.topic, tp.partition, TIMEOUT)
-                .map_err(|e| format!("cannot read watermarks of {tp}: {e}"))?;
+                .doing(format!("read watermarks of {tp}"))?;
             tpl.add_partition_offset(
                 &tp.topic,
                 tp.partition,
                 Offset::Offset(if latest { high } else { low }),
             )
-            .map_err(|e| e.to_string())?;
+            .doing(format!("set the offset of {tp}"))?;
         }
     }
     if tpl.count() == 0 {
@@ -104,17 +103,19 @@ pub fn alter(
     }
     consumer
         .commit(&tpl, CommitMode::Sync)
-        .map_err(|e| format!("cannot commit offsets for group: {e}"))
+        .doing("commit offsets for group")
 }
 
 /// Reset every partition: delete the group, falling back to committing the
 /// reset position where the broker cannot delete groups.
-pub fn reset(worker: &WorkerConfig, connector: &str, config: &ConfigMap) -> Result<(), String> {
+pub fn reset(
+    worker: &WorkerConfig,
+    connector: &str,
+    config: &ConfigMap,
+) -> Result<(), KafkaCallError> {
     let (client, _) = consumer_config(worker, connector, None, config);
     let group = client.get("group.id").unwrap_or_default().to_string();
-    let admin: AdminClient<DefaultClientContext> = client
-        .create()
-        .map_err(|e| format!("cannot create admin client: {e}"))?;
+    let admin: AdminClient<DefaultClientContext> = client.create().doing("create admin client")?;
     // The admin client's futures are runtime-free: this runs on a blocking thread.
     let deleted = futures::executor::block_on(admin.delete_groups(
         &[&group],

@@ -11,7 +11,7 @@ use tokio::task::JoinHandle;
 use crate::connector_config::SinkConnectorConfig;
 use crate::plugins::PluginRegistry;
 use crate::sink_task::{self, TaskSpec, TaskTarget};
-use crate::status::{State, StatusCell};
+use crate::status::StatusReporter;
 use crate::worker_config::WorkerConfig;
 
 pub struct Worker {
@@ -22,7 +22,6 @@ pub struct Worker {
 /// A task running on this worker.
 pub struct RunningTask {
     pub id: u32,
-    pub status: StatusCell,
     control: watch::Sender<TaskTarget>,
     handle: JoinHandle<()>,
 }
@@ -31,6 +30,17 @@ impl RunningTask {
     pub fn set_target(&self, target: TaskTarget) {
         self.control.send_replace(target);
     }
+}
+
+/// Why a connector instance did not start; becomes its FAILED trace.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidConfig(Vec<connect_api::ConfigIssue>),
+    #[error("{0}")]
+    UnknownPlugin(String),
+    #[error(transparent)]
+    Connector(#[from] connect_api::SinkError),
 }
 
 /// A started connector instance and the configs of its tasks.
@@ -49,28 +59,19 @@ impl Worker {
         &self,
         name: &str,
         config: &ConfigMap,
-    ) -> Result<StartedConnector, String> {
-        let parsed = SinkConnectorConfig::parse(config).map_err(|issues| {
-            issues
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
+    ) -> Result<StartedConnector, StartError> {
+        let parsed = SinkConnectorConfig::parse(config).map_err(StartError::InvalidConfig)?;
         let plugin = self
             .plugins
             .find(&parsed.common.connector_class)
-            .ok_or_else(|| self.plugins.unknown(&parsed.common.connector_class))?;
-        let issues = plugin.validate(config);
-        if !issues.is_empty() {
-            return Err(issues
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; "));
-        }
+            .ok_or_else(|| {
+                StartError::UnknownPlugin(self.plugins.unknown(&parsed.common.connector_class))
+            })?;
+        // The plugin's own settings were validated when the config was
+        // written; its start parses them (once) and fails on what changed
+        // since, such as a model directory that is gone.
         let mut instance = plugin.create_connector();
-        instance.start(config).await.map_err(|e| e.to_string())?;
+        instance.start(config).await?;
         let task_configs = instance.task_configs(config, parsed.common.tasks_max as usize);
         tracing::info!(
             connector = name,
@@ -89,9 +90,9 @@ impl Worker {
         id: u32,
         config: ConfigMap,
         target: TaskTarget,
+        status: StatusReporter,
         active_topics: Arc<Mutex<BTreeSet<String>>>,
     ) -> RunningTask {
-        let status = StatusCell::new(State::Unassigned, &self.config.worker_id);
         let (control, control_rx) = watch::channel(target);
         let plugin_name = config.get("connector.class").cloned().unwrap_or_default();
         let handle = match self.plugins.find(&plugin_name) {
@@ -112,7 +113,6 @@ impl Worker {
         };
         RunningTask {
             id,
-            status,
             control,
             handle,
         }

@@ -19,7 +19,7 @@ impl Converter for JsonConverter {
             return Ok(Data::Null);
         };
         let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-            ConversionError(format!(
+            ConversionError::Data(format!(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
             ))
         })?;
@@ -33,7 +33,7 @@ impl Converter for JsonConverter {
                 Ok(Data::Json(envelope.remove("payload").unwrap_or(Value::Null)))
             }
             Value::Null => Ok(Data::Null),
-            _ => Err(ConversionError(
+            _ => Err(ConversionError::Data(
                 "JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain \
                  additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in \
                  your converter configuration."
@@ -67,7 +67,7 @@ mod tests {
             .unwrap();
         assert_eq!(v, Data::Json(Value::String("hi".into())));
         let err = enveloped.to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
-        assert!(err.0.contains("schemas.enable"));
+        assert!(err.to_string().contains("schemas.enable"));
     }
 }
 

@@ -13,10 +13,18 @@ pub use byte_array::ByteArrayConverter;
 pub use json::JsonConverter;
 pub use string::StringConverter;
 
-/// A conversion failure: the record is poison (DLQ or task failure).
+/// Why a converter could not read a record.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct ConversionError(pub String);
+pub enum ConversionError {
+    /// The bytes are not what the converter reads: the record is poison
+    /// (DLQ or task failure under `errors.tolerance`).
+    #[error("{0}")]
+    Data(String),
+    /// Something the converter needs is unavailable for now (e.g. a schema
+    /// registry): retried until `errors.retry.timeout`.
+    #[error("{0}")]
+    Retriable(String),
+}
 
 pub trait Converter: Send + Sync {
     /// The class name reported in `__connect.errors.class.name`.
@@ -95,18 +103,29 @@ enum ConverterType {
     Header,
 }
 
+/// A converter that cannot be built as configured.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConverterConfigError {
+    #[error("Class {class} could not be found. Known converters: {known}")]
+    UnknownClass { class: String, known: String },
+    #[error("Invalid value {value} for configuration {key}: {reason}")]
+    InvalidValue {
+        key: &'static str,
+        value: String,
+        reason: &'static str,
+    },
+}
+
 /// Build the converter `class` (full or simple name) configured by `props`
 /// (the settings under `key.converter.` / `value.converter.`).
-pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, String> {
-    let full = full_name(class).ok_or_else(|| {
-        format!(
-            "Class {class} could not be found. Known converters: {}",
-            CONVERTERS
-                .iter()
-                .map(|(f, _)| *f)
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, ConverterConfigError> {
+    let full = full_name(class).ok_or_else(|| ConverterConfigError::UnknownClass {
+        class: class.to_string(),
+        known: CONVERTERS
+            .iter()
+            .map(|(f, _)| *f)
+            .collect::<Vec<_>>()
+            .join(", "),
     })?;
     Ok(match full {
         "org.apache.kafka.connect.json.JsonConverter" => {
@@ -117,10 +136,12 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Stri
                 None => true,
                 Some(v) if v == "true" => true,
                 Some(v) if v == "false" => false,
-                Some(v) => {
-                    return Err(format!(
-                        "Invalid value {v} for configuration schemas.enable: Expected value to be either true or false"
-                    ));
+                Some(value) => {
+                    return Err(ConverterConfigError::InvalidValue {
+                        key: "schemas.enable",
+                        value,
+                        reason: "Expected value to be either true or false",
+                    });
                 }
             };
             Arc::new(JsonConverter { schemas_enable })
@@ -130,9 +151,11 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Stri
                 .get("converter.encoding")
                 .filter(|e| !matches!(e.trim().to_ascii_uppercase().as_str(), "UTF-8" | "UTF8"))
             {
-                return Err(format!(
-                    "Invalid value {encoding} for configuration converter.encoding: this host decodes UTF-8 only"
-                ));
+                return Err(ConverterConfigError::InvalidValue {
+                    key: "converter.encoding",
+                    value: encoding.clone(),
+                    reason: "this host decodes UTF-8 only",
+                });
             }
             Arc::new(StringConverter)
         }

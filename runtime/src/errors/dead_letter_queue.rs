@@ -8,6 +8,7 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientConfig, Timestamp};
 
 use super::ErrorContext;
+use crate::kafka_error::{Doing, KafkaCallError};
 
 /// Writes poison records, unchanged, to the dead-letter topic, with Connect's
 /// `__connect.errors.*` headers when context headers are enabled.
@@ -28,10 +29,9 @@ impl DeadLetterQueue {
         context_headers: bool,
         connector: String,
         task_id: u32,
-    ) -> Result<Self, String> {
-        let admin: AdminClient<DefaultClientContext> = client
-            .create()
-            .map_err(|e| format!("cannot create admin client for the DLQ: {e}"))?;
+    ) -> Result<Self, KafkaCallError> {
+        let admin: AdminClient<DefaultClientContext> =
+            client.create().doing("create admin client for the DLQ")?;
         let new_topic = NewTopic::new(&topic, 1, TopicReplication::Fixed(replication_factor));
         let options = AdminOptions::new().operation_timeout(Some(Duration::from_secs(10)));
         match admin.create_topics([&new_topic], &options).await {
@@ -40,23 +40,22 @@ impl DeadLetterQueue {
                     if let Err((name, code)) = result
                         && code != RDKafkaErrorCode::TopicAlreadyExists
                     {
-                        return Err(format!(
-                            "cannot create dead letter queue topic '{name}': {code}"
-                        ));
+                        return Err(KafkaCallError::Broker {
+                            action: format!("create dead letter queue topic '{name}'"),
+                            code,
+                        });
                     }
                 }
             }
             Err(e) => {
-                return Err(format!(
-                    "cannot create dead letter queue topic '{topic}': {e}"
-                ));
+                return Err(e).doing(format!("create dead letter queue topic '{topic}'"));
             }
         }
         let producer: FutureProducer = client
             .clone()
             .set("enable.idempotence", "true")
             .create()
-            .map_err(|e| format!("cannot create the DLQ producer: {e}"))?;
+            .doing("create the DLQ producer")?;
         Ok(Self {
             producer,
             topic,
@@ -68,7 +67,11 @@ impl DeadLetterQueue {
 
     /// Send one record and wait for the broker's acknowledgement, so its
     /// offset is committed only once the DLQ holds it.
-    pub async fn send(&self, original: &OwnedMessage, ctx: &ErrorContext) -> Result<(), String> {
+    pub async fn send(
+        &self,
+        original: &OwnedMessage,
+        ctx: &ErrorContext,
+    ) -> Result<(), KafkaCallError> {
         let mut headers = OwnedHeaders::new();
         if let Some(orig) = original.headers() {
             for h in orig.iter() {
@@ -121,11 +124,7 @@ impl DeadLetterQueue {
             .send(record, Duration::from_secs(30))
             .await
             .map(|_| ())
-            .map_err(|(e, _)| {
-                format!(
-                    "cannot write to dead letter queue topic '{}': {e}",
-                    self.topic
-                )
-            })
+            .map_err(|(e, _)| e)
+            .doing(format!("write to dead letter queue topic '{}'", self.topic))
     }
 }

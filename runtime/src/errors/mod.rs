@@ -4,10 +4,14 @@
 
 mod backoff;
 mod dead_letter_queue;
+mod operator;
 mod tolerance;
 
 pub use backoff::Backoff;
 pub use dead_letter_queue::DeadLetterQueue;
+pub use operator::{
+    Attempt, Outcome, RetryHost, RetryLimit, RetryWithToleranceOperator, StageFailure, attempt,
+};
 pub use tolerance::{ErrorReporter, TaskFailure};
 
 /// Where in the pipeline a record failed; written to `__connect.errors.stage`.

@@ -16,6 +16,19 @@ impl TaskFailure {
             trace: trace.into(),
         }
     }
+
+    /// A trace from an error and its chain of causes, one per line as a
+    /// Java trace lists them.
+    pub fn from_error(error: &dyn std::error::Error) -> Self {
+        let mut trace = error.to_string();
+        let mut cause = error.source();
+        while let Some(e) = cause {
+            trace.push_str("\nCaused by: ");
+            trace.push_str(&e.to_string());
+            cause = e.source();
+        }
+        Self::new(trace)
+    }
 }
 
 /// Applies `errors.tolerance` to a poison record: log it, dead-letter it, or
@@ -86,7 +99,9 @@ impl ErrorReporter {
         }
         if let Some(dlq) = &self.dlq {
             // A DLQ that cannot be written must not lose the record: fail.
-            dlq.send(record, ctx).await.map_err(TaskFailure::new)?;
+            dlq.send(record, ctx)
+                .await
+                .map_err(|e| TaskFailure::from_error(&e))?;
         }
         Ok(())
     }

@@ -6,7 +6,9 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
-use connect_api::{OffsetMap, PutContext, SinkError, SinkRecord, SinkTask, TopicPartition};
+use connect_api::{
+    OffsetMap, PutContext, RecordError, SinkError, SinkRecord, SinkTask, TopicPartition,
+};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
 use tokio::sync::watch;
@@ -18,9 +20,12 @@ use super::consumer::{
 };
 use super::{TaskSpec, TaskTarget};
 use crate::connector_config::{SinkConnectorConfig, Subscription};
-use crate::converters::Converter;
-use crate::errors::{Backoff, DeadLetterQueue, ErrorContext, ErrorReporter, Stage, TaskFailure};
-use crate::status::{State, StatusCell};
+use crate::converters::{ConversionError, Converter};
+use crate::errors::{
+    DeadLetterQueue, ErrorContext, ErrorReporter, Outcome, RetryHost, RetryWithToleranceOperator,
+    Stage, StageFailure, TaskFailure, attempt,
+};
+use crate::status::{State, StatusReporter};
 
 /// How long a `put` may run before fetching is paused so that the consumer
 /// keeps polling (and its group membership) without buffering more.
@@ -35,11 +40,17 @@ pub struct WorkerSinkTask {
     consumer: StreamConsumer<TaskConsumerContext>,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
+    /// Retries: how long, and how often.
+    operator: RetryWithToleranceOperator,
+    /// Tolerance: what happens to a record that still fails.
     errors: ErrorReporter,
-    retry_delay_max: Duration,
+    /// A failure met while waiting to retry (a rebalance callback failed).
+    failure_while_waiting: Option<TaskFailure>,
+    /// The converted records `put` is being asked to take.
+    in_flight: Vec<SinkRecord>,
     batch_size: usize,
     flush_interval: Duration,
-    status: StatusCell,
+    status: StatusReporter,
     control: watch::Receiver<TaskTarget>,
     /// `None` when `topic.tracking.enable=false`.
     active_topics: Option<Arc<std::sync::Mutex<BTreeSet<String>>>>,
@@ -77,10 +88,10 @@ impl WorkerSinkTask {
             .map_err(|issues| TaskFailure::new(format!("invalid connector config: {issues:?}")))?;
         let key_converter = config
             .converter(&spec.worker, "key.converter")
-            .map_err(TaskFailure::new)?;
+            .map_err(|e| TaskFailure::from_error(&e))?;
         let value_converter = config
             .converter(&spec.worker, "value.converter")
-            .map_err(TaskFailure::new)?;
+            .map_err(|e| TaskFailure::from_error(&e))?;
         let (client, batch_size) = consumer_config(
             &spec.worker,
             &spec.connector,
@@ -117,7 +128,7 @@ impl WorkerSinkTask {
                     spec.task_id,
                 )
                 .await
-                .map_err(TaskFailure::new)?,
+                .map_err(|e| TaskFailure::from_error(&e))?,
             )
         };
         let mut task = spec.plugin.create_task();
@@ -125,8 +136,13 @@ impl WorkerSinkTask {
             .await
             .map_err(|e| TaskFailure::new(e.to_string()))?;
         Ok(Self {
+            operator: RetryWithToleranceOperator::new(
+                config.errors.retry_limit(),
+                config.errors.retry_delay_max(),
+            ),
             errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone()),
-            retry_delay_max: config.errors.retry_delay_max(),
+            failure_while_waiting: None,
+            in_flight: Vec::new(),
             label,
             task,
             task_class: spec.plugin.class_name().to_string() + "Task",
@@ -155,16 +171,11 @@ impl WorkerSinkTask {
     /// Run until told to stop or until failure; the status says which.
     pub async fn run(mut self) {
         let outcome = self.run_loop().await;
-        match &outcome {
-            Ok(()) => {
-                self.commit(CommitMode::Sync).await.ok();
-            }
-            Err(failure) => {
-                tracing::error!(task = %self.label, "task failed: {}", failure.trace);
-                // Records put before the failure are durable-able; commit them, nothing past.
-                self.commit(CommitMode::Sync).await.ok();
-            }
+        if let Err(failure) = &outcome {
+            tracing::error!(task = %self.label, "task failed: {}", failure.trace);
         }
+        // Stopped or failed, what was put is durable-able: commit it, nothing past.
+        self.commit(CommitMode::Sync).await.ok();
         let assigned: Vec<_> = self.assignment.iter().cloned().collect();
         if let Err(e) = self.task.close(&assigned).await {
             tracing::warn!(task = %self.label, "close failed: {e}");
@@ -223,6 +234,10 @@ impl WorkerSinkTask {
                 let polled = Instant::now();
                 let batch = self.poll_batch().await;
                 self.spent.poll += polled.elapsed();
+                // The poll may have raised an assignment (or revocation):
+                // apply it first, so the batch is delivered against the
+                // partitions this task really holds.
+                self.handle_rebalance().await?;
                 if !batch.is_empty() {
                     self.deliver(batch).await?;
                 }
@@ -348,53 +363,36 @@ impl WorkerSinkTask {
         Ok(())
     }
 
-    /// Convert and put one batch, retrying retriable sink errors forever
-    /// (with backoff and fetching paused) and routing poison records.
+    /// Convert and put one batch through the retry operator: conversions
+    /// retried until `errors.retry.timeout`, retriable sink errors forever
+    /// (fetching paused meanwhile); what still fails goes to the reporter.
     async fn deliver(&mut self, batch: Vec<OwnedMessage>) -> Result<(), TaskFailure> {
         self.note_topics(&batch);
+        let operator = self.operator.clone();
         let converting = Instant::now();
         let mut records = Vec::with_capacity(batch.len());
         for msg in &batch {
-            match self.convert(msg) {
-                Ok(record) => records.push(record),
-                Err(ctx) => self.errors.report(msg, &ctx).await?,
+            let convert = attempt(|task: &mut Self| {
+                let converted = task.convert(msg);
+                Box::pin(async move { converted })
+            });
+            match operator.execute(self, convert).await {
+                Outcome::Done(record) => records.push(record),
+                Outcome::Failed(ctx) => self.errors.report(msg, &ctx).await?,
+                Outcome::Stopped => return self.stopped_while_waiting(),
             }
         }
         self.spent.convert += converting.elapsed();
         self.spent.records += records.len() as u64;
         let putting = Instant::now();
-        let mut backoff = Backoff::new(Duration::from_millis(100), self.retry_delay_max);
-        let errant = loop {
-            let mut ctx = PutContext::new();
-            match self.put_keeping_membership(&records, &mut ctx).await {
-                Ok(()) => break ctx.take_errant(),
-                Err(SinkError::Retriable(reason)) => {
-                    let delay = backoff.next_delay();
-                    tracing::warn!(
-                        task = %self.label,
-                        attempt = backoff.attempts(),
-                        "sink is unavailable, redelivering {} records in {delay:?}: {reason}",
-                        records.len()
-                    );
-                    // Backpressure: stop fetching while the sink is down.
-                    self.set_fetch_paused(true);
-                    if self.poll_idle(delay).await {
-                        return Ok(()); // stop requested: nothing of this batch is committed
-                    }
-                    self.handle_rebalance().await?;
-                    records.retain(|r| self.assignment.contains(&r.topic_partition()));
-                    if records.is_empty() {
-                        break Vec::new();
-                    }
-                }
-                Err(SinkError::Fatal(reason)) => {
-                    return Err(TaskFailure::new(format!(
-                        "ConnectException: {reason}\n\tat stage TASK_PUT in {}",
-                        self.task_class
-                    )));
-                }
-            }
+        self.in_flight = records;
+        let put = attempt(|task: &mut Self| Box::pin(task.put_in_flight()));
+        let errant = match operator.execute(self, put).await {
+            Outcome::Done(errant) => errant,
+            Outcome::Failed(ctx) => return Err(TaskFailure::new(ctx.trace())),
+            Outcome::Stopped => return self.stopped_while_waiting(),
         };
+        self.in_flight.clear();
         self.spent.put += putting.elapsed();
         if !self.user_paused {
             self.set_fetch_paused(false);
@@ -466,22 +464,30 @@ impl WorkerSinkTask {
         result
     }
 
-    fn convert(&self, msg: &OwnedMessage) -> Result<SinkRecord, ErrorContext> {
+    fn convert(&self, msg: &OwnedMessage) -> Result<SinkRecord, StageFailure> {
         let topic = msg.topic();
-        let failed = |stage, converter: &Arc<dyn Converter>, message: String| ErrorContext {
-            stage,
-            executing_class: converter.class_name().to_string(),
-            exception_class: "org.apache.kafka.connect.errors.DataException".to_string(),
-            message,
+        let failed = |stage, converter: &Arc<dyn Converter>, error: ConversionError| {
+            let ctx = |exception: &str, message: String| ErrorContext {
+                stage,
+                executing_class: converter.class_name().to_string(),
+                exception_class: format!("org.apache.kafka.connect.errors.{exception}"),
+                message,
+            };
+            match error {
+                ConversionError::Data(m) => StageFailure::Final(ctx("DataException", m)),
+                ConversionError::Retriable(m) => {
+                    StageFailure::Retriable(ctx("RetriableException", m))
+                }
+            }
         };
         let key = self
             .key_converter
             .to_connect(topic, msg.key())
-            .map_err(|e| failed(Stage::KeyConverter, &self.key_converter, e.0))?;
+            .map_err(|e| failed(Stage::KeyConverter, &self.key_converter, e))?;
         let value = self
             .value_converter
             .to_connect(topic, msg.payload())
-            .map_err(|e| failed(Stage::ValueConverter, &self.value_converter, e.0))?;
+            .map_err(|e| failed(Stage::ValueConverter, &self.value_converter, e))?;
         let headers = msg
             .headers()
             .map(|h| {
@@ -504,6 +510,47 @@ impl WorkerSinkTask {
             value,
             headers,
         })
+    }
+
+    /// One attempt to put the records in flight; records of partitions
+    /// revoked while waiting to retry are not ours to write any more.
+    async fn put_in_flight(
+        &mut self,
+    ) -> Result<Vec<(i64, TopicPartition, RecordError)>, StageFailure> {
+        let assignment = &self.assignment;
+        self.in_flight
+            .retain(|r| assignment.contains(&r.topic_partition()));
+        if self.in_flight.is_empty() {
+            return Ok(Vec::new());
+        }
+        let records = std::mem::take(&mut self.in_flight);
+        let mut ctx = PutContext::new();
+        let result = self.put_keeping_membership(&records, &mut ctx).await;
+        self.in_flight = records;
+        match result {
+            Ok(()) => Ok(ctx.take_errant()),
+            Err(SinkError::Retriable(reason)) => Err(StageFailure::Retriable(
+                self.put_failure("RetriableException", reason),
+            )),
+            Err(SinkError::Fatal(reason)) => Err(StageFailure::Final(
+                self.put_failure("ConnectException", reason),
+            )),
+        }
+    }
+
+    fn put_failure(&self, exception_class: &str, message: String) -> ErrorContext {
+        ErrorContext {
+            stage: Stage::TaskPut,
+            executing_class: self.task_class.clone(),
+            exception_class: exception_class.to_string(),
+            message,
+        }
+    }
+
+    /// A retry wait ended early: a stop (nothing of the batch is
+    /// committed), or a failure met while waiting.
+    fn stopped_while_waiting(&mut self) -> Result<(), TaskFailure> {
+        self.failure_while_waiting.take().map_or(Ok(()), Err)
     }
 
     fn note_topics(&self, batch: &[OwnedMessage]) {
@@ -588,4 +635,23 @@ pub fn spawn(spec: TaskSpec) -> tokio::task::JoinHandle<()> {
             }
         }
     })
+}
+
+/// Between attempts the task keeps its group membership, pauses fetching
+/// (backpressure: nothing more is buffered while a stage cannot proceed)
+/// and applies rebalances.
+impl RetryHost for WorkerSinkTask {
+    async fn wait(&mut self, delay: Duration) -> bool {
+        self.set_fetch_paused(true);
+        if self.poll_idle(delay).await {
+            return false;
+        }
+        match self.handle_rebalance().await {
+            Ok(()) => true,
+            Err(failure) => {
+                self.failure_while_waiting = Some(failure);
+                false
+            }
+        }
+    }
 }
