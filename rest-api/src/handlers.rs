@@ -1,17 +1,18 @@
 //! Handlers: parse the request, call the herder, shape Connect's JSON.
 
 use bytes::Bytes;
-use connect_api::config::json_kind as kind;
-use connect_api::{ConfigMap, TopicPartition};
-use connect_runtime::herder::{Herder, RestartRequest, config_value, string_map};
+use connect_api::ConfigMap;
+use connect_runtime::herder::{Herder, RestartRequest};
 use connect_runtime::logging::LoggerLevel;
-use connect_runtime::status::TargetState;
 use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderName, LOCATION};
 use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::entities::{
+    self, ConfigValues, ConnectorOffsets, CreateConnectorRequest, LoggerLevelRequest,
+};
 use crate::request::Parsed;
 use crate::{ApiError, AppState};
 
@@ -137,67 +138,19 @@ pub async fn tasks_config(h: &dyn Herder, name: &str) -> Result<Reply, ApiError>
     Reply::ok(&tasks)
 }
 
-/// A JSON object of config values (see [`string_map`]), else a 400 naming the problem.
-fn config_map(value: Value, what: &str) -> Result<ConfigMap, ApiError> {
-    let Value::Object(obj) = value else {
-        return Err(ApiError::bad_request(format!(
-            "{what} must be a JSON object of string values"
-        )));
-    };
-    string_map(obj).map_err(ApiError::bad_request)
+/// A config body (`PUT …/config`, validate): string values, no nulls.
+fn config_body(req: &Parsed) -> Result<ConfigMap, ApiError> {
+    entities::parse::<ConfigValues>(req.json()?)?.into_config()
 }
 
 pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiError> {
-    let Value::Object(mut body) = req.json()? else {
+    let body = req.json()?;
+    if !body.is_object() {
         return Err(ApiError::bad_request(
             "Request body must be a JSON object with \"name\" and \"config\"",
         ));
-    };
-    let name = match body.remove("name") {
-        Some(Value::String(n)) if !n.trim().is_empty() => n.trim().to_string(),
-        Some(Value::String(_)) | None | Some(Value::Null) => {
-            return Err(ApiError::bad_request(
-                "Connector name must be given in the \"name\" field",
-            ));
-        }
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Field \"name\" must be a string, got {}",
-                kind(&other)
-            )));
-        }
-    };
-    let config = match body.remove("config") {
-        Some(v @ Value::Object(_)) => config_map(v, "Field \"config\"")?,
-        None | Some(Value::Null) => {
-            return Err(ApiError::bad_request("Field \"config\" is required"));
-        }
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Field \"config\" must be an object, got {}",
-                kind(&other)
-            )));
-        }
-    };
-    let initial = match body.remove("initial_state") {
-        None | Some(Value::Null) => TargetState::Started,
-        Some(Value::String(s)) => TargetState::from_initial_state(&s).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "Invalid initial_state '{s}': must be one of RUNNING, PAUSED, STOPPED"
-            ))
-        })?,
-        Some(other) => {
-            return Err(ApiError::bad_request(format!(
-                "Field \"initial_state\" must be a string, got {}",
-                kind(&other)
-            )));
-        }
-    };
-    if let Some(field) = body.keys().next() {
-        return Err(ApiError::bad_request(format!(
-            "Unrecognized field \"{field}\": expected name, config, initial_state"
-        )));
     }
+    let (name, config, initial) = entities::parse::<CreateConnectorRequest>(body)?.into_parts()?;
     let info = h.create_connector(&name, config, initial).await?;
     Ok(Reply::json(StatusCode::CREATED, &info).with_header(LOCATION, location(req, &name)))
 }
@@ -220,7 +173,7 @@ fn location(req: &Parsed, name: &str) -> String {
 }
 
 pub async fn put_config(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
-    let config = config_map(req.json()?, "Request body")?;
+    let config = config_body(req)?;
     let (created, info) = h.put_connector_config(name, config).await?;
     if created {
         Ok(Reply::json(StatusCode::CREATED, &info).with_header(LOCATION, location(req, name)))
@@ -230,14 +183,7 @@ pub async fn put_config(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Repl
 }
 
 pub async fn patch_config(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
-    let Value::Object(body) = req.json()? else {
-        return Err(ApiError::bad_request("Request body must be a JSON object"));
-    };
-    let patch = body
-        .into_iter()
-        .map(|(k, v)| Ok((k.clone(), config_value(&k, v)?)))
-        .collect::<Result<Vec<_>, String>>()
-        .map_err(ApiError::bad_request)?;
+    let patch = entities::parse::<ConfigValues>(req.json()?)?.0;
     Reply::ok(&h.patch_connector_config(name, patch).await?)
 }
 
@@ -250,9 +196,13 @@ pub async fn restart_connector(
         include_tasks: req.flag("includeTasks"),
         only_failed: req.flag("onlyFailed"),
     };
-    match h.restart_connector(name, request).await? {
-        None => Ok(Reply::no_content()),
-        Some(status) => Ok(Reply::json(StatusCode::ACCEPTED, &status)),
+    let status = h.restart_connector(name, request).await?;
+    // Connect answers a plain restart with 204 and no body, any other with
+    // 202 and the status as the restart began.
+    if !request.include_tasks && !request.only_failed {
+        Ok(Reply::no_content())
+    } else {
+        Ok(Reply::json(StatusCode::ACCEPTED, &status))
     }
 }
 
@@ -279,73 +229,13 @@ pub async fn get_offsets(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> 
 /// Connect's sink offsets body: every entry names topic and partition; the
 /// offset is `{"kafka_offset": n}` or null (reset that partition).
 pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
-    let body = req.json()?;
-    let entries = body
-        .get("offsets")
-        .and_then(Value::as_array)
-        .ok_or_else(|| {
-            ApiError::bad_request(
-                "Partitions / offsets need to be provided for an alter offsets request",
-            )
-        })?;
-    if entries.is_empty() {
-        return Err(ApiError::bad_request(
-            "Partitions / offsets need to be provided for an alter offsets request",
-        ));
-    }
-    let mut changes = Vec::with_capacity(entries.len());
-    for (i, entry) in entries.iter().enumerate() {
-        let partition = entry.get("partition").and_then(Value::as_object).ok_or_else(|| {
-            ApiError::bad_request(format!("offsets[{i}]: \"partition\" must be an object with kafka_topic and kafka_partition"))
-        })?;
-        let topic = partition
-            .get("kafka_topic")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "offsets[{i}].partition: \"kafka_topic\" must be a string"
-                ))
-            })?;
-        let part = partition
-            .get("kafka_partition")
-            .and_then(integer)
-            .filter(|p| (0..=i32::MAX as i64).contains(p))
-            .ok_or_else(|| {
-                ApiError::bad_request(format!(
-                    "offsets[{i}].partition: \"kafka_partition\" must be a non-negative integer"
-                ))
-            })?;
-        let offset = match entry.get("offset") {
-            None | Some(Value::Null) => None,
-            Some(o) => Some(
-                o.get("kafka_offset")
-                    .and_then(integer)
-                    .filter(|o| *o >= 0)
-                    .ok_or_else(|| {
-                        ApiError::bad_request(format!(
-                            "offsets[{i}].offset: \"kafka_offset\" must be a non-negative integer"
-                        ))
-                    })?,
-            ),
-        };
-        changes.push((TopicPartition::new(topic, part as i32), offset));
-    }
+    let changes = entities::parse::<ConnectorOffsets>(req.json()?)?.changes()?;
     h.alter_offsets(name, changes).await?;
     Reply::ok(&json!({"message": "The offsets for this connector have been altered successfully"}))
 }
 
-/// A JSON integer, or a string holding one: Connect's
-/// `SinkUtils.parseSinkConnectorOffsets` accepts both.
-fn integer(v: &Value) -> Option<i64> {
-    match v {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
-}
-
 pub fn validate(h: &dyn Herder, plugin: &str, req: &Parsed) -> Result<Reply, ApiError> {
-    let config = config_map(req.json()?, "Request body")?;
+    let config = config_body(req)?;
     Reply::ok(&h.validate(plugin, config)?)
 }
 
@@ -379,14 +269,14 @@ pub fn logger_get(state: &AppState, name: &str) -> Result<Reply, ApiError> {
 /// `?scope=cluster` Connect answers 204 (one worker is the whole cluster
 /// here); an unknown scope falls back to `worker`, as Connect does.
 pub fn logger_set(state: &AppState, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
-    let body = req.json()?;
-    let level = body.get("level").and_then(Value::as_str).ok_or_else(|| {
+    let request = entities::parse::<LoggerLevelRequest>(req.json()?)?;
+    let level = request.level.ok_or_else(|| {
         ApiError::bad_request("Desired 'level' parameter was not specified in request.")
     })?;
     // Connect answers an unknown level with 404.
     let changed = state
         .loggers
-        .set(name, level)
+        .set(name, &level)
         .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
     let scope = req.query_value("scope").unwrap_or("worker");
     if scope.eq_ignore_ascii_case("cluster") {

@@ -1,6 +1,7 @@
 //! Kafka Connect's REST API over hyper: paths, JSON shapes, status codes and
 //! the `{"error_code","message"}` body, as thin handlers over a [`Herder`].
 
+mod entities;
 mod error;
 mod handlers;
 mod request;

@@ -11,7 +11,7 @@ use connect_api::{ConfigMap, TopicPartition};
 use connect_rest::{AppState, Listener, route};
 use connect_runtime::herder::*;
 use connect_runtime::logging::LogLevels;
-use connect_runtime::status::TargetState;
+use connect_runtime::status::{InstanceStatus, State, TargetState};
 use connect_runtime::worker_config::Cors;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, StatusCode};
@@ -30,11 +30,16 @@ impl FakeHerder {
     fn calls(&self) -> Vec<String> {
         self.calls.lock().unwrap().clone()
     }
+    /// "c" exists; "follower" and "rebalancing" answer as a cluster
+    /// member would; any other name is unknown.
     fn known(&self, name: &str) -> HerderResult<()> {
-        if name == "c" {
-            Ok(())
-        } else {
-            Err(HerderError::NotFound(format!("Connector {name} not found")))
+        match name {
+            "c" => Ok(()),
+            "follower" => Err(HerderError::NotLeader {
+                leader_url: Some("http://leader:8083".into()),
+            }),
+            "rebalancing" => Err(HerderError::RebalanceInProgress),
+            _ => Err(HerderError::NotFound(format!("Connector {name} not found"))),
         }
     }
 }
@@ -50,6 +55,9 @@ fn info(name: &str) -> ConnectorInfo {
 
 #[async_trait]
 impl Herder for FakeHerder {
+    async fn start(&self) -> HerderResult<()> {
+        Ok(())
+    }
     fn is_ready(&self) -> bool {
         true
     }
@@ -116,12 +124,21 @@ impl Herder for FakeHerder {
         &self,
         name: &str,
         request: RestartRequest,
-    ) -> HerderResult<Option<ConnectorStatus>> {
+    ) -> HerderResult<ConnectorStatus> {
         self.called(&format!(
             "restart {name} tasks={} failed={}",
             request.include_tasks, request.only_failed
         ));
-        Ok(None)
+        Ok(ConnectorStatus {
+            name: name.into(),
+            connector: InstanceStatus {
+                state: State::Restarting,
+                worker_id: "w:1".into(),
+                trace: None,
+            },
+            tasks: vec![],
+            kind: "sink",
+        })
     }
     async fn restart_task(&self, name: &str, _: u32) -> HerderResult<()> {
         self.known(name)
@@ -273,6 +290,27 @@ async fn herder_errors_become_connects_error_body() {
             error(403, "Topic tracking is disabled.")
         )
     );
+    // What a cluster answers while it cannot act: 409, as Connect does.
+    assert_eq!(
+        app.call("PUT", "/connectors/rebalancing/pause", "").await,
+        (
+            StatusCode::CONFLICT,
+            error(
+                409,
+                "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+            )
+        )
+    );
+    assert_eq!(
+        app.call("PUT", "/connectors/follower/resume", "").await,
+        (
+            StatusCode::CONFLICT,
+            error(
+                409,
+                "Cannot complete request because this worker is not the leader (the leader is http://leader:8083)"
+            )
+        )
+    );
     // A 500 carries its cause.
     assert_eq!(
         app.call("GET", "/connectors/c/offsets", "").await,
@@ -297,16 +335,34 @@ async fn herder_errors_become_connects_error_body() {
 #[tokio::test]
 async fn query_flags_parse_as_jax_rs_does() {
     let app = app(None);
-    for (query, expected) in [
-        ("", "tasks=false failed=false"),
-        ("?includeTasks=TRUE", "tasks=true failed=false"),
-        ("?includeTasks=yes&onlyFailed=1", "tasks=false failed=false"),
-        ("?onlyFailed=true", "tasks=false failed=true"),
+    // A plain restart is 204 with no body; with either flag, 202 and the status.
+    for (query, expected, code) in [
+        ("", "tasks=false failed=false", StatusCode::NO_CONTENT),
+        (
+            "?includeTasks=TRUE",
+            "tasks=true failed=false",
+            StatusCode::ACCEPTED,
+        ),
+        (
+            "?includeTasks=yes&onlyFailed=1",
+            "tasks=false failed=false",
+            StatusCode::NO_CONTENT,
+        ),
+        (
+            "?onlyFailed=true",
+            "tasks=false failed=true",
+            StatusCode::ACCEPTED,
+        ),
     ] {
-        let (status, _) = app
+        let (status, body) = app
             .call("POST", &format!("/connectors/c/restart{query}"), "")
             .await;
-        assert_eq!(status, StatusCode::NO_CONTENT);
+        assert_eq!(status, code, "{query}");
+        if code == StatusCode::ACCEPTED {
+            assert_eq!(body["connector"]["state"], "RESTARTING", "{body}");
+        } else {
+            assert_eq!(body, Value::Null);
+        }
         assert_eq!(
             app.herder.calls().last().unwrap(),
             &format!("restart c {expected}")

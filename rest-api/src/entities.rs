@@ -1,0 +1,328 @@
+//! Request bodies as Connect's REST entities, typed with serde. Each
+//! refuses the unknown fields Connect's Jackson mapping refuses, and a
+//! body that does not fit answers 400 naming the field.
+
+use std::fmt;
+
+use connect_api::config::json_kind;
+use connect_api::{ConfigMap, TopicPartition};
+use connect_runtime::status::TargetState;
+use serde::Deserialize;
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde_json::Value;
+
+use crate::ApiError;
+
+/// Parse `body` as `T`; a mismatch is a 400 naming the field, an unknown
+/// field is refused as Jackson refuses it.
+pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize::<_, T>(body).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if let Some(rest) = inner.strip_prefix("unknown field `") {
+            let (field, expected) = rest.split_once('`').unwrap_or((rest, ""));
+            let expected = expected
+                .trim_start_matches(", expected one of ")
+                .trim_start_matches(", expected ")
+                .replace('`', "");
+            return ApiError::bad_request(format!(
+                "Unrecognized field \"{field}\": expected {expected}"
+            ));
+        }
+        let inner = plain_type_error(&inner).unwrap_or(inner);
+        if path.is_empty() || path == "." {
+            ApiError::bad_request(format!("Request body {inner}"))
+        } else {
+            ApiError::bad_request(format!("Field \"{path}\" {inner}"))
+        }
+    })
+}
+
+/// serde's "invalid type: integer `5`, expected a string" as JSON words:
+/// "must be a string, got a number".
+fn plain_type_error(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: ")?;
+    let (got, expected) = rest.split_once(", expected ")?;
+    let json_word = |serde: &str| {
+        let head = serde.split([' ', '`']).next().unwrap_or(serde);
+        match head {
+            "integer" | "floating" => "a number",
+            "sequence" => "an array",
+            "map" | "struct" => "an object",
+            "boolean" => "a boolean",
+            "string" => "a string",
+            "null" | "unit" => "null",
+            _ => "something else",
+        }
+        .to_string()
+    };
+    let expected = match expected {
+        "a string" | "a sequence" | "a map" | "a boolean" | "i64" | "u32" => {
+            json_word(expected.trim_start_matches("a "))
+        }
+        other => other.to_string(),
+    };
+    Some(format!("must be {expected}, got {}", json_word(got)))
+}
+
+/// A config as Connect takes it: string values; a number or boolean is
+/// taken as its text (`"tasks.max": 1`); `null` means "remove" in a PATCH
+/// and is refused elsewhere.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigValues(pub Vec<(String, Option<String>)>);
+
+impl ConfigValues {
+    /// The config, refusing `null` values (only a PATCH may remove keys).
+    pub fn into_config(self) -> Result<ConfigMap, ApiError> {
+        self.0
+            .into_iter()
+            .map(|(k, v)| match v {
+                Some(v) => Ok((k, v)),
+                None => Err(ApiError::bad_request(format!(
+                    "Invalid value for config \"{k}\": expected a string, got null"
+                ))),
+            })
+            .collect()
+    }
+}
+
+impl<'de> Deserialize<'de> for ConfigValues {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Values;
+        impl<'de> Visitor<'de> for Values {
+            type Value = ConfigValues;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object of string values")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<ConfigValues, M::Error> {
+                let mut values = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    let value = match value {
+                        Value::Null => None,
+                        Value::String(s) => Some(s),
+                        Value::Number(n) => Some(n.to_string()),
+                        Value::Bool(b) => Some(b.to_string()),
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "has an invalid value for config \"{key}\": expected a string, got {}",
+                                json_kind(&other)
+                            )));
+                        }
+                    };
+                    values.push((key, value));
+                }
+                Ok(ConfigValues(values))
+            }
+        }
+        d.deserialize_map(Values)
+    }
+}
+
+/// `POST /connectors` (Connect's `CreateConnectorRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConnectorRequest {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub config: Option<ConfigValues>,
+    #[serde(default)]
+    pub initial_state: Option<String>,
+}
+
+impl CreateConnectorRequest {
+    /// Name, config and initial state, each required or checked as Connect does.
+    pub fn into_parts(self) -> Result<(String, ConfigMap, TargetState), ApiError> {
+        let name = self
+            .name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty())
+            .ok_or_else(|| {
+                ApiError::bad_request("Connector name must be given in the \"name\" field")
+            })?;
+        let config = self
+            .config
+            .ok_or_else(|| ApiError::bad_request("Field \"config\" is required"))?
+            .into_config()?;
+        let initial = match self.initial_state {
+            None => TargetState::Started,
+            Some(s) => TargetState::from_initial_state(&s).ok_or_else(|| {
+                ApiError::bad_request(format!(
+                    "Invalid initial_state '{s}': must be one of RUNNING, PAUSED, STOPPED"
+                ))
+            })?,
+        };
+        Ok((name, config, initial))
+    }
+}
+
+/// An integer that may come as a JSON string, as Connect's
+/// `SinkUtils.parseSinkConnectorOffsets` accepts both.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lenient(pub i64);
+
+impl<'de> Deserialize<'de> for Lenient {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match Value::deserialize(d)? {
+            Value::Number(n) => n.as_i64(),
+            Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        }
+        .map(Lenient)
+        .ok_or_else(|| de::Error::custom("must be an integer"))
+    }
+}
+
+/// `{"kafka_topic", "kafka_partition"}` of a sink connector's offset.
+#[derive(Debug, Deserialize)]
+pub struct SinkPartition {
+    pub kafka_topic: String,
+    pub kafka_partition: Lenient,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SinkOffset {
+    pub kafka_offset: Lenient,
+}
+
+/// One entry of `PATCH /connectors/{c}/offsets` (Connect's `ConnectorOffset`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorOffset {
+    pub partition: SinkPartition,
+    /// `null` resets the partition.
+    #[serde(default)]
+    pub offset: Option<SinkOffset>,
+}
+
+/// `PATCH /connectors/{c}/offsets` (Connect's `ConnectorOffsets`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorOffsets {
+    #[serde(default)]
+    pub offsets: Option<Vec<ConnectorOffset>>,
+}
+
+impl ConnectorOffsets {
+    /// The changes asked for; Connect's messages for an empty request and
+    /// for numbers out of range.
+    pub fn changes(self) -> Result<Vec<(TopicPartition, Option<i64>)>, ApiError> {
+        let entries = self.offsets.filter(|o| !o.is_empty()).ok_or_else(|| {
+            ApiError::bad_request(
+                "Partitions / offsets need to be provided for an alter offsets request",
+            )
+        })?;
+        entries
+            .into_iter()
+            .enumerate()
+            .map(|(i, entry)| {
+                let partition = i32::try_from(entry.partition.kafka_partition.0)
+                    .ok()
+                    .filter(|p| *p >= 0)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "offsets[{i}].partition: \"kafka_partition\" must be a non-negative integer"
+                        ))
+                    })?;
+                let offset = match entry.offset {
+                    None => None,
+                    Some(o) if o.kafka_offset.0 >= 0 => Some(o.kafka_offset.0),
+                    Some(_) => {
+                        return Err(ApiError::bad_request(format!(
+                            "offsets[{i}].offset: \"kafka_offset\" must be a non-negative integer"
+                        )));
+                    }
+                };
+                Ok((
+                    TopicPartition::new(entry.partition.kafka_topic, partition),
+                    offset,
+                ))
+            })
+            .collect()
+    }
+}
+
+/// `PUT /admin/loggers/{l}` (Connect's `LoggerLevel` request).
+#[derive(Debug, Deserialize)]
+pub struct LoggerLevelRequest {
+    #[serde(default)]
+    pub level: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn message(e: ApiError) -> String {
+        e.message
+    }
+
+    #[test]
+    fn a_create_request_names_what_is_wrong() {
+        let ok: CreateConnectorRequest =
+            parse(json!({"name": " c ", "config": {"tasks.max": 2, "x": true, "y": "z"}})).unwrap();
+        let (name, config, initial) = ok.into_parts().unwrap();
+        assert_eq!(name, "c");
+        assert_eq!(config["tasks.max"], "2");
+        assert_eq!(config["x"], "true");
+        assert_eq!(initial, TargetState::Started);
+
+        let unknown =
+            parse::<CreateConnectorRequest>(json!({"name": "c", "config": {}, "extra": 1}));
+        assert!(message(unknown.unwrap_err()).starts_with("Unrecognized field \"extra\""));
+        let bad_name = parse::<CreateConnectorRequest>(json!({"name": 7, "config": {}}));
+        assert_eq!(
+            message(bad_name.unwrap_err()),
+            "Field \"name\" must be a string, got a number"
+        );
+        let bad_config = parse::<CreateConnectorRequest>(json!({"name": "c", "config": [1]}));
+        assert_eq!(
+            message(bad_config.unwrap_err()),
+            "Field \"config\" must be a JSON object of string values, got an array"
+        );
+        let nested = parse::<CreateConnectorRequest>(json!({"name": "c", "config": {"a": [1]}}));
+        let nested = message(nested.unwrap_err());
+        assert!(
+            nested.contains("config \"a\"") && nested.contains("an array"),
+            "{nested}"
+        );
+        let null_value: CreateConnectorRequest =
+            parse(json!({"name": "c", "config": {"a": null}})).unwrap();
+        assert!(null_value.into_parts().is_err());
+        let no_config: CreateConnectorRequest = parse(json!({"name": "c"})).unwrap();
+        assert_eq!(
+            message(no_config.into_parts().unwrap_err()),
+            "Field \"config\" is required"
+        );
+        let state: CreateConnectorRequest =
+            parse(json!({"name": "c", "config": {}, "initial_state": "stopped"})).unwrap();
+        assert_eq!(state.into_parts().unwrap().2, TargetState::Stopped);
+    }
+
+    #[test]
+    fn offsets_take_numbers_or_strings_and_null_resets() {
+        let request: ConnectorOffsets = parse(json!({"offsets": [
+            {"partition": {"kafka_topic": "t", "kafka_partition": "1"}, "offset": {"kafka_offset": 5}},
+            {"partition": {"kafka_topic": "t", "kafka_partition": 2}, "offset": null},
+        ]}))
+        .unwrap();
+        assert_eq!(
+            request.changes().unwrap(),
+            vec![
+                (TopicPartition::new("t", 1), Some(5)),
+                (TopicPartition::new("t", 2), None)
+            ]
+        );
+        let empty: ConnectorOffsets = parse(json!({"offsets": []})).unwrap();
+        assert!(message(empty.changes().unwrap_err()).contains("need to be provided"));
+        let negative: ConnectorOffsets = parse(json!({"offsets": [
+            {"partition": {"kafka_topic": "t", "kafka_partition": -1}, "offset": null}]}))
+        .unwrap();
+        assert!(message(negative.changes().unwrap_err()).contains("kafka_partition"));
+        let missing =
+            parse::<ConnectorOffsets>(json!({"offsets": [{"partition": {"kafka_topic": "t"}}]}));
+        assert!(message(missing.unwrap_err()).contains("kafka_partition"));
+    }
+}
