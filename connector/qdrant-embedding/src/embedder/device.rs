@@ -40,10 +40,19 @@ impl fmt::Display for DeviceSpec {
     }
 }
 
+/// A configured CUDA device that libtorch does not see.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    #[error("embedding.device is cuda:{0} but libtorch sees no CUDA device")]
+    NoCuda(usize),
+    #[error("embedding.device is cuda:{wanted} but only {count} CUDA device(s) exist")]
+    NoSuchDevice { wanted: usize, count: usize },
+}
+
 impl DeviceSpec {
     /// The device to run on; an unavailable CUDA device is an error, not a
     /// silent fallback, so a misconfigured GPU host is noticed.
-    pub fn resolve(self) -> Result<tch::Device, String> {
+    pub fn resolve(self) -> Result<tch::Device, DeviceError> {
         match self {
             Self::Cpu => Ok(tch::Device::Cpu),
             Self::Auto => Ok(if tch::Cuda::is_available() {
@@ -56,13 +65,9 @@ impl DeviceSpec {
                 if n < count {
                     Ok(tch::Device::Cuda(n))
                 } else if count == 0 {
-                    Err(format!(
-                        "embedding.device is cuda:{n} but libtorch sees no CUDA device"
-                    ))
+                    Err(DeviceError::NoCuda(n))
                 } else {
-                    Err(format!(
-                        "embedding.device is cuda:{n} but only {count} CUDA device(s) exist"
-                    ))
+                    Err(DeviceError::NoSuchDevice { wanted: n, count })
                 }
             }
         }
@@ -70,9 +75,13 @@ impl DeviceSpec {
 }
 
 /// Numeric precision of the forward pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Precision {
     /// fp16 on CUDA; on a CPU bf16 where it has bf16 units, else fp32.
+    #[default]
     Auto,
     Fp32,
     Fp16,

@@ -33,14 +33,26 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
-pub use device::{DeviceSpec, Precision, cpu_has_bf16_units};
-pub use model::{SentenceTransformer, check_model_dir};
+pub use bert::WeightsError;
+pub use device::{DeviceError, DeviceSpec, Precision, cpu_has_bf16_units};
+pub use model::{LoadError, SentenceTransformer, check_model_dir};
 
 use coalesce::Job;
 use futures::FutureExt;
 use futures::future::{BoxFuture, Shared};
 use plan::Shape;
 use tokenize::WindowOptions;
+
+/// Why a connector cannot have an embedder.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The model is already running for another connector with other
+    /// batch settings; the message names that connector.
+    #[error("{0}")]
+    Conflict(String),
+    #[error(transparent)]
+    Load(#[from] LoadError),
+}
 
 /// Why texts got no vectors.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -385,14 +397,14 @@ impl EmbeddingService {
         precision: Precision,
         options: BatchOptions,
         owner: &str,
-    ) -> Result<Arc<Self>, String> {
+    ) -> Result<Arc<Self>, ServiceError> {
         let key = shared_key(dir, device, precision);
         let mut shared = shared_services().lock().unwrap_or_else(|e| e.into_inner());
         if let Some(entry) = shared.get(&key)
             && let Some(service) = entry.service.upgrade()
         {
             return match conflicts(entry, &options, owner) {
-                Some((_, message)) => Err(message),
+                Some((_, message)) => Err(ServiceError::Conflict(message)),
                 None => Ok(service),
             };
         }

@@ -7,8 +7,8 @@ use serde::Deserialize;
 use tch::{Device, Kind, Tensor};
 use tokenizers::{Tokenizer, TruncationParams};
 
-use super::bert::{Bert, BertConfig};
-use super::device::{DeviceSpec, Precision};
+use super::bert::{Bert, BertConfig, WeightsError};
+use super::device::{DeviceError, DeviceSpec, Precision};
 
 #[derive(Debug, Deserialize)]
 struct PoolingConfig {
@@ -65,29 +65,59 @@ pub struct EncoderModel {
     pub dir: PathBuf,
 }
 
-fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("cannot parse {}: {e}", path.display()))
+/// Why a model could not be loaded; names the file at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error(
+        "model directory '{}' not found or incomplete: it needs model.safetensors, tokenizer.json and config.json",
+        .0.display()
+    )]
+    Incomplete(PathBuf),
+    #[error("cannot read {}: {source}", .path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot parse {}: {source}", .path.display())]
+    Parse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("cannot load {}: {message}", .path.display())]
+    Tokenizer { path: PathBuf, message: String },
+    #[error(transparent)]
+    Device(#[from] DeviceError),
+    #[error(transparent)]
+    Weights(#[from] WeightsError),
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T, LoadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| LoadError::Parse {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// A model directory has what loading needs; if not, which directory.
-pub fn check_model_dir(dir: &Path) -> Result<(), String> {
+pub fn check_model_dir(dir: &Path) -> Result<(), LoadError> {
     let complete = ["model.safetensors", "tokenizer.json", "config.json"]
         .iter()
         .all(|f| dir.join(f).is_file());
     if complete {
         Ok(())
     } else {
-        Err(format!(
-            "model directory '{}' not found or incomplete: it needs model.safetensors, tokenizer.json and config.json",
-            dir.display()
-        ))
+        Err(LoadError::Incomplete(dir.to_path_buf()))
     }
 }
 
 impl SentenceTransformer {
-    pub fn load(dir: &Path, device: DeviceSpec, precision: Precision) -> Result<Self, String> {
+    pub fn load(dir: &Path, device: DeviceSpec, precision: Precision) -> Result<Self, LoadError> {
         check_model_dir(dir)?;
         let device = device.resolve()?;
         let kind = precision.kind(device);
@@ -99,15 +129,19 @@ impl SentenceTransformer {
             .ok()
             .and_then(|v| v["max_seq_length"].as_u64())
             .unwrap_or(config.max_position_embeddings as u64) as usize;
-        let mut tokenizer = Tokenizer::from_file(dir.join("tokenizer.json"))
-            .map_err(|e| format!("cannot load {}/tokenizer.json: {e}", dir.display()))?;
+        let tokenizer_path = dir.join("tokenizer.json");
+        let tokenizer_error = |e: tokenizers::Error| LoadError::Tokenizer {
+            path: tokenizer_path.clone(),
+            message: e.to_string(),
+        };
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(tokenizer_error)?;
         tokenizer.with_padding(None);
         tokenizer
             .with_truncation(Some(TruncationParams {
                 max_length: max_seq_length,
                 ..Default::default()
             }))
-            .map_err(|e| format!("cannot set truncation: {e}"))?;
+            .map_err(tokenizer_error)?;
 
         let modules: Vec<Module> = read_json(&dir.join("modules.json")).unwrap_or_default();
         let normalize = modules.iter().any(|m| m.kind.ends_with("Normalize"));
