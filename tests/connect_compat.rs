@@ -1497,12 +1497,25 @@ async fn reads_answer_while_a_slow_start_or_restart_runs() {
             .as_u16()
     });
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let (took, list, _, status, own, _) = reads().await;
+    let (took, list, _, status, own, own_status) = reads().await;
     assert!(!restart.is_finished(), "the restart is still running");
     assert_eq!((list, status, own), (200, 200, 200));
     assert!(
         took < Duration::from_secs(2),
         "reads took {took:?} behind a 5 s restart"
     );
+    // What a client polling meanwhile sees is the restart itself, not a
+    // state made up for the answer.
+    assert_eq!(
+        own_status["connector"]["state"], "RESTARTING",
+        "{own_status}"
+    );
+    assert_eq!(
+        own_status["tasks"][0]["state"], "RESTARTING",
+        "{own_status}"
+    );
     assert_eq!(restart.await.unwrap(), 202);
+    w.wait_state("slow", "RUNNING", 1).await;
+    let (_, after) = w.get("/connectors/slow/status").await;
+    assert_eq!(after["connector"]["state"], "RUNNING", "{after}");
 }

@@ -130,7 +130,21 @@ async fn pause_stops_writes_and_resume_delivers_the_rest() {
     assert_eq!(code, 202);
     worker.wait_state("clicks-file", "PAUSED", 1).await;
     produce_numbered(&broker, "clicks", 2, 50, 50).await;
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // The control: a second connector on the topic reads all 200 records
+    // meanwhile, so the paused one had them to read and did not.
+    let control = out.with_extension("control");
+    let (code, _) = worker
+        .call(
+            "PUT",
+            "/connectors/clicks-control/config",
+            Some(&file_connector("clicks", &control, 1)),
+        )
+        .await;
+    assert_eq!(code, 201);
+    eventually(Duration::from_secs(60), "200 control lines", || async {
+        (lines(&control).len() == 200).then_some(())
+    })
+    .await;
     assert_eq!(
         lines(&out).len(),
         100,
@@ -260,15 +274,17 @@ async fn stop_then_offset_reset_and_alter_rewind_the_connector() {
             .0,
         202
     );
+    // A marker produced after the 50: once it is written, anything read
+    // before it has been written too, so the count is exact.
+    produce_numbered(&broker, "views", 1, 1, 200).await;
     eventually(
         Duration::from_secs(60),
-        "50 lines from offset 150",
-        || async { (lines(&out).len() >= 50).then_some(()) },
+        "the marker after offset 199",
+        || async { lines(&out).contains(&"p0-00200".to_string()).then_some(()) },
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let again = lines(&out);
-    assert_eq!(again.len(), 50);
+    assert_eq!(again.len(), 51, "{again:?}");
     assert_eq!(again[0], "p0-00150");
     assert_eq!(again[49], "p0-00199");
 }
@@ -407,7 +423,15 @@ async fn delete_stops_the_tasks_and_frees_the_group() {
     assert_eq!(worker.get("/connectors/carts-file").await.0, 404);
     assert_eq!(worker.get("/connectors").await.1, json!([]));
     produce_numbered(&broker, "carts", 2, 10, 10).await;
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The control: a new connector (its own group) reads all 40 records,
+    // so the deleted one had them to read.
+    let control = out.with_extension("control");
+    let body = json!({"name": "carts-control", "config": file_connector("carts", &control, 1)});
+    assert_eq!(worker.call("POST", "/connectors", Some(&body)).await.0, 201);
+    eventually(Duration::from_secs(60), "40 control lines", || async {
+        (lines(&control).len() == 40).then_some(())
+    })
+    .await;
     assert_eq!(lines(&out).len(), 20, "a deleted connector writes nothing");
     let bootstrap = broker.bootstrap();
     let assigned = tokio::task::spawn_blocking(move || {

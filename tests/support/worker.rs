@@ -44,7 +44,11 @@ impl Worker {
                 "CONNECT_CONSUMER_MAX_POLL_INTERVAL_MS".into(),
                 "10000".into(),
             ),
-            ("RUST_LOG".into(), "info".into()),
+            // WORKER_RUST_LOG=debug shows a failing test's worker in detail.
+            (
+                "RUST_LOG".into(),
+                std::env::var("WORKER_RUST_LOG").unwrap_or_else(|_| "info".into()),
+            ),
         ];
         for (k, v) in extra_env {
             env.retain(|(ek, _)| ek != k);
