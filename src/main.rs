@@ -69,7 +69,6 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
         .context("invalid worker configuration")?;
     loggers
         .apply_initial(&config.log_levels)
-        .map_err(anyhow::Error::msg)
         .context("invalid worker configuration")?;
     let config = Arc::new(config);
     let main_listener = bind(&config.listen_host, config.listen_port).await?;

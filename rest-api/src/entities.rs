@@ -2,13 +2,11 @@
 //! refuses the unknown fields Connect's Jackson mapping refuses, and a
 //! body that does not fit answers 400 naming the field.
 
-use std::fmt;
-
-use connect_api::config::json_kind;
+use connect_api::config::ConfigValues;
 use connect_api::{ConfigMap, TopicPartition};
 use connect_runtime::status::TargetState;
 use serde::Deserialize;
-use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeOwned, Deserializer};
 use serde_json::Value;
 
 use crate::ApiError;
@@ -28,6 +26,9 @@ pub fn parse<T: DeserializeOwned>(body: Value) -> Result<T, ApiError> {
             return ApiError::bad_request(format!(
                 "Unrecognized field \"{field}\": expected {expected}"
             ));
+        }
+        if inner.starts_with("Invalid value for config") {
+            return ApiError::bad_request(inner);
         }
         let inner = plain_type_error(&inner).unwrap_or(inner);
         if path.is_empty() || path == "." {
@@ -65,59 +66,6 @@ fn plain_type_error(message: &str) -> Option<String> {
     Some(format!("must be {expected}, got {}", json_word(got)))
 }
 
-/// A config as Connect takes it: string values; a number or boolean is
-/// taken as its text (`"tasks.max": 1`); `null` means "remove" in a PATCH
-/// and is refused elsewhere.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ConfigValues(pub Vec<(String, Option<String>)>);
-
-impl ConfigValues {
-    /// The config, refusing `null` values (only a PATCH may remove keys).
-    pub fn into_config(self) -> Result<ConfigMap, ApiError> {
-        self.0
-            .into_iter()
-            .map(|(k, v)| match v {
-                Some(v) => Ok((k, v)),
-                None => Err(ApiError::bad_request(format!(
-                    "Invalid value for config \"{k}\": expected a string, got null"
-                ))),
-            })
-            .collect()
-    }
-}
-
-impl<'de> Deserialize<'de> for ConfigValues {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct Values;
-        impl<'de> Visitor<'de> for Values {
-            type Value = ConfigValues;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a JSON object of string values")
-            }
-            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<ConfigValues, M::Error> {
-                let mut values = Vec::new();
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    let value = match value {
-                        Value::Null => None,
-                        Value::String(s) => Some(s),
-                        Value::Number(n) => Some(n.to_string()),
-                        Value::Bool(b) => Some(b.to_string()),
-                        other => {
-                            return Err(de::Error::custom(format!(
-                                "has an invalid value for config \"{key}\": expected a string, got {}",
-                                json_kind(&other)
-                            )));
-                        }
-                    };
-                    values.push((key, value));
-                }
-                Ok(ConfigValues(values))
-            }
-        }
-        d.deserialize_map(Values)
-    }
-}
-
 /// `POST /connectors` (Connect's `CreateConnectorRequest`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -143,7 +91,8 @@ impl CreateConnectorRequest {
         let config = self
             .config
             .ok_or_else(|| ApiError::bad_request("Field \"config\" is required"))?
-            .into_config()?;
+            .into_config()
+            .map_err(|e| ApiError::bad_request(e.to_string()))?;
         let initial = match self.initial_state {
             None => TargetState::Started,
             Some(s) => TargetState::from_initial_state(&s).ok_or_else(|| {

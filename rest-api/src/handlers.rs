@@ -10,9 +10,9 @@ use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use crate::entities::{
-    self, ConfigValues, ConnectorOffsets, CreateConnectorRequest, LoggerLevelRequest,
-};
+use connect_api::config::ConfigValues;
+
+use crate::entities::{self, ConnectorOffsets, CreateConnectorRequest, LoggerLevelRequest};
 use crate::request::Parsed;
 use crate::{ApiError, AppState};
 
@@ -140,7 +140,9 @@ pub async fn tasks_config(h: &dyn Herder, name: &str) -> Result<Reply, ApiError>
 
 /// A config body (`PUT …/config`, validate): string values, no nulls.
 fn config_body(req: &Parsed) -> Result<ConfigMap, ApiError> {
-    entities::parse::<ConfigValues>(req.json()?)?.into_config()
+    entities::parse::<ConfigValues>(req.json()?)?
+        .into_config()
+        .map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
 pub async fn create_connector(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiError> {
@@ -277,7 +279,7 @@ pub fn logger_set(state: &AppState, name: &str, req: &Parsed) -> Result<Reply, A
     let changed = state
         .loggers
         .set(name, &level)
-        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e))?;
+        .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
     let scope = req.query_value("scope").unwrap_or("worker");
     if scope.eq_ignore_ascii_case("cluster") {
         return Ok(Reply::no_content());

@@ -8,6 +8,19 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
 
+/// A level or logger name `/admin/loggers` and the log4j settings refuse
+/// (Connect's messages).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LevelError {
+    #[error("invalid log level '{0}'.")]
+    Level(String),
+    #[error("Invalid logger name '{0}'")]
+    Logger(String),
+    /// The log filter could not be swapped (the subscriber is gone).
+    #[error("cannot apply the log levels: {0}")]
+    Reload(String),
+}
+
 pub struct LogLevels {
     handle: reload::Handle<EnvFilter, Registry>,
     /// Explicit levels, `root` always present.
@@ -111,7 +124,7 @@ impl LogLevels {
 
     /// Levels from the worker settings (`log4j.root.loglevel`,
     /// `log4j.loggers`): in force from start-up, so not "modified".
-    pub fn apply_initial(&self, levels: &[(String, String)]) -> Result<(), String> {
+    pub fn apply_initial(&self, levels: &[(String, String)]) -> Result<(), LevelError> {
         for (name, level) in levels {
             self.set(name, level)?;
         }
@@ -125,11 +138,11 @@ impl LogLevels {
     }
 
     /// Set `name` (and loggers below it) to `level`; returns the loggers changed.
-    pub fn set(&self, name: &str, level: &str) -> Result<Vec<String>, String> {
+    pub fn set(&self, name: &str, level: &str) -> Result<Vec<String>, LevelError> {
         let given = level;
         let level = level.trim().to_ascii_uppercase();
         if !LEVELS.contains(&level.as_str()) {
-            return Err(format!("invalid log level '{given}'."));
+            return Err(LevelError::Level(given.to_string()));
         }
         let name = name.trim();
         if name.is_empty()
@@ -137,7 +150,7 @@ impl LogLevels {
                 .chars()
                 .all(|c| c.is_alphanumeric() || matches!(c, '_' | ':' | '.' | '-'))
         {
-            return Err(format!("Invalid logger name '{name}'"));
+            return Err(LevelError::Logger(name.to_string()));
         }
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -174,7 +187,7 @@ impl LogLevels {
         changed.sort();
         self.handle
             .reload(Self::filter(&levels))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| LevelError::Reload(e.to_string()))?;
         Ok(changed)
     }
 }

@@ -441,6 +441,61 @@ fn default_string(v: &Value) -> Option<String> {
     }
 }
 
+/// A config as Connect takes it: string values; a number or boolean is
+/// taken as its text (`"tasks.max": 1`); `null` means "remove" in a PATCH
+/// and is refused elsewhere.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ConfigValues(pub Vec<(String, Option<String>)>);
+
+impl ConfigValues {
+    /// The config, refusing `null` values (only a PATCH may remove keys).
+    pub fn into_config(self) -> Result<ConfigMap, NullValue> {
+        self.0
+            .into_iter()
+            .map(|(k, v)| v.map(|v| (k.clone(), v)).ok_or(NullValue(k)))
+            .collect()
+    }
+}
+
+/// A `null` config value where no key may be removed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Invalid value for config \"{0}\": expected a string, got null")]
+pub struct NullValue(pub String);
+
+impl<'de> serde::Deserialize<'de> for ConfigValues {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{self, MapAccess, Visitor};
+        use std::fmt;
+        struct Values;
+        impl<'de> Visitor<'de> for Values {
+            type Value = ConfigValues;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a JSON object of string values")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<ConfigValues, M::Error> {
+                let mut values = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, Value>()? {
+                    let value = match value {
+                        Value::Null => None,
+                        Value::String(s) => Some(s),
+                        Value::Number(n) => Some(n.to_string()),
+                        Value::Bool(b) => Some(b.to_string()),
+                        other => {
+                            return Err(de::Error::custom(format!(
+                                "Invalid value for config \"{key}\": expected a string, got {}",
+                                json_kind(&other)
+                            )));
+                        }
+                    };
+                    values.push((key, value));
+                }
+                Ok(ConfigValues(values))
+            }
+        }
+        d.deserialize_map(Values)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use connect_api::ConfigMap;
-use connect_api::config::json_kind;
+use connect_api::config::{ConfigValues, NullValue};
 use serde_json::Value;
 
 /// A connector file that could be read.
@@ -46,31 +46,50 @@ pub fn load_connectors_dir(dir: &Path) -> (Vec<ConnectorFile>, Vec<String>) {
     (files, errors)
 }
 
-fn read_file(path: &Path, ext: &str) -> Result<(String, ConfigMap), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
-    let mut config = if ext == "json" {
-        let value: Value =
-            serde_json::from_str(&text).map_err(|e| format!("not valid JSON: {e}"))?;
+/// Why a connector file was skipped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectorFileError {
+    #[error("{0}")]
+    Read(#[from] std::io::Error),
+    #[error("not valid JSON: {0}")]
+    Json(serde_json::Error),
+    #[error("expected a JSON object")]
+    NotObject,
+    #[error("\"config\" must be an object")]
+    ConfigNotObject,
+    #[error("{0}")]
+    Values(serde_json::Error),
+    #[error("{0}")]
+    NullValue(#[from] NullValue),
+    #[error("not a valid properties file: {0}")]
+    Properties(#[from] java_properties::PropertiesError),
+    #[error("missing \"name\"")]
+    NoName,
+}
+
+fn read_file(path: &Path, ext: &str) -> Result<(String, ConfigMap), ConnectorFileError> {
+    let text = std::fs::read_to_string(path)?;
+    let mut config: ConfigMap = if ext == "json" {
+        let value: Value = serde_json::from_str(&text).map_err(ConnectorFileError::Json)?;
         let Value::Object(mut obj) = value else {
-            return Err("expected a JSON object".into());
+            return Err(ConnectorFileError::NotObject);
         };
+        // The body you would POST, or a flat config.
         let body = match obj.remove("config") {
-            Some(Value::Object(config)) => {
+            Some(Value::Object(mut config)) => {
                 if let Some(name) = obj.remove("name") {
-                    let mut config = config;
                     config.entry("name").or_insert(name);
-                    config
-                } else {
-                    config
                 }
+                config
             }
-            Some(_) => return Err("\"config\" must be an object".into()),
+            Some(_) => return Err(ConnectorFileError::ConfigNotObject),
             None => obj,
         };
-        string_map(body)?
+        serde_json::from_value::<ConfigValues>(Value::Object(body))
+            .map_err(ConnectorFileError::Values)?
+            .into_config()?
     } else {
-        java_properties::read(text.as_bytes())
-            .map_err(|e| format!("not a valid properties file: {e}"))?
+        java_properties::read(text.as_bytes())?
             .into_iter()
             .collect()
     };
@@ -78,37 +97,9 @@ fn read_file(path: &Path, ext: &str) -> Result<(String, ConfigMap), String> {
         .get("name")
         .cloned()
         .filter(|n| !n.trim().is_empty())
-        .ok_or_else(|| "missing \"name\"".to_string())?;
+        .ok_or(ConnectorFileError::NoName)?;
     config.insert("name".into(), name.clone());
     Ok((name, config))
-}
-
-/// Connect's configs are strings; numbers and booleans are accepted and
-/// stored as strings (`"tasks.max": 1`), anything else is refused naming the key.
-fn string_map(obj: serde_json::Map<String, Value>) -> Result<ConfigMap, String> {
-    obj.into_iter()
-        .map(|(k, v)| match config_value(&k, v)? {
-            Some(s) => Ok((k, s)),
-            None => Err(format!(
-                "Invalid value for config \"{k}\": expected a string, got null"
-            )),
-        })
-        .collect()
-}
-
-/// One config value as Connect stores it; `None` for null (which PATCH
-/// uses to remove a key).
-fn config_value(key: &str, v: Value) -> Result<Option<String>, String> {
-    match v {
-        Value::Null => Ok(None),
-        Value::String(s) => Ok(Some(s)),
-        Value::Number(n) => Ok(Some(n.to_string())),
-        Value::Bool(b) => Ok(Some(b.to_string())),
-        other => Err(format!(
-            "Invalid value for config \"{key}\": expected a string, got {}",
-            json_kind(&other)
-        )),
-    }
 }
 
 #[cfg(test)]
