@@ -232,13 +232,16 @@ async fn a_qdrant_outage_is_retried_without_loss_dlq_duplicates_or_early_commits
 
     server.stop();
     produce_events(&broker, &events[400..], 2).await;
+    // A second retry logged shows the task kept retrying rather than failing.
     eventually(
         Duration::from_secs(60),
-        "the task to see the outage",
-        || async { worker.log().contains("sink is unavailable").then_some(()) },
+        "the task to retry through the outage",
+        || async {
+            let log = worker.log();
+            (log.contains("sink is unavailable") && log.contains("attempt=2")).then_some(())
+        },
     )
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
     let (_, status) = worker.get("/connectors/outage/status").await;
     assert_eq!(
         status["tasks"][0]["state"], "RUNNING",
@@ -356,7 +359,18 @@ async fn a_killed_worker_replays_onto_the_same_points() {
         (qdrant::count(&client, "replay").await == Some(events.len() as u64)).then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Every offset committed: nothing is left to replay, so the count is final.
+    eventually(
+        Duration::from_secs(60),
+        "every offset committed",
+        || async {
+            let committed: i64 = kafka::committed(&broker.bootstrap(), "connect-replay", TOPIC, 2)
+                .values()
+                .sum();
+            (committed == events.len() as i64).then_some(())
+        },
+    )
+    .await;
     assert_eq!(
         qdrant::count(&client, "replay").await,
         Some(events.len() as u64),
@@ -692,4 +706,41 @@ fn embed_command_keeps_order_and_rejects_bad_lines() {
         "{}",
         String::from_utf8_lossy(&bad.stderr)
     );
+}
+
+/// The test server itself: eight clients creating one collection at once
+/// (as eight tasks do on first write) get one success and seven "already
+/// exists", never an internal error.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_test_server_creates_a_collection_once_under_concurrent_creates() {
+    use qdrant_client::qdrant::{CreateCollectionBuilder, Distance, VectorParamsBuilder};
+    let dir = tempfile::tempdir().unwrap();
+    let server = QdrantServer::start(&dir.path().join("qdrant"));
+    for round in 0..5 {
+        let name = format!("raced-{round}");
+        let creates = (0..8).map(|_| {
+            let client = server.client();
+            let name = name.clone();
+            async move {
+                client
+                    .create_collection(
+                        CreateCollectionBuilder::new(name)
+                            .vectors_config(VectorParamsBuilder::new(4, Distance::Cosine)),
+                    )
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| e.to_string())
+            }
+        });
+        let results = futures::future::join_all(creates).await;
+        let created = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(created, 1, "round {round}: {results:?}");
+        for refused in results.iter().filter_map(|r| r.as_ref().err()) {
+            assert!(
+                refused.contains("already exists"),
+                "round {round}: {refused}"
+            );
+        }
+        assert_eq!(qdrant::count(&server.client(), &name).await, Some(0));
+    }
 }

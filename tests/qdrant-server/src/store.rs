@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use qdrant_client::qdrant as grpc;
 use qdrant_edge::{
@@ -30,6 +30,10 @@ pub struct Collection {
 pub struct Store {
     dir: PathBuf,
     pub collections: RwLock<HashMap<String, Arc<Collection>>>,
+    /// Held from a create's exists-check until its shard is in the map:
+    /// two creates of one name used to build two shards in one directory,
+    /// and one failed opening its WAL.
+    creating: Mutex<()>,
 }
 
 fn distance(d: i32) -> Result<Distance, Status> {
@@ -66,6 +70,7 @@ impl Store {
         Ok(Self {
             dir: dir.to_path_buf(),
             collections: RwLock::new(collections),
+            creating: Mutex::new(()),
         })
     }
 
@@ -87,6 +92,7 @@ impl Store {
                 "invalid collection name '{name}'"
             )));
         }
+        let _creating = self.creating.lock().unwrap_or_else(|e| e.into_inner());
         if self.collections.read().unwrap().contains_key(&name) {
             return Err(Status::already_exists(format!(
                 "Wrong input: Collection `{name}` already exists!"
