@@ -5,6 +5,7 @@
 //! cluster puts the same records in Kafka topics.
 
 mod file;
+mod kafka;
 mod memory;
 
 use std::collections::BTreeMap;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::status::{InstanceStatus, TargetState};
 
 pub use file::FileConfigStore;
+pub use kafka::{KafkaConfigStore, KafkaStatusStore};
 pub use memory::{MemoryConfigStore, MemoryStatusStore};
 
 /// A store that could not be read or written.
@@ -41,6 +43,11 @@ pub enum StorageError {
     },
     #[error("connector {0} is not in the config store")]
     UnknownConnector(String),
+    #[error(transparent)]
+    Kafka(#[from] crate::kafka_error::KafkaCallError),
+    /// The Kafka-backed store could not proceed (a write not read back in time).
+    #[error("{0}")]
+    Backend(String),
 }
 
 /// What one connector should be: its config, the state the user asked
@@ -92,7 +99,7 @@ pub trait ConfigBackingStore: Send + Sync {
 }
 
 /// Whose status a record is.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum StatusKey {
     Connector(String),
     Task(String, u32),

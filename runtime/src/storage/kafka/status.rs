@@ -1,0 +1,182 @@
+//! Connect's `KafkaStatusBackingStore`: each connector's and task's state
+//! as records of the status topic, keyed as Connect keys them
+//! (`status-connector-<c>`, `status-task-<c>-<n>`), with the `worker_id`
+//! that reported it. A write is local at once and reaches the other
+//! workers through the topic.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use super::log::{KafkaLog, TopicSpec, json};
+use crate::status::{InstanceStatus, State};
+use crate::storage::{StatusBackingStore, StatusKey, StorageError};
+use crate::worker_config::WorkerConfig;
+
+#[derive(Serialize, Deserialize)]
+struct StatusRecord {
+    state: State,
+    trace: Option<String>,
+    worker_id: String,
+    generation: u64,
+}
+
+fn record_key(key: &StatusKey) -> String {
+    match key {
+        StatusKey::Connector(c) => format!("status-connector-{c}"),
+        StatusKey::Task(c, n) => format!("status-task-{c}-{n}"),
+    }
+}
+
+fn parse_key(key: &str) -> Option<StatusKey> {
+    if let Some(c) = key.strip_prefix("status-connector-") {
+        return Some(StatusKey::Connector(c.to_string()));
+    }
+    let rest = key.strip_prefix("status-task-")?;
+    let (c, n) = rest.rsplit_once('-')?;
+    Some(StatusKey::Task(c.to_string(), n.parse().ok()?))
+}
+
+type Statuses = Arc<Mutex<BTreeMap<StatusKey, InstanceStatus>>>;
+
+pub struct KafkaStatusStore {
+    log: KafkaLog,
+    statuses: Statuses,
+    /// The newest generation this worker has written per key: a report of
+    /// an instance being replaced here never goes out after its successor's.
+    written: Mutex<HashMap<StatusKey, u64>>,
+}
+
+impl KafkaStatusStore {
+    pub async fn open(
+        worker: &WorkerConfig,
+        topic: &str,
+        partitions: i32,
+        replication_factor: i32,
+    ) -> Result<Self, StorageError> {
+        let statuses: Statuses = Default::default();
+        let applied = statuses.clone();
+        let name = topic.to_string();
+        let log = KafkaLog::open(
+            worker,
+            &TopicSpec {
+                name: topic.to_string(),
+                partitions,
+                replication_factor,
+            },
+            Box::new(move |key, value| {
+                let Some(status_key) = parse_key(key) else {
+                    tracing::warn!(topic = name, key, "skipping a record with an unknown key");
+                    return;
+                };
+                let mut statuses = applied.lock().unwrap_or_else(|e| e.into_inner());
+                match value {
+                    None => {
+                        statuses.remove(&status_key);
+                    }
+                    Some(value) => {
+                        if let Some(r) = json::<StatusRecord>(&name, key, value) {
+                            statuses.insert(
+                                status_key,
+                                InstanceStatus {
+                                    state: r.state,
+                                    worker_id: r.worker_id,
+                                    trace: r.trace,
+                                },
+                            );
+                        }
+                    }
+                }
+            }),
+        )
+        .await?;
+        Ok(Self {
+            log,
+            statuses,
+            written: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn statuses(&self) -> std::sync::MutexGuard<'_, BTreeMap<StatusKey, InstanceStatus>> {
+        self.statuses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Queue the record: reports of one key go out in the order made.
+    fn send(&self, key: &StatusKey, value: Option<Vec<u8>>) {
+        self.log.enqueue(&record_key(key), value.as_deref());
+    }
+}
+
+impl StatusBackingStore for KafkaStatusStore {
+    fn put(&self, key: &StatusKey, status: Option<InstanceStatus>, generation: u64) {
+        {
+            let mut written = self.written.lock().unwrap_or_else(|e| e.into_inner());
+            match written.get(key) {
+                Some(newest) if *newest > generation => return,
+                _ => written.insert(key.clone(), generation),
+            };
+        }
+        let value = status.as_ref().map(|s| {
+            serde_json::to_vec(&StatusRecord {
+                state: s.state,
+                trace: s.trace.clone(),
+                worker_id: s.worker_id.clone(),
+                generation,
+            })
+            .unwrap_or_default()
+        });
+        {
+            let mut statuses = self.statuses();
+            match status {
+                Some(status) => statuses.insert(key.clone(), status),
+                None => statuses.remove(key),
+            };
+        }
+        self.send(key, value);
+    }
+
+    fn get(&self, key: &StatusKey) -> Option<InstanceStatus> {
+        self.statuses().get(key).cloned()
+    }
+
+    fn tasks(&self, connector: &str) -> Vec<(u32, InstanceStatus)> {
+        self.statuses()
+            .iter()
+            .filter_map(|(key, status)| match key {
+                StatusKey::Task(c, n) if c == connector => Some((*n, status.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn remove_connector(&self, connector: &str) {
+        let keys: Vec<StatusKey> = self
+            .statuses()
+            .keys()
+            .filter(|k| k.connector() == connector)
+            .cloned()
+            .collect();
+        for key in keys {
+            self.statuses().remove(&key);
+            self.send(&key, None);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_read_back_as_written() {
+        for key in [
+            StatusKey::Connector("a-b".into()),
+            StatusKey::Task("with-dash-2".into(), 11),
+        ] {
+            assert_eq!(parse_key(&record_key(&key)), Some(key));
+        }
+        assert_eq!(parse_key("status-task-c-x"), None);
+        assert_eq!(parse_key("something-else"), None);
+    }
+}
