@@ -3,6 +3,7 @@
 
 mod connectors_dir;
 mod core;
+pub mod distributed;
 mod standalone;
 mod validation;
 
