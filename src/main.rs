@@ -88,6 +88,7 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
         Worker::new(config.clone(), plugins::registry()),
         env!("CONNECT_HOST_COMMIT").to_string(),
     )
+    .await
     .context("cannot open the config store")?;
     let state = Arc::new(AppState {
         herder: herder.clone(),

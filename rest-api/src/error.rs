@@ -8,6 +8,9 @@ use serde_json::json;
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
+    /// The leader's REST URL, when the request is the leader's to serve
+    /// and this worker may forward it there (Connect's forwarding).
+    pub forward_to: Option<String>,
 }
 
 impl ApiError {
@@ -15,6 +18,7 @@ impl ApiError {
         Self {
             status,
             message: message.into(),
+            forward_to: None,
         }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -39,10 +43,12 @@ impl From<HerderError> for ApiError {
         match e {
             HerderError::NotFound(m) => Self::new(StatusCode::NOT_FOUND, m),
             HerderError::AlreadyExists(m) => Self::new(StatusCode::CONFLICT, m),
-            // Connect answers both with 409; the client retries.
-            e @ (HerderError::NotLeader { .. } | HerderError::RebalanceInProgress) => {
-                Self::new(StatusCode::CONFLICT, e.to_string())
-            }
+            // Connect answers both with 409 when it cannot forward; the client retries.
+            HerderError::NotLeader { ref leader_url } => Self {
+                forward_to: leader_url.clone(),
+                ..Self::new(StatusCode::CONFLICT, e.to_string())
+            },
+            e @ HerderError::RebalanceInProgress => Self::new(StatusCode::CONFLICT, e.to_string()),
             HerderError::BadRequest(m) => Self::new(StatusCode::BAD_REQUEST, m),
             HerderError::Forbidden(m) => Self::new(StatusCode::FORBIDDEN, m),
             // Connect's exception mapper answers with the cause; the herder

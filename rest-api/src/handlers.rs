@@ -30,6 +30,15 @@ impl Reply {
             headers: Vec::new(),
         }
     }
+    /// The leader's answer to a forwarded request, passed on as it came.
+    pub fn forwarded(status: StatusCode, body: Vec<u8>, location: Option<String>) -> Self {
+        let reply = Self::new(status, (!body.is_empty()).then_some(body));
+        match location {
+            Some(l) => reply.with_header(LOCATION, l),
+            None => reply,
+        }
+    }
+
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         Self::new(status, Some(body))

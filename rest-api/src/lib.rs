@@ -3,6 +3,7 @@
 
 mod entities;
 mod error;
+mod forward;
 mod handlers;
 mod request;
 mod router;

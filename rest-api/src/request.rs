@@ -11,6 +11,8 @@ use crate::ApiError;
 
 pub struct Parsed {
     pub method: hyper::Method,
+    /// The path and query as sent, for forwarding to the leader.
+    pub path_and_query: String,
     pub segments: Vec<String>,
     pub query: Vec<(String, String)>,
     pub host: Option<String>,
@@ -57,6 +59,10 @@ impl Parsed {
         };
         Ok(Self {
             method: parts.method.clone(),
+            path_and_query: parts
+                .uri
+                .path_and_query()
+                .map_or_else(|| parts.uri.path().to_string(), ToString::to_string),
             segments,
             query,
             host: header(hyper::header::HOST),

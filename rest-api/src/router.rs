@@ -42,7 +42,15 @@ where
     let reply = match Parsed::from(req).await {
         Ok(parsed) => {
             tracing::debug!(method = %parsed.method, path = ?parsed.segments, "request");
-            respond(&state, listener, &parsed).await
+            match respond(&state, listener, &parsed).await {
+                Err(ApiError {
+                    forward_to: Some(leader),
+                    ..
+                }) if !parsed.has_query("forward") => {
+                    crate::forward::to_leader(&leader, &parsed).await
+                }
+                reply => reply,
+            }
         }
         Err(e) => Err(e),
     };

@@ -80,6 +80,7 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     ("status.storage.topic", Some("connect-status")),
     ("status.storage.replication.factor", Some("3")),
     ("status.storage.partitions", Some("5")),
+    ("scheduled.rebalance.max.delay.ms", Some("10000")),
     ("client.id", None),
     ("topic.tracking.enable", Some("true")),
     ("topic.tracking.allow.reset", Some("true")),
@@ -129,6 +130,9 @@ pub struct DistributedSettings {
     pub status_storage_topic: String,
     pub status_storage_replication_factor: i32,
     pub status_storage_partitions: i32,
+    /// How long a silent worker keeps its work before it is reassigned
+    /// (`scheduled.rebalance.max.delay.ms`).
+    pub rebalance_delay: Duration,
 }
 
 /// How this worker runs, decided by `group.id` as in Kafka Connect.
@@ -177,6 +181,10 @@ fn mode(settings: &ConfigMap) -> Result<WorkerMode, WorkerConfigError> {
         status_storage_topic: settings["status.storage.topic"].clone(),
         status_storage_replication_factor: number("status.storage.replication.factor")?,
         status_storage_partitions: number("status.storage.partitions")?,
+        rebalance_delay: Duration::from_millis(parse_num::<u64>(
+            "scheduled.rebalance.max.delay.ms",
+            &settings["scheduled.rebalance.max.delay.ms"],
+        )?),
     }))
 }
 

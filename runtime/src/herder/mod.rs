@@ -16,7 +16,7 @@ use serde::Serialize;
 use crate::status::{InstanceStatus, TargetState};
 use crate::storage::StorageError;
 use crate::worker::Worker;
-use crate::worker_config::{StandaloneSettings, WorkerMode};
+use crate::worker_config::WorkerMode;
 
 pub use connectors_dir::load_connectors_dir;
 pub use core::{HerderCore, RestartPlan};
@@ -195,20 +195,14 @@ pub trait Herder: Send + Sync {
 
 /// The herder the worker's mode asks for (Connect's `ConnectStandalone` or
 /// `ConnectDistributed`), not yet started.
-pub fn for_mode(worker: Worker, commit: String) -> Result<Arc<dyn Herder>, StorageError> {
-    let standalone = match &worker.config.mode {
-        WorkerMode::Standalone(settings) => settings.clone(),
-        WorkerMode::Distributed(settings) => {
-            tracing::warn!(
-                group.id = settings.group_id,
-                "group.id is set but distributed mode is not available yet; running standalone"
-            );
-            StandaloneSettings::from_settings(&worker.config.settings)
+pub async fn for_mode(worker: Worker, commit: String) -> Result<Arc<dyn Herder>, StorageError> {
+    match worker.config.mode.clone() {
+        WorkerMode::Standalone(settings) => {
+            Ok(Arc::new(StandaloneHerder::new(worker, &settings, commit)?))
         }
-    };
-    Ok(Arc::new(StandaloneHerder::new(
-        worker,
-        &standalone,
-        commit,
-    )?))
+        WorkerMode::Distributed(settings) => {
+            tracing::info!(group.id = settings.group_id, "joining the cluster");
+            Ok(distributed::DistributedHerder::open(worker, settings, commit).await?)
+        }
+    }
 }

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::status::{InstanceStatus, TargetState};
 
 pub use file::FileConfigStore;
-pub use kafka::{KafkaConfigStore, KafkaStatusStore};
+pub(crate) use kafka::log::{TopicSpec, client, create_topic};
+pub use kafka::{Heartbeat, KafkaConfigStore, KafkaStatusStore, RestartRecord};
 pub use memory::{MemoryConfigStore, MemoryStatusStore};
 
 /// A store that could not be read or written.

@@ -9,7 +9,7 @@
 //! | `task-<c>-<n>` | `{"properties": {…}}` |
 //! | `commit-<c>` | `{"tasks": n}`: tasks 0..n written before it are the connector's |
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -17,6 +17,7 @@ use connect_api::ConfigMap;
 use serde::{Deserialize, Serialize};
 
 use super::log::{KafkaLog, TopicSpec, json};
+use crate::herder::distributed::assignment::Assignment;
 use crate::status::TargetState;
 use crate::storage::{ConfigBackingStore, ConnectorState, StorageError};
 use crate::worker_config::WorkerConfig;
@@ -28,6 +29,21 @@ struct ConfigLogState {
     tasks: HashMap<String, Vec<ConfigMap>>,
     /// Task configs read but not yet committed by a `commit-<c>` record.
     pending: HashMap<String, BTreeMap<u32, ConfigMap>>,
+    /// The newest assignment the leader published (`assignment`).
+    assignment: Option<Assignment>,
+    /// Workers drained by `PUT /admin/workers/{id}/drain` (`drain-<id>`).
+    drained: BTreeSet<String>,
+    /// The last restart asked for each connector (`restart-<c>`).
+    restarts: BTreeMap<String, RestartRecord>,
+}
+
+/// A restart for the workers running the connector's instances to carry out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RestartRecord {
+    /// Increases with every request, so a worker acts on each once.
+    pub seq: u64,
+    pub connector: bool,
+    pub tasks: Vec<u32>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -107,6 +123,31 @@ impl ConfigLogState {
                     .or_default()
                     .insert(task, p.properties);
             }
+        } else if key == "assignment" {
+            if let Some(next) = value.and_then(|v| json::<Assignment>(topic, key, v)) {
+                // An older epoch (a deposed leader's last word) never wins.
+                if self
+                    .assignment
+                    .as_ref()
+                    .is_none_or(|a| next.epoch > a.epoch)
+                {
+                    self.assignment = Some(next);
+                }
+            }
+        } else if let Some(name) = key.strip_prefix("restart-") {
+            match value.and_then(|v| json::<RestartRecord>(topic, key, v)) {
+                Some(r) => {
+                    self.restarts.insert(name.to_string(), r);
+                }
+                None => {
+                    self.restarts.remove(name);
+                }
+            }
+        } else if let Some(worker) = key.strip_prefix("drain-") {
+            match value {
+                Some(_) => self.drained.insert(worker.to_string()),
+                None => self.drained.remove(worker),
+            };
         } else if let Some(name) = key.strip_prefix("commit-") {
             let Some(commit) = value.and_then(|v| json::<Commit>(topic, key, v)) else {
                 return;
@@ -180,6 +221,43 @@ impl KafkaConfigStore {
 
     fn state(&self) -> std::sync::MutexGuard<'_, ConfigLogState> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The newest assignment published.
+    pub fn assignment(&self) -> Option<Assignment> {
+        self.state().assignment.clone()
+    }
+
+    /// Publish an assignment (the leader does).
+    pub async fn put_assignment(&self, assignment: &Assignment) -> Result<(), StorageError> {
+        self.write_json("assignment", assignment).await
+    }
+
+    pub fn restarts(&self) -> BTreeMap<String, RestartRecord> {
+        self.state().restarts.clone()
+    }
+
+    pub async fn put_restart(
+        &self,
+        name: &str,
+        restart: &RestartRecord,
+    ) -> Result<(), StorageError> {
+        self.write_json(&format!("restart-{name}"), restart).await
+    }
+
+    pub fn drained(&self) -> BTreeSet<String> {
+        self.state().drained.clone()
+    }
+
+    /// Drain a worker (`true`) or let it take work again.
+    pub async fn put_drained(&self, worker: &str, drained: bool) -> Result<(), StorageError> {
+        let key = format!("drain-{worker}");
+        if drained {
+            self.write_json(&key, &serde_json::json!({"drained": true}))
+                .await
+        } else {
+            self.log.write(&key, None).await
+        }
     }
 
     async fn write_json(&self, key: &str, value: &impl Serialize) -> Result<(), StorageError> {

@@ -45,7 +45,8 @@ pub struct KafkaLog {
     reader: Option<std::thread::JoinHandle<()>>,
 }
 
-fn client(worker: &WorkerConfig, prefix: &str) -> ClientConfig {
+/// A client of the worker's cluster with its `consumer.`/`producer.`/`admin.` settings.
+pub(crate) fn client(worker: &WorkerConfig, prefix: &str) -> ClientConfig {
     let mut client = ClientConfig::new();
     client.set("bootstrap.servers", &worker.bootstrap_servers);
     for (k, v) in worker.with_prefix(prefix) {
@@ -234,7 +235,10 @@ fn read(
     }
 }
 
-async fn create_topic(worker: &WorkerConfig, spec: &TopicSpec) -> Result<(), StorageError> {
+pub(crate) async fn create_topic(
+    worker: &WorkerConfig,
+    spec: &TopicSpec,
+) -> Result<(), StorageError> {
     let admin: AdminClient<DefaultClientContext> = client(worker, "admin.")
         .create()
         .doing("create an admin client")?;

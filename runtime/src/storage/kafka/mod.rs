@@ -1,8 +1,8 @@
 //! The stores of a cluster: Connect's internal config and status topics.
 
 mod config;
-mod log;
+pub(crate) mod log;
 mod status;
 
-pub use config::KafkaConfigStore;
-pub use status::KafkaStatusStore;
+pub use config::{KafkaConfigStore, RestartRecord};
+pub use status::{Heartbeat, KafkaStatusStore};

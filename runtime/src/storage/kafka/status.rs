@@ -40,9 +40,24 @@ fn parse_key(key: &str) -> Option<StatusKey> {
 
 type Statuses = Arc<Mutex<BTreeMap<StatusKey, InstanceStatus>>>;
 
+/// A worker's periodic announcement (`worker-<id>` in the status topic):
+/// how to reach its REST API, and when it last spoke.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    pub url: String,
+    /// Whether the worker led the cluster when it spoke.
+    #[serde(default)]
+    pub leader: bool,
+    /// Milliseconds since the Unix epoch, by the announcing worker's clock.
+    pub at_ms: i64,
+}
+
+type Heartbeats = Arc<Mutex<BTreeMap<String, Heartbeat>>>;
+
 pub struct KafkaStatusStore {
     log: KafkaLog,
     statuses: Statuses,
+    heartbeats: Heartbeats,
     /// The newest generation this worker has written per key: a report of
     /// an instance being replaced here never goes out after its successor's.
     written: Mutex<HashMap<StatusKey, u64>>,
@@ -56,7 +71,9 @@ impl KafkaStatusStore {
         replication_factor: i32,
     ) -> Result<Self, StorageError> {
         let statuses: Statuses = Default::default();
+        let heartbeats: Heartbeats = Default::default();
         let applied = statuses.clone();
+        let announced = heartbeats.clone();
         let name = topic.to_string();
         let log = KafkaLog::open(
             worker,
@@ -66,6 +83,14 @@ impl KafkaStatusStore {
                 replication_factor,
             },
             Box::new(move |key, value| {
+                if let Some(worker) = key.strip_prefix("worker-") {
+                    let mut heartbeats = announced.lock().unwrap_or_else(|e| e.into_inner());
+                    match value.and_then(|v| json::<Heartbeat>(&name, key, v)) {
+                        Some(beat) => heartbeats.insert(worker.to_string(), beat),
+                        None => heartbeats.remove(worker),
+                    };
+                    return;
+                }
                 let Some(status_key) = parse_key(key) else {
                     tracing::warn!(topic = name, key, "skipping a record with an unknown key");
                     return;
@@ -94,12 +119,29 @@ impl KafkaStatusStore {
         Ok(Self {
             log,
             statuses,
+            heartbeats,
             written: Mutex::new(HashMap::new()),
         })
     }
 
     fn statuses(&self) -> std::sync::MutexGuard<'_, BTreeMap<StatusKey, InstanceStatus>> {
         self.statuses.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Announce this worker (`worker-<id>`); others see it as live while
+    /// its announcements keep coming.
+    pub fn announce(&self, worker_id: &str, beat: &Heartbeat) {
+        let value = serde_json::to_vec(beat).unwrap_or_default();
+        self.log
+            .enqueue(&format!("worker-{worker_id}"), Some(&value));
+    }
+
+    /// Every worker that has announced itself, with its last heartbeat.
+    pub fn heartbeats(&self) -> BTreeMap<String, Heartbeat> {
+        self.heartbeats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Queue the record: reports of one key go out in the order made.

@@ -1,0 +1,452 @@
+//! The cluster herder: the shared [`HerderCore`] over the Kafka stores,
+//! with writes made by the leader (a follower answers NotLeader and the
+//! REST layer forwards), and a loop that announces this worker, leads when
+//! Kafka says so, and carries out the assignment.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use connect_api::{ConfigMap, SinkConnector, TopicPartition};
+use tokio::sync::Mutex as AsyncMutex;
+
+use super::leader::now_ms;
+use super::membership::Membership;
+use crate::herder::core::HerderCore;
+use crate::herder::validation::{ConfigInfos, ConfigKeyInfo};
+use crate::herder::*;
+use crate::offsets;
+use crate::status::TargetState;
+use crate::storage::{
+    ConfigBackingStore, Heartbeat, KafkaConfigStore, KafkaStatusStore, RestartRecord,
+    StatusBackingStore, StorageError,
+};
+use crate::worker::{RunningTask, Worker};
+use crate::worker_config::DistributedSettings;
+
+/// How often a worker announces itself, leads and applies the assignment.
+const TICK: Duration = Duration::from_millis(500);
+const ANNOUNCE_EVERY: Duration = Duration::from_secs(2);
+
+pub(super) struct RunningConnector {
+    pub instance: Option<Box<dyn SinkConnector>>,
+    pub config: ConfigMap,
+    pub target: TargetState,
+}
+
+pub(super) struct RunningTaskEntry {
+    pub task: RunningTask,
+    pub config: ConfigMap,
+    pub target: TargetState,
+}
+
+/// This worker's instances, and the newest assignment epoch acted on.
+#[derive(Default)]
+pub(super) struct Running {
+    pub epoch: u64,
+    pub connectors: BTreeMap<String, RunningConnector>,
+    pub tasks: BTreeMap<(String, u32), RunningTaskEntry>,
+    pub active_topics: BTreeMap<String, Arc<Mutex<BTreeSet<String>>>>,
+    /// The restart request last acted on, per connector.
+    pub restarts_seen: BTreeMap<String, u64>,
+}
+
+pub struct DistributedHerder {
+    pub(super) core: HerderCore,
+    pub(super) configs: Arc<KafkaConfigStore>,
+    pub(super) statuses: Arc<KafkaStatusStore>,
+    pub(super) settings: DistributedSettings,
+    membership: Membership,
+    running: AsyncMutex<Running>,
+    ready: AtomicBool,
+    stopping: AtomicBool,
+    me: Weak<DistributedHerder>,
+}
+
+impl DistributedHerder {
+    /// Open the cluster's topics (reading them to the end) and join its group.
+    pub async fn open(
+        worker: Worker,
+        settings: DistributedSettings,
+        commit: String,
+    ) -> Result<Arc<Self>, StorageError> {
+        let config = worker.config.clone();
+        let configs = Arc::new(
+            KafkaConfigStore::open(
+                &config,
+                &settings.config_storage_topic,
+                settings.config_storage_replication_factor,
+            )
+            .await?,
+        );
+        let statuses = Arc::new(
+            KafkaStatusStore::open(
+                &config,
+                &settings.status_storage_topic,
+                settings.status_storage_partitions,
+                settings.status_storage_replication_factor,
+            )
+            .await?,
+        );
+        let membership = Membership::join(
+            &config,
+            &settings.group_id,
+            &format!("{}-membership", settings.config_storage_topic),
+            settings.config_storage_replication_factor,
+        )
+        .await?;
+        let core = HerderCore::new(worker, configs.clone(), statuses.clone(), commit);
+        Ok(Arc::new_cyclic(|me| Self {
+            core,
+            configs,
+            statuses,
+            settings,
+            membership,
+            running: AsyncMutex::new(Running::default()),
+            ready: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
+            me: me.clone(),
+        }))
+    }
+
+    pub(super) fn worker_id(&self) -> &str {
+        &self.core.settings().worker_id
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.worker_id())
+    }
+
+    fn announce(&self) {
+        self.statuses.announce(
+            self.worker_id(),
+            &Heartbeat {
+                url: self.url(),
+                leader: self.membership.is_leader(),
+                at_ms: now_ms(),
+            },
+        );
+    }
+
+    /// The REST URL of the worker that last announced itself as leader.
+    fn leader_url(&self) -> Option<String> {
+        self.statuses
+            .heartbeats()
+            .into_values()
+            .filter(|b| b.leader)
+            .max_by_key(|b| b.at_ms)
+            .map(|b| b.url)
+    }
+
+    /// Writes are the leader's: elsewhere the REST layer forwards them.
+    fn require_leader(&self) -> HerderResult<()> {
+        if self.membership.is_leader() {
+            Ok(())
+        } else {
+            Err(HerderError::NotLeader {
+                leader_url: self.leader_url(),
+            })
+        }
+    }
+
+    fn stored(&self, e: StorageError) -> HerderError {
+        self.core.internal(e)
+    }
+
+    async fn run(self: Arc<Self>) {
+        let mut last_announce = tokio::time::Instant::now() - ANNOUNCE_EVERY;
+        while !self.stopping.load(Ordering::SeqCst) {
+            if last_announce.elapsed() >= ANNOUNCE_EVERY {
+                self.announce();
+                last_announce = tokio::time::Instant::now();
+            }
+            if self.membership.is_leader() {
+                self.lead().await;
+            }
+            {
+                let mut running = self.running.lock().await;
+                self.apply(&mut running).await;
+            }
+            self.ready.store(true, Ordering::SeqCst);
+            tokio::time::sleep(TICK).await;
+        }
+    }
+
+    async fn restart_request(&self, name: &str, plan: &RestartPlan) -> HerderResult<()> {
+        let seq = self
+            .configs
+            .restarts()
+            .get(name)
+            .map_or(0, |r| r.seq)
+            .max(now_ms() as u64)
+            + 1;
+        self.configs
+            .put_restart(
+                name,
+                &RestartRecord {
+                    seq,
+                    connector: plan.connector,
+                    tasks: plan.tasks.clone(),
+                },
+            )
+            .await
+            .map_err(|e| self.stored(e))
+    }
+}
+
+#[async_trait]
+impl Herder for DistributedHerder {
+    async fn start(&self) -> HerderResult<()> {
+        // Restart requests made before this worker started are history.
+        {
+            let mut running = self.running.lock().await;
+            for (name, r) in self.configs.restarts() {
+                running.restarts_seen.insert(name, r.seq);
+            }
+        }
+        if let Some(me) = self.me.upgrade() {
+            tokio::spawn(me.run());
+        }
+        Ok(())
+    }
+
+    fn is_ready(&self) -> bool {
+        self.ready.load(Ordering::SeqCst)
+    }
+
+    async fn server_info(&self) -> ServerInfo {
+        self.core.server_info().await
+    }
+
+    async fn connectors(&self) -> Vec<String> {
+        self.core.connectors()
+    }
+
+    async fn connector_info(&self, name: &str) -> HerderResult<ConnectorInfo> {
+        self.core.info(name)
+    }
+
+    async fn connector_config(&self, name: &str) -> HerderResult<ConfigMap> {
+        self.core.connector_config(name)
+    }
+
+    async fn connector_status(&self, name: &str) -> HerderResult<ConnectorStatus> {
+        self.core.status(name)
+    }
+
+    async fn task_infos(&self, name: &str) -> HerderResult<Vec<TaskInfo>> {
+        self.core.task_infos(name)
+    }
+
+    async fn task_status(&self, name: &str, task: u32) -> HerderResult<TaskStatus> {
+        self.core.task_status(name, task)
+    }
+
+    async fn create_connector(
+        &self,
+        name: &str,
+        config: ConfigMap,
+        initial: TargetState,
+    ) -> HerderResult<ConnectorInfo> {
+        self.require_leader()?;
+        let config = self.core.config_for_put(name, config, None)?;
+        if self.configs.contains(name) {
+            return Err(HerderError::AlreadyExists(format!(
+                "Connector {name} already exists"
+            )));
+        }
+        self.configs
+            .put_connector_config(name, config, Some(initial))
+            .await
+            .map_err(|e| self.stored(e))?;
+        self.core.info(name)
+    }
+
+    async fn put_connector_config(
+        &self,
+        name: &str,
+        config: ConfigMap,
+    ) -> HerderResult<(bool, ConnectorInfo)> {
+        self.require_leader()?;
+        let stored = self.configs.connector(name).map(|s| s.config);
+        let created = stored.is_none();
+        let config = self.core.config_for_put(name, config, stored.as_ref())?;
+        let target = created.then_some(TargetState::Started);
+        self.configs
+            .put_connector_config(name, config, target)
+            .await
+            .map_err(|e| self.stored(e))?;
+        Ok((created, self.core.info(name)?))
+    }
+
+    async fn patch_connector_config(
+        &self,
+        name: &str,
+        patch: Vec<(String, Option<String>)>,
+    ) -> HerderResult<ConnectorInfo> {
+        self.require_leader()?;
+        let stored = self.core.state(name)?.config;
+        let config = self.core.config_for_patch(name, &stored, patch)?;
+        self.configs
+            .put_connector_config(name, config, None)
+            .await
+            .map_err(|e| self.stored(e))?;
+        self.core.info(name)
+    }
+
+    async fn delete_connector(&self, name: &str) -> HerderResult<()> {
+        self.require_leader()?;
+        self.core.state(name)?;
+        self.configs
+            .remove_connector(name)
+            .await
+            .map_err(|e| self.stored(e))?;
+        self.core.listener.connector_deleted(name);
+        Ok(())
+    }
+
+    async fn pause(&self, name: &str) -> HerderResult<()> {
+        self.require_leader()?;
+        self.core.state(name)?;
+        self.configs
+            .put_target_state(name, TargetState::Paused)
+            .await
+            .map_err(|e| self.stored(e))
+    }
+
+    async fn resume(&self, name: &str) -> HerderResult<()> {
+        self.require_leader()?;
+        self.core.state(name)?;
+        self.configs
+            .put_target_state(name, TargetState::Started)
+            .await
+            .map_err(|e| self.stored(e))
+    }
+
+    async fn stop(&self, name: &str) -> HerderResult<()> {
+        self.require_leader()?;
+        self.core.state(name)?;
+        self.configs
+            .put_target_state(name, TargetState::Stopped)
+            .await
+            .map_err(|e| self.stored(e))?;
+        self.configs
+            .put_task_configs(name, Vec::new())
+            .await
+            .map_err(|e| self.stored(e))
+    }
+
+    async fn restart_connector(
+        &self,
+        name: &str,
+        request: RestartRequest,
+    ) -> HerderResult<ConnectorStatus> {
+        self.require_leader()?;
+        if self.core.state(name)?.target_state == TargetState::Stopped {
+            return self.core.status(name);
+        }
+        let plan = self.core.restart_plan(name, request)?;
+        let marked = self.core.mark_restarting(name, &plan)?;
+        self.restart_request(name, &plan).await?;
+        Ok(marked)
+    }
+
+    async fn restart_task(&self, name: &str, task: u32) -> HerderResult<()> {
+        self.require_leader()?;
+        if self.core.task_status(name, task).is_err() {
+            return Err(HerderError::NotFound(format!(
+                "Task {name}-{task} not found"
+            )));
+        }
+        let plan = RestartPlan {
+            connector: false,
+            tasks: vec![task],
+        };
+        self.restart_request(name, &plan).await
+    }
+
+    /// The topics this worker's tasks of the connector have read.
+    async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
+        self.core.topic_tracking(false)?;
+        let running = self.running.lock().await;
+        Ok(running
+            .active_topics
+            .get(name)
+            .map(|t| {
+                t.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .iter()
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
+        self.core.topic_tracking(true)?;
+        if let Some(t) = self.running.lock().await.active_topics.get(name) {
+            t.lock().unwrap_or_else(|e| e.into_inner()).clear();
+        }
+        Ok(())
+    }
+
+    async fn offsets(&self, name: &str) -> HerderResult<Vec<(TopicPartition, i64)>> {
+        let config = self.core.state(name)?.config;
+        let offsets = self
+            .core
+            .offsets_blocking(name, config, offsets::read)
+            .await?;
+        Ok(offsets.into_iter().collect())
+    }
+
+    async fn alter_offsets(&self, name: &str, changes: Vec<OffsetChange>) -> HerderResult<()> {
+        let state = self.core.state(name)?;
+        if state.target_state != TargetState::Stopped || !self.statuses.tasks(name).is_empty() {
+            return Err(HerderCore::must_be_stopped(name));
+        }
+        self.core
+            .offsets_blocking(name, state.config, move |w, n, c| {
+                offsets::alter(w, n, c, &changes)
+            })
+            .await
+    }
+
+    async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
+        let state = self.core.state(name)?;
+        if state.target_state != TargetState::Stopped || !self.statuses.tasks(name).is_empty() {
+            return Err(HerderCore::must_be_stopped(name));
+        }
+        self.core
+            .offsets_blocking(name, state.config, offsets::reset)
+            .await
+    }
+
+    fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
+        self.core.plugins(connectors_only)
+    }
+
+    fn plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
+        self.core.plugin_config(plugin)
+    }
+
+    fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos> {
+        self.core.validate(plugin, config)
+    }
+
+    async fn shutdown(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let mut running = self.running.lock().await;
+        let tasks: Vec<RunningTask> = std::mem::take(&mut running.tasks)
+            .into_values()
+            .map(|e| e.task)
+            .collect();
+        self.core.worker.stop_tasks(tasks).await;
+        for (_, mut c) in std::mem::take(&mut running.connectors) {
+            if let Some(instance) = c.instance.as_mut() {
+                instance.stop().await;
+            }
+        }
+    }
+}
