@@ -32,7 +32,6 @@ async fn start_cluster(bootstrap: &str, dir: &Path) -> Vec<Worker> {
     workers
 }
 
-
 /// worker_id → number of RUNNING tasks, from one worker's status answer.
 fn placement(status: &Value) -> BTreeMap<String, usize> {
     let mut by_worker = BTreeMap::new();
@@ -44,6 +43,11 @@ fn placement(status: &Value) -> BTreeMap<String, usize> {
         }
     }
     by_worker
+}
+
+/// How many tasks this worker process has stopped so far (from its log).
+fn tasks_stopped(w: &Worker) -> usize {
+    w.log().matches("task stopped").count()
 }
 
 fn worker_id(w: &Worker) -> String {
@@ -142,7 +146,9 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
         assert!(all.contains(&format!("order-{i:05}")), "order {i} missing");
     }
 
-    // The killed worker comes back (same address) and gets tasks again.
+    // The killed worker comes back (same address) and gets tasks again;
+    // each survivor hands over one task and restarts nothing else.
+    let stops_before: Vec<usize> = workers[..2].iter().map(tasks_stopped).collect();
     workers[2].start_again().await;
     eventually(
         Duration::from_secs(90),
@@ -155,6 +161,25 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
         },
     )
     .await;
+    // Handing over stops the old instance after the new one reports.
+    let stopped = eventually(
+        Duration::from_secs(30),
+        "the handed-over tasks stopped",
+        || async {
+            let stopped: Vec<usize> = workers[..2]
+                .iter()
+                .zip(&stops_before)
+                .map(|(w, before)| tasks_stopped(w) - before)
+                .collect();
+            stopped.iter().all(|n| *n >= 1).then_some(stopped)
+        },
+    )
+    .await;
+    assert_eq!(
+        stopped,
+        vec![1, 1],
+        "each survivor stopped only the task it handed over"
+    );
 
     // Actions sent to any worker are seen by the others.
     let (code, _) = workers[2]
@@ -206,4 +231,147 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
         )
         .await;
     }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), "carts", 3).await;
+    kafka::create_topic(&broker.bootstrap(), "views", 3).await;
+    let mut workers = start_cluster(&broker.bootstrap(), dir.path()).await;
+    let ids: Vec<String> = workers.iter().map(worker_id).collect();
+    let file_connector = |topic: &str| {
+        json!({
+            "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+            "tasks.max": "3",
+            "topics": topic,
+            "file": dir.path().join(format!("{topic}.txt")).display().to_string(),
+            "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+        })
+    };
+    for (name, topic) in [("carts-file", "carts"), ("views-file", "views")] {
+        let body = json!({"name": name, "config": file_connector(topic)});
+        let (code, body) = eventually(Duration::from_secs(60), "the create", || async {
+            let (code, body) = workers[0].call("POST", "/connectors", Some(&body)).await;
+            (code != 409).then_some((code, body))
+        })
+        .await;
+        assert_eq!(code, 201, "{body}");
+    }
+    workers[0].wait_state("carts-file", "RUNNING", 3).await;
+    workers[0].wait_state("views-file", "RUNNING", 3).await;
+    let producer = kafka::producer(&broker.bootstrap());
+    let produce = |from: usize| {
+        let producer = &producer;
+        async move {
+            let records = (from..from + 300)
+                .map(|i| Rec::value((i % 3) as i32, format!("carts-{i:04}")))
+                .collect();
+            kafka::produce(producer, "carts", records).await;
+        }
+    };
+    let carts =
+        || -> BTreeSet<String> { lines(&dir.path().join("carts.txt")).into_iter().collect() };
+    produce(0).await;
+
+    // Drain: the worker is emptied quickly and nothing is lost.
+    let drained = ids[1].clone();
+    let started = Instant::now();
+    let (code, body) = workers[2]
+        .call("PUT", &format!("/admin/workers/{drained}/drain"), None)
+        .await;
+    assert_eq!(code, 202, "{body}");
+    eventually(
+        Duration::from_secs(30),
+        "the drained worker emptied",
+        || async {
+            let mut total = 0;
+            for name in ["carts-file", "views-file"] {
+                let (_, status) = workers[0].get(&format!("/connectors/{name}/status")).await;
+                let by_worker = placement(&status);
+                if by_worker.contains_key(&drained) {
+                    return None;
+                }
+                total += by_worker.values().sum::<usize>();
+            }
+            (total == 6).then_some(())
+        },
+    )
+    .await;
+    let took = started.elapsed();
+    eprintln!("cluster test: drained in {took:?}");
+    assert!(took < Duration::from_secs(15), "drain took {took:?}");
+    produce(300).await;
+    eventually(Duration::from_secs(60), "600 carts", || async {
+        (carts().len() == 600).then_some(())
+    })
+    .await;
+
+    // The rebalance endpoints answer 202 with the placement.
+    let (code, placed) = workers[1].call("POST", "/admin/rebalance", None).await;
+    assert_eq!(code, 202, "{placed}");
+    assert!(
+        placed["workers"]
+            .get(&drained)
+            .is_none_or(|w| w["tasks"] == json!([])),
+        "{placed}"
+    );
+    let (code, _) = workers[1]
+        .call("DELETE", &format!("/admin/workers/{drained}/drain"), None)
+        .await;
+    assert_eq!(code, 202);
+    let (code, placed) = workers[2]
+        .call("POST", "/connectors/views-file/tasks/rebalance", None)
+        .await;
+    assert_eq!(code, 202, "{placed}");
+    let views_tasks: usize = placed["workers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|w| w["tasks"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(views_tasks, 3, "{placed}");
+    eventually(
+        Duration::from_secs(30),
+        "the undrained worker to take work",
+        || async {
+            let mut here = false;
+            for name in ["carts-file", "views-file"] {
+                let (_, status) = workers[0].get(&format!("/connectors/{name}/status")).await;
+                here |= placement(&status).contains_key(&drained);
+            }
+            here.then_some(())
+        },
+    )
+    .await;
+
+    // Whole cluster down and up: connectors, states and offsets come back.
+    let (code, _) = workers[0]
+        .call("PUT", "/connectors/views-file/pause", None)
+        .await;
+    assert_eq!(code, 202);
+    workers[2].wait_state("views-file", "PAUSED", 3).await;
+    for w in workers.iter_mut() {
+        w.stop();
+    }
+    produce(600).await;
+    for w in workers.iter_mut() {
+        w.start_again().await;
+    }
+    eventually(Duration::from_secs(60), "both connectors back", || async {
+        (workers[1].get("/connectors").await.1 == json!(["carts-file", "views-file"])).then_some(())
+    })
+    .await;
+    workers[1].wait_state("views-file", "PAUSED", 3).await;
+    workers[1].wait_state("carts-file", "RUNNING", 3).await;
+    eventually(Duration::from_secs(90), "900 carts", || async {
+        (carts().len() == 900).then_some(())
+    })
+    .await;
+    let written = lines(&dir.path().join("carts.txt")).len();
+    assert!(
+        written < 1_200,
+        "the committed offsets came back: {written} lines for 900 records"
+    );
 }

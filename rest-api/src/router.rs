@@ -203,6 +203,27 @@ async fn dispatch(
         }
         (["connector-plugins", p, "config"], &Method::GET) => Reply::ok(&h.plugin_config(p)?),
         (["connector-plugins", p, "config", "validate"], &Method::PUT) => validate(h, p, req),
+        (["connectors", c, "tasks", "rebalance"], &Method::POST) => Ok(Reply::json(
+            StatusCode::ACCEPTED,
+            &h.rebalance(Some(c)).await?,
+        )),
+        (["admin", "rebalance"], &Method::POST) => {
+            Ok(Reply::json(StatusCode::ACCEPTED, &h.rebalance(None).await?))
+        }
+        (["admin", "workers", w, "drain"], &Method::PUT) => {
+            h.drain(w, true).await?;
+            Ok(Reply::json(
+                StatusCode::ACCEPTED,
+                &serde_json::json!({"worker": w, "drained": true}),
+            ))
+        }
+        (["admin", "workers", w, "drain"], &Method::DELETE) => {
+            h.drain(w, false).await?;
+            Ok(Reply::json(
+                StatusCode::ACCEPTED,
+                &serde_json::json!({"worker": w, "drained": false}),
+            ))
+        }
         (["admin", "loggers"], &Method::GET) => Reply::ok(&loggers_all(state)),
         (["admin", "loggers", name], &Method::GET) => logger_get(state, name),
         (["admin", "loggers", name], &Method::PUT) => logger_set(state, name, req),
@@ -227,7 +248,11 @@ pub fn allowed_methods(segs: &[&str]) -> Option<&'static [Method]> {
             _,
             "status" | "tasks" | "tasks-config" | "topics",
         ] => GET,
-        ["connectors", _, "restart"] | ["connectors", _, "tasks", _, "restart"] => POST,
+        ["connectors", _, "restart"]
+        | ["connectors", _, "tasks", _, "restart"]
+        | ["connectors", _, "tasks", "rebalance"]
+        | ["admin", "rebalance"] => POST,
+        ["admin", "workers", _, "drain"] => &[Method::PUT, Method::DELETE],
         ["connectors", _, "pause" | "resume" | "stop"] | ["connectors", _, "topics", "reset"] => {
             PUT
         }

@@ -161,6 +161,14 @@ impl Herder for FakeHerder {
     async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
         self.known(name)
     }
+    async fn rebalance(&self, connector: Option<&str>) -> HerderResult<Placement> {
+        self.called(&format!("rebalance {connector:?}"));
+        Ok(Placement::default())
+    }
+    async fn drain(&self, worker: &str, drained: bool) -> HerderResult<()> {
+        self.called(&format!("drain {worker} {drained}"));
+        Ok(())
+    }
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
         self.called(&format!("plugins connectors_only={connectors_only}"));
         vec![]
@@ -301,8 +309,21 @@ async fn herder_errors_become_connects_error_body() {
             )
         )
     );
+    // A follower forwards to the leader; one that cannot be reached is a 409.
     assert_eq!(
         app.call("PUT", "/connectors/follower/resume", "").await,
+        (
+            StatusCode::CONFLICT,
+            error(
+                409,
+                "Cannot complete request because of a conflicting operation (e.g. worker rebalance)"
+            )
+        )
+    );
+    // A request already forwarded is never forwarded again.
+    assert_eq!(
+        app.call("PUT", "/connectors/follower/resume?forward=false", "")
+            .await,
         (
             StatusCode::CONFLICT,
             error(

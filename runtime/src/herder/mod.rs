@@ -122,6 +122,21 @@ impl ServerInfo {
     }
 }
 
+/// Where work runs: each worker's connectors and tasks (the answer of the
+/// rebalance endpoints, which Connect does not have).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct Placement {
+    /// The assignment's epoch (0 on a standalone worker).
+    pub epoch: u64,
+    pub workers: std::collections::BTreeMap<String, PlacedWork>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct PlacedWork {
+    pub connectors: Vec<String>,
+    pub tasks: Vec<ConnectorTaskId>,
+}
+
 /// One partition's offset change: `None` resets it.
 pub type OffsetChange = (TopicPartition, Option<i64>);
 
@@ -184,6 +199,13 @@ pub trait Herder: Send + Sync {
     async fn offsets(&self, name: &str) -> HerderResult<Vec<(TopicPartition, i64)>>;
     async fn alter_offsets(&self, name: &str, changes: Vec<OffsetChange>) -> HerderResult<()>;
     async fn reset_offsets(&self, name: &str) -> HerderResult<()>;
+
+    /// Recompute where work runs now (all of it, or one connector's), and
+    /// answer with the placement.
+    async fn rebalance(&self, connector: Option<&str>) -> HerderResult<Placement>;
+    /// Move a worker's work away and keep it away (`true`), or let it take
+    /// work again.
+    async fn drain(&self, worker: &str, drained: bool) -> HerderResult<()>;
 
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo>;
     fn plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>>;

@@ -586,6 +586,35 @@ impl Herder for StandaloneHerder {
             .await
     }
 
+    /// One worker: everything runs here, and there is nothing to move.
+    async fn rebalance(&self, connector: Option<&str>) -> HerderResult<Placement> {
+        if let Some(name) = connector {
+            self.core.state(name)?;
+        }
+        let mut here = PlacedWork::default();
+        for (name, state) in self.core.configs.snapshot() {
+            if connector.is_some_and(|c| c != name) {
+                continue;
+            }
+            here.tasks
+                .extend((0..state.tasks.len() as u32).map(|task| ConnectorTaskId {
+                    connector: name.clone(),
+                    task,
+                }));
+            here.connectors.push(name);
+        }
+        Ok(Placement {
+            epoch: 0,
+            workers: [(self.core.settings().worker_id.clone(), here)].into(),
+        })
+    }
+
+    async fn drain(&self, _worker: &str, _drained: bool) -> HerderResult<()> {
+        Err(HerderError::BadRequest(
+            "This worker runs standalone (no group.id): there is no other worker to move its tasks to".into(),
+        ))
+    }
+
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
         self.core.plugins(connectors_only)
     }

@@ -12,6 +12,7 @@ use async_trait::async_trait;
 use connect_api::{ConfigMap, SinkConnector, TopicPartition};
 use tokio::sync::Mutex as AsyncMutex;
 
+use super::assignment::{Assignment, Work};
 use super::leader::now_ms;
 use super::membership::Membership;
 use crate::herder::core::HerderCore;
@@ -423,6 +424,32 @@ impl Herder for DistributedHerder {
             .await
     }
 
+    /// The leader recomputes the assignment now and publishes it, even if
+    /// nothing changed (a new epoch every worker acts on).
+    async fn rebalance(&self, connector: Option<&str>) -> HerderResult<Placement> {
+        self.require_leader()?;
+        if let Some(name) = connector {
+            self.core.state(name)?;
+        }
+        let next = self.publish_now().await.map_err(|e| self.stored(e))?;
+        Ok(placement(&next, connector))
+    }
+
+    async fn drain(&self, worker: &str, drained: bool) -> HerderResult<()> {
+        self.require_leader()?;
+        if drained && !self.live_workers().contains(worker) {
+            return Err(HerderError::NotFound(format!(
+                "Worker {worker} is not in the cluster"
+            )));
+        }
+        self.configs
+            .put_drained(worker, drained)
+            .await
+            .map_err(|e| self.stored(e))?;
+        self.publish_now().await.map_err(|e| self.stored(e))?;
+        Ok(())
+    }
+
     fn plugins(&self, connectors_only: bool) -> Vec<PluginInfo> {
         self.core.plugins(connectors_only)
     }
@@ -448,5 +475,33 @@ impl Herder for DistributedHerder {
                 instance.stop().await;
             }
         }
+    }
+}
+
+/// An assignment as the REST API shows it, for all work or one connector's.
+fn placement(assignment: &Assignment, connector: Option<&str>) -> Placement {
+    let workers = assignment
+        .workers
+        .iter()
+        .map(|(worker, works)| {
+            let mut placed = PlacedWork::default();
+            for work in works
+                .iter()
+                .filter(|w| connector.is_none_or(|c| w.connector() == c))
+            {
+                match work {
+                    Work::Connector(c) => placed.connectors.push(c.clone()),
+                    Work::Task(c, n) => placed.tasks.push(ConnectorTaskId {
+                        connector: c.clone(),
+                        task: *n,
+                    }),
+                }
+            }
+            (worker.clone(), placed)
+        })
+        .collect();
+    Placement {
+        epoch: assignment.epoch,
+        workers,
     }
 }

@@ -43,6 +43,19 @@ impl DistributedHerder {
             .collect()
     }
 
+    /// Compute and publish the next assignment now, whatever changed.
+    pub(super) async fn publish_now(&self) -> Result<Assignment, crate::storage::StorageError> {
+        let current = self.configs.assignment().unwrap_or_default();
+        let next = assign(
+            &current,
+            &self.live_workers(),
+            &self.configs.drained(),
+            &self.demand(),
+        );
+        self.configs.put_assignment(&next).await?;
+        Ok(next)
+    }
+
     /// Publish the next assignment if it differs from the current one.
     pub(super) async fn lead(&self) {
         let current = self.configs.assignment().unwrap_or_default();
