@@ -86,6 +86,13 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
     )
     .await;
     assert_eq!(code, 201, "{body}");
+    // Read-your-writes on the worker that took the request, and the
+    // cluster's Kafka id from every worker.
+    assert_eq!(workers[1].get("/connectors/orders-file").await.0, 200);
+    for w in &workers {
+        let (_, info) = w.get("/").await;
+        assert!(info["kafka_cluster_id"].is_string(), "{info}");
+    }
 
     // Two tasks per worker, seen alike from every worker.
     for w in &workers {
@@ -219,6 +226,38 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
         },
     )
     .await;
+    // Concurrent writes to one connector through different workers end in
+    // one state that every worker shows.
+    let writes = (1..=6).map(|n| {
+        let w = &workers[n % 3];
+        let mut config = config.clone();
+        config["tasks.max"] = json!(n.to_string());
+        async move {
+            w.call("PUT", "/connectors/orders-file/config", Some(&config))
+                .await
+                .0
+        }
+    });
+    let codes = futures::future::join_all(writes).await;
+    assert!(codes.iter().all(|c| *c == 200 || *c == 409), "{codes:?}");
+    let settled = eventually(
+        Duration::from_secs(30),
+        "one final config everywhere",
+        || async {
+            let mut seen = BTreeSet::new();
+            for w in &workers {
+                seen.insert(
+                    w.get("/connectors/orders-file/config").await.1["tasks.max"].to_string(),
+                );
+            }
+            (seen.len() == 1).then(|| seen.into_iter().next())?
+        },
+    )
+    .await;
+    assert!(
+        (1..=6).any(|n| settled == format!("\"{n}\"")),
+        "final tasks.max {settled}"
+    );
     let (code, _) = workers[2]
         .call("DELETE", "/connectors/orders-file", None)
         .await;

@@ -39,6 +39,10 @@ impl Reply {
         }
     }
 
+    pub fn is_success(&self) -> bool {
+        self.status.is_success()
+    }
+
     pub fn json(status: StatusCode, value: &impl Serialize) -> Self {
         let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
         Self::new(status, Some(body))

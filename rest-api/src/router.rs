@@ -47,7 +47,14 @@ where
                     forward_to: Some(leader),
                     ..
                 }) if !parsed.has_query("forward") => {
-                    crate::forward::to_leader(&leader, &parsed).await
+                    let reply = crate::forward::to_leader(&leader, &parsed).await;
+                    // Read-your-writes: the next request here sees the change.
+                    if reply.as_ref().is_ok_and(Reply::is_success)
+                        && let Err(e) = state.herder.catch_up().await
+                    {
+                        tracing::warn!("not caught up after a forwarded write: {e}");
+                    }
+                    reply
                 }
                 reply => reply,
             }

@@ -211,6 +211,13 @@ pub trait Herder: Send + Sync {
     fn plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>>;
     fn validate(&self, plugin: &str, config: ConfigMap) -> HerderResult<ConfigInfos>;
 
+    /// Return once this worker has read every change made so far anywhere
+    /// in the cluster (after a write forwarded to the leader, so that the
+    /// next read here sees it). A standalone worker is always caught up.
+    async fn catch_up(&self) -> HerderResult<()> {
+        Ok(())
+    }
+
     /// Stop every task, committing what is durable.
     async fn shutdown(&self);
 }

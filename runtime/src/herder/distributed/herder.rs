@@ -462,6 +462,13 @@ impl Herder for DistributedHerder {
         self.core.validate(plugin, config)
     }
 
+    async fn catch_up(&self) -> HerderResult<()> {
+        self.configs
+            .catch_up(self.core.settings())
+            .await
+            .map_err(|e| self.stored(e))
+    }
+
     async fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
         let mut running = self.running.lock().await;

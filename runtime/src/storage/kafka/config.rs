@@ -223,6 +223,11 @@ impl KafkaConfigStore {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Wait until every change written so far is read here.
+    pub async fn catch_up(&self, worker: &WorkerConfig) -> Result<(), StorageError> {
+        self.log.catch_up(worker).await
+    }
+
     /// The newest assignment published.
     pub fn assignment(&self) -> Option<Assignment> {
         self.state().assignment.clone()

@@ -138,6 +138,23 @@ impl KafkaLog {
             .await
     }
 
+    /// Wait until this worker has read everything written to the topic so
+    /// far (by any worker): a read that follows sees it.
+    pub async fn catch_up(&self, worker: &WorkerConfig) -> Result<(), StorageError> {
+        let mut config = client(worker, "consumer.");
+        config.set("group.id", format!("connect-host-log-{}", self.topic));
+        let consumer: BaseConsumer = config.create().doing("create a Kafka client")?;
+        let topic = self.topic.clone();
+        let ends = tokio::task::spawn_blocking(move || read_ends(&consumer, &topic))
+            .await
+            .map_err(|e| StorageError::Backend(format!("catching up panicked: {e}")))??;
+        self.wait_until(|applied| {
+            ends.iter()
+                .all(|(p, end)| applied.get(p).copied().unwrap_or(0) >= *end)
+        })
+        .await
+    }
+
     /// Queue a record without waiting: records queued one after another
     /// are written in that order. Failures are logged.
     pub fn enqueue(&self, key: &str, value: Option<&[u8]>) {
