@@ -414,3 +414,74 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
         "the committed offsets came back: {written} lines for 900 records"
     );
 }
+
+/// Fencing: workers that lose the broker stop their tasks within their
+/// session timeout (6 s here), and take their work up again when it is
+/// back, losing nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn workers_cut_off_from_the_broker_stop_their_tasks_and_resume_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), "clicks", 2).await;
+    let mut workers = Vec::new();
+    for i in 0..2 {
+        let own = dir.path().join(format!("worker-{i}"));
+        workers.push(Worker::start(&broker.bootstrap(), &own, &cluster_env()).await);
+    }
+    let out = dir.path().join("clicks.txt");
+    let body = json!({"name": "clicks-file", "config": {
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "2",
+        "topics": "clicks",
+        "file": out.display().to_string(),
+        "value.converter": "org.apache.kafka.connect.storage.StringConverter",
+    }});
+    let (code, body) = eventually(Duration::from_secs(60), "the create", || async {
+        let (code, body) = workers[0].call("POST", "/connectors", Some(&body)).await;
+        (code != 409).then_some((code, body))
+    })
+    .await;
+    assert_eq!(code, 201, "{body}");
+    workers[1].wait_state("clicks-file", "RUNNING", 2).await;
+    let producer = kafka::producer(&broker.bootstrap());
+    let records = |from: usize| -> Vec<Rec> {
+        (from..from + 200)
+            .map(|i| Rec::value((i % 2) as i32, format!("click-{i:04}")))
+            .collect()
+    };
+    kafka::produce(&producer, "clicks", records(0)).await;
+    eventually(Duration::from_secs(60), "200 clicks", || async {
+        (lines(&out).len() >= 200).then_some(())
+    })
+    .await;
+
+    broker.freeze();
+    let frozen = Instant::now();
+    let fenced = eventually(Duration::from_secs(40), "both workers to fence", || async {
+        workers
+            .iter()
+            .all(|w| w.log().contains("lost contact with the cluster"))
+            .then(|| frozen.elapsed())
+    })
+    .await;
+    eprintln!("cluster test: fenced {fenced:?} after the broker froze");
+    assert!(
+        fenced < Duration::from_secs(20),
+        "fenced after {fenced:?}, session timeout 6 s"
+    );
+    broker.thaw();
+    eventually(Duration::from_secs(60), "both workers back", || async {
+        workers
+            .iter()
+            .all(|w| w.log().contains("back in contact with the cluster"))
+            .then_some(())
+    })
+    .await;
+    kafka::produce(&producer, "clicks", records(200)).await;
+    eventually(Duration::from_secs(90), "all 400 clicks", || async {
+        let got: BTreeSet<String> = lines(&out).into_iter().collect();
+        (got.len() == 400).then_some(())
+    })
+    .await;
+    workers[0].wait_state("clicks-file", "RUNNING", 2).await;
+}

@@ -55,6 +55,22 @@ impl Broker {
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
     }
+
+    /// Freeze the broker (SIGSTOP): clients lose contact but nothing is lost.
+    pub fn freeze(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Let a frozen broker run again (SIGCONT).
+    pub fn thaw(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let _ = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status();
+    }
 }
 
 impl Drop for Broker {

@@ -157,21 +157,79 @@ impl DistributedHerder {
     }
 
     async fn run(self: Arc<Self>) {
+        let started = now_ms();
         let mut last_announce = tokio::time::Instant::now() - ANNOUNCE_EVERY;
+        let mut fenced = false;
         while !self.stopping.load(Ordering::SeqCst) {
             if last_announce.elapsed() >= ANNOUNCE_EVERY {
                 self.announce();
                 last_announce = tokio::time::Instant::now();
             }
-            if self.membership.is_leader() {
-                self.lead().await;
+            let in_contact = self.in_contact(started);
+            if !in_contact && !fenced {
+                fenced = true;
+                tracing::warn!(
+                    "lost contact with the cluster for {:?}: stopping this worker's connectors and tasks",
+                    self.fence_after()
+                );
+                self.stop_all().await;
+            } else if in_contact && fenced {
+                fenced = false;
+                tracing::info!(
+                    "back in contact with the cluster: taking up the current assignment"
+                );
+                self.running.lock().await.epoch = 0;
             }
-            {
+            if !fenced {
+                if self.membership.is_leader() {
+                    self.lead().await;
+                }
                 let mut running = self.running.lock().await;
                 self.apply(&mut running).await;
             }
             self.ready.store(true, Ordering::SeqCst);
             tokio::time::sleep(TICK).await;
+        }
+    }
+
+    /// A worker is cut off once its session would have expired: its own
+    /// announcements have not come back through the status topic for the
+    /// consumer session timeout. The group has then moved its partitions,
+    /// and its tasks must not keep writing.
+    fn fence_after(&self) -> Duration {
+        let session_ms = self
+            .core
+            .settings()
+            .settings
+            .get("consumer.session.timeout.ms")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(45_000);
+        Duration::from_millis(session_ms).max(ANNOUNCE_EVERY * 3)
+    }
+
+    fn in_contact(&self, started_ms: i64) -> bool {
+        let limit = self.fence_after().as_millis() as i64;
+        let now = now_ms();
+        let heard = self
+            .statuses
+            .heartbeats()
+            .get(self.worker_id())
+            .map_or(started_ms, |b| b.at_ms.max(started_ms));
+        now - heard <= limit
+    }
+
+    /// Stop every connector and task this worker runs.
+    async fn stop_all(&self) {
+        let mut running = self.running.lock().await;
+        let tasks: Vec<RunningTask> = std::mem::take(&mut running.tasks)
+            .into_values()
+            .map(|e| e.task)
+            .collect();
+        self.core.worker.stop_tasks(tasks).await;
+        for (_, mut c) in std::mem::take(&mut running.connectors) {
+            if let Some(instance) = c.instance.as_mut() {
+                instance.stop().await;
+            }
         }
     }
 
@@ -471,17 +529,7 @@ impl Herder for DistributedHerder {
 
     async fn shutdown(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        let mut running = self.running.lock().await;
-        let tasks: Vec<RunningTask> = std::mem::take(&mut running.tasks)
-            .into_values()
-            .map(|e| e.task)
-            .collect();
-        self.core.worker.stop_tasks(tasks).await;
-        for (_, mut c) in std::mem::take(&mut running.connectors) {
-            if let Some(instance) = c.instance.as_mut() {
-                instance.stop().await;
-            }
-        }
+        self.stop_all().await;
     }
 }
 
