@@ -11,17 +11,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use support::kafka::{self, Rec};
 use support::worker::lines;
-use support::{Broker, Worker, eventually};
-
-fn cluster_env() -> Vec<(&'static str, &'static str)> {
-    vec![
-        ("CONNECT_GROUP_ID", "connect-cluster"),
-        ("CONNECT_CONFIG_STORAGE_TOPIC", "cluster-configs"),
-        ("CONNECT_STATUS_STORAGE_TOPIC", "cluster-status"),
-        ("CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR", "1"),
-        ("CONNECT_STATUS_STORAGE_REPLICATION_FACTOR", "1"),
-    ]
-}
+use support::{Broker, Worker, cluster_env, eventually};
 
 async fn start_cluster(bootstrap: &str, dir: &Path) -> Vec<Worker> {
     let mut workers = Vec::new();

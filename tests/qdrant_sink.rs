@@ -12,7 +12,7 @@ use rdkafka::Message;
 use serde_json::{Value, json};
 use support::kafka::{self, Rec, header};
 use support::qdrant::{self, QdrantServer};
-use support::{Broker, Worker, eventually};
+use support::{Broker, Worker, cluster_env, eventually};
 
 const TOPIC: &str = "ecommerce-events";
 
@@ -743,4 +743,49 @@ async fn the_test_server_creates_a_collection_once_under_concurrent_creates() {
         }
         assert_eq!(qdrant::count(&server.client(), &name).await, Some(0));
     }
+}
+
+/// Three workers in a cluster embed one stream; one is SIGKILLed halfway:
+/// every event ends up as exactly one point, none missing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cluster_losing_a_worker_writes_each_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), TOPIC, 3).await;
+    let server = QdrantServer::start(&dir.path().join("qdrant"));
+    let mut workers = Vec::new();
+    for i in 0..3 {
+        let own = dir.path().join(format!("worker-{i}"));
+        workers.push(Worker::start(&broker.bootstrap(), &own, &cluster_env()).await);
+    }
+    let config = connector(&server, "clustered", json!({"tasks.max": "3"}));
+    let (code, body) = eventually(Duration::from_secs(60), "the create", || async {
+        let (code, body) = workers[0]
+            .call("PUT", "/connectors/clustered/config", Some(&config))
+            .await;
+        (code != 409).then_some((code, body))
+    })
+    .await;
+    assert_eq!(code, 201, "{body}");
+    let mut generator = Generator::new(11, 100, 0.0);
+    let events: Vec<_> = (0..20_000).map(|_| generator.next_event()).collect();
+    produce_events(&broker, &events[..10_000], 3).await;
+    let client = server.client();
+    eventually(Duration::from_secs(240), "points flowing", || async {
+        (qdrant::count(&client, "clustered").await >= Some(2_000)).then_some(())
+    })
+    .await;
+    workers[2].kill();
+    produce_events(&broker, &events[10_000..], 3).await;
+    eventually(Duration::from_secs(300), "20,000 points", || async {
+        (qdrant::count(&client, "clustered").await == Some(events.len() as u64)).then_some(())
+    })
+    .await;
+    let points = qdrant::all_points(&client, "clustered").await;
+    let ids: HashSet<String> = points
+        .values()
+        .map(|p| p["event_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(points.len(), events.len(), "one point per event");
+    assert_eq!(ids.len(), events.len(), "no event missing");
 }

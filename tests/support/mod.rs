@@ -39,3 +39,14 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Worker settings that make a worker a member of the test cluster.
+pub fn cluster_env() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("CONNECT_GROUP_ID", "connect-cluster"),
+        ("CONNECT_CONFIG_STORAGE_TOPIC", "cluster-configs"),
+        ("CONNECT_STATUS_STORAGE_TOPIC", "cluster-status"),
+        ("CONNECT_CONFIG_STORAGE_REPLICATION_FACTOR", "1"),
+        ("CONNECT_STATUS_STORAGE_REPLICATION_FACTOR", "1"),
+    ]
+}
