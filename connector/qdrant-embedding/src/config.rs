@@ -176,7 +176,7 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
     let ids = match IdStrategy::parse(&raw.id_strategy) {
         Ok(ids) => ids,
         Err(e) => {
-            issues.push(ConfigIssue::new("id.strategy", e));
+            issues.push(ConfigIssue::new("id.strategy", e.to_string()));
             IdStrategy::Kafka
         }
     };
@@ -201,7 +201,7 @@ pub fn parse(config: &ConfigMap, embeds: bool) -> Result<SinkSettings, Vec<Confi
             raw.text_fields.is_empty(),
         ) {
             (Some(t), _) => TextSource::template(t).map(Some).unwrap_or_else(|e| {
-                issues.push(ConfigIssue::new("embedding.text.template", e));
+                issues.push(ConfigIssue::new("embedding.text.template", e.to_string()));
                 None
             }),
             (None, false) => Some(TextSource::Fields(raw.text_fields.clone())),

@@ -28,8 +28,22 @@ pub enum Piece {
     Field(String),
 }
 
+/// A setting of the record mapping that cannot be used (becomes a
+/// validation error on that key).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MappingConfigError {
+    #[error("unclosed '{{' in template '{0}'")]
+    Unclosed(String),
+    #[error("empty placeholder '{{}}' in template '{0}'")]
+    EmptyPlaceholder(String),
+    #[error("template '{0}' has no {{field}} placeholder")]
+    NoPlaceholder(String),
+    #[error("unknown id.strategy '{0}': use kafka, key or field:<path>")]
+    IdStrategy(String),
+}
+
 impl TextSource {
-    pub fn template(t: &str) -> Result<Self, String> {
+    pub fn template(t: &str) -> Result<Self, MappingConfigError> {
         let mut pieces = Vec::new();
         let mut rest = t;
         while let Some(open) = rest.find('{') {
@@ -38,11 +52,11 @@ impl TextSource {
             }
             let close = rest[open..]
                 .find('}')
-                .ok_or_else(|| format!("unclosed '{{' in template '{t}'"))?
+                .ok_or_else(|| MappingConfigError::Unclosed(t.to_string()))?
                 + open;
             let path = rest[open + 1..close].trim();
             if path.is_empty() {
-                return Err(format!("empty placeholder '{{}}' in template '{t}'"));
+                return Err(MappingConfigError::EmptyPlaceholder(t.to_string()));
             }
             pieces.push(Piece::Field(path.to_string()));
             rest = &rest[close + 1..];
@@ -51,7 +65,7 @@ impl TextSource {
             pieces.push(Piece::Literal(rest.to_string()));
         }
         if !pieces.iter().any(|p| matches!(p, Piece::Field(_))) {
-            return Err(format!("template '{t}' has no {{field}} placeholder"));
+            return Err(MappingConfigError::NoPlaceholder(t.to_string()));
         }
         Ok(Self::Template(pieces))
     }
@@ -120,15 +134,13 @@ pub enum IdStrategy {
 }
 
 impl IdStrategy {
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, MappingConfigError> {
         match s.trim() {
             "kafka" => Ok(Self::Kafka),
             "key" => Ok(Self::Key),
             other => match other.strip_prefix("field:") {
                 Some(path) if !path.trim().is_empty() => Ok(Self::Field(path.trim().to_string())),
-                _ => Err(format!(
-                    "unknown id.strategy '{s}': use kafka, key or field:<path>"
-                )),
+                _ => Err(MappingConfigError::IdStrategy(s.to_string())),
             },
         }
     }

@@ -15,7 +15,8 @@ use super::validation::{
 use super::*;
 use crate::connector_config::{SinkConnectorConfig, check_connector_name, full_def};
 use crate::converters::CONVERTERS;
-use crate::status::{State, StatusListener};
+use crate::sink_task::TaskTarget;
+use crate::status::{State, StatusListener, TargetState};
 use crate::storage::{ConfigBackingStore, ConnectorState, StatusBackingStore, StatusKey};
 use crate::worker::Worker;
 use crate::worker_config::WorkerConfig;
@@ -420,6 +421,24 @@ impl HerderCore {
         HerderError::BadRequest(format!(
             "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
         ))
+    }
+}
+
+/// What tasks of a started or paused connector are told.
+pub fn task_target(target: TargetState) -> TaskTarget {
+    if target == TargetState::Paused {
+        TaskTarget::Paused
+    } else {
+        TaskTarget::Running
+    }
+}
+
+/// The state a connector reports for the state asked of it.
+pub fn running_state(target: TargetState) -> State {
+    match target {
+        TargetState::Started => State::Running,
+        TargetState::Paused => State::Paused,
+        TargetState::Stopped => State::Stopped,
     }
 }
 

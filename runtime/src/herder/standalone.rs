@@ -16,12 +16,11 @@ use connect_api::{ConfigMap, SinkConnector, TopicPartition};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::connectors_dir::load_connectors_dir;
-use super::core::{HerderCore, RestartPlan, not_found};
+use super::core::{HerderCore, RestartPlan, not_found, running_state, task_target};
 use super::validation::{ConfigInfos, ConfigKeyInfo};
 use super::*;
 use crate::connector_config::check_connector_name;
 use crate::offsets;
-use crate::sink_task::TaskTarget;
 use crate::status::{State, StatusReporter, TargetState};
 use crate::storage::{FileConfigStore, MemoryStatusStore, StorageError};
 use crate::worker::{RunningTask, Worker};
@@ -358,24 +357,6 @@ impl StandaloneHerder {
 
     fn active_topics_of(&self, name: &str) -> Option<Arc<Mutex<BTreeSet<String>>>> {
         self.slots().get(name).map(|s| s.active_topics.clone())
-    }
-}
-
-/// What tasks of a started or paused connector are told.
-fn task_target(target: TargetState) -> TaskTarget {
-    if target == TargetState::Paused {
-        TaskTarget::Paused
-    } else {
-        TaskTarget::Running
-    }
-}
-
-/// The state a started or paused connector reports.
-fn running_state(target: TargetState) -> State {
-    if target == TargetState::Paused {
-        State::Paused
-    } else {
-        State::Running
     }
 }
 

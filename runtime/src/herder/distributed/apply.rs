@@ -8,25 +8,9 @@ use connect_api::ConfigMap;
 
 use super::assignment::Work;
 use super::herder::{DistributedHerder, Running, RunningConnector, RunningTaskEntry};
-use crate::sink_task::TaskTarget;
+use crate::herder::core::{running_state, task_target};
 use crate::status::{State, TargetState};
 use crate::storage::{ConfigBackingStore, ConnectorState};
-
-fn task_target(target: TargetState) -> TaskTarget {
-    if target == TargetState::Paused {
-        TaskTarget::Paused
-    } else {
-        TaskTarget::Running
-    }
-}
-
-fn running_state(target: TargetState) -> State {
-    match target {
-        TargetState::Started => State::Running,
-        TargetState::Paused => State::Paused,
-        TargetState::Stopped => State::Stopped,
-    }
-}
 
 impl DistributedHerder {
     /// Bring this worker's instances in line with the newest assignment.
@@ -180,14 +164,9 @@ impl DistributedHerder {
                 tracing::warn!(connector = name, "cannot clear the task configs: {e}");
             }
             reporter.set(State::Stopped);
-            running.connectors.insert(
-                name.to_string(),
-                RunningConnector {
-                    instance: None,
-                    config: state.config.clone(),
-                    target: state.target_state,
-                },
-            );
+            running
+                .connectors
+                .insert(name.to_string(), RunningConnector::idle(state));
             return;
         }
         let same_config = current.is_some_and(|c| c.config == state.config && c.instance.is_some());
@@ -227,14 +206,9 @@ impl DistributedHerder {
             Err(e) => {
                 tracing::error!(connector = name, "connector failed to start: {e}");
                 reporter.fail(e.to_string());
-                running.connectors.insert(
-                    name.to_string(),
-                    RunningConnector {
-                        instance: None,
-                        config: state.config.clone(),
-                        target: state.target_state,
-                    },
-                );
+                running
+                    .connectors
+                    .insert(name.to_string(), RunningConnector::idle(state));
             }
         }
     }

@@ -113,6 +113,48 @@ pub fn assign(
     Assignment { epoch, workers }
 }
 
+/// Work that `next` moves from one live worker to another is first taken
+/// away from its old worker (revoke), and given to the new one in a later
+/// assignment, as Kafka Connect's incremental cooperative protocol does:
+/// the old task leaves its consumer group before the new one joins. `None`
+/// when nothing moves between live workers.
+pub fn revocation(
+    current: &Assignment,
+    next: &Assignment,
+    live: &BTreeSet<WorkerId>,
+) -> Option<Assignment> {
+    let moving: BTreeSet<&Work> = next
+        .workers
+        .iter()
+        .flat_map(|(to, works)| {
+            works.iter().filter(move |work| {
+                current
+                    .owner(work)
+                    .is_some_and(|from| from != to && live.contains(from))
+            })
+        })
+        .collect();
+    if moving.is_empty() {
+        return None;
+    }
+    let workers = next
+        .workers
+        .iter()
+        .map(|(w, works)| {
+            let kept = works
+                .iter()
+                .filter(|x| !moving.contains(x))
+                .cloned()
+                .collect();
+            (w.clone(), kept)
+        })
+        .collect();
+    Some(Assignment {
+        epoch: next.epoch,
+        workers,
+    })
+}
+
 #[derive(Clone, Copy)]
 enum Kind {
     Connectors,
@@ -292,6 +334,35 @@ mod tests {
                 .values()
                 .all(BTreeSet::is_empty)
         );
+    }
+
+    #[test]
+    fn moves_between_live_workers_are_revoked_first() {
+        let live = workers(&["a:1", "b:1"]);
+        let none = BTreeSet::new();
+        let demand: Demand = [("orders".to_string(), 4)].into();
+        let first = assign(&Assignment::default(), &live, &none, &demand);
+        assert!(
+            revocation(&Assignment::default(), &first, &live).is_none(),
+            "nothing moves"
+        );
+        let three = workers(&["a:1", "b:1", "c:1"]);
+        let next = assign(&first, &three, &none, &demand);
+        let revoked = revocation(&first, &next, &three).expect("c takes work from a and b");
+        assert!(revoked.of("c:1").is_empty());
+        for w in ["a:1", "b:1"] {
+            assert!(revoked.of(w).is_subset(&first.of(w)));
+            assert!(revoked.of(w).is_subset(&next.of(w)));
+        }
+        // A dead worker's work is not revoked: it moves at once.
+        let only_a = workers(&["a:1"]);
+        let after_death = assign(&first, &only_a, &none, &demand);
+        assert!(revocation(&first, &after_death, &only_a).is_none());
+        // A drained worker is live: its work is revoked before it moves.
+        let drained = workers(&["b:1"]);
+        let drain = assign(&first, &live, &drained, &demand);
+        let revoked = revocation(&first, &drain, &live).expect("b's work moves");
+        assert!(revoked.of("b:1").is_empty() && revoked.of("a:1") == first.of("a:1"));
     }
 
     #[test]

@@ -37,6 +37,18 @@ pub(super) struct RunningConnector {
     pub target: TargetState,
 }
 
+impl RunningConnector {
+    /// A connector this worker owns but does not run (stopped, or failed
+    /// to start): remembered so the same config is not retried each tick.
+    pub fn idle(state: &crate::storage::ConnectorState) -> Self {
+        Self {
+            instance: None,
+            config: state.config.clone(),
+            target: state.target_state,
+        }
+    }
+}
+
 pub(super) struct RunningTaskEntry {
     pub task: RunningTask,
     pub config: ConfigMap,
@@ -52,6 +64,8 @@ pub(super) struct Running {
     pub active_topics: BTreeMap<String, Arc<Mutex<BTreeSet<String>>>>,
     /// The restart request last acted on, per connector.
     pub restarts_seen: BTreeMap<String, u64>,
+    /// Active topics this worker has announced, and when.
+    pub announced: BTreeMap<(String, String), tokio::time::Instant>,
 }
 
 pub struct DistributedHerder {
@@ -63,6 +77,10 @@ pub struct DistributedHerder {
     running: AsyncMutex<Running>,
     ready: AtomicBool,
     stopping: AtomicBool,
+    /// Cut off from the cluster: its view may be stale, so no writes.
+    fenced: AtomicBool,
+    /// The leader's next assignment while moved work is being revoked.
+    pub(super) pending: Mutex<Option<(Assignment, tokio::time::Instant)>>,
     me: Weak<DistributedHerder>,
 }
 
@@ -108,6 +126,8 @@ impl DistributedHerder {
             running: AsyncMutex::new(Running::default()),
             ready: AtomicBool::new(false),
             stopping: AtomicBool::new(false),
+            fenced: AtomicBool::new(false),
+            pending: Mutex::new(None),
             me: me.clone(),
         }))
     }
@@ -141,8 +161,12 @@ impl DistributedHerder {
             .map(|b| b.url)
     }
 
-    /// Writes are the leader's: elsewhere the REST layer forwards them.
+    /// Writes are the leader's: elsewhere the REST layer forwards them. A
+    /// worker cut off from the cluster answers 409 until it is back.
     fn require_leader(&self) -> HerderResult<()> {
+        if self.fenced.load(Ordering::SeqCst) {
+            return Err(HerderError::RebalanceInProgress);
+        }
         if self.membership.is_leader() {
             Ok(())
         } else {
@@ -168,6 +192,7 @@ impl DistributedHerder {
             let in_contact = self.in_contact(started);
             if !in_contact && !fenced {
                 fenced = true;
+                self.fenced.store(true, Ordering::SeqCst);
                 tracing::warn!(
                     "lost contact with the cluster for {:?}: stopping this worker's connectors and tasks",
                     self.fence_after()
@@ -175,6 +200,7 @@ impl DistributedHerder {
                 self.stop_all().await;
             } else if in_contact && fenced {
                 fenced = false;
+                self.fenced.store(false, Ordering::SeqCst);
                 tracing::info!(
                     "back in contact with the cluster: taking up the current assignment"
                 );
@@ -186,6 +212,7 @@ impl DistributedHerder {
                 }
                 let mut running = self.running.lock().await;
                 self.apply(&mut running).await;
+                self.sync_topics(&mut running);
             }
             self.ready.store(true, Ordering::SeqCst);
             tokio::time::sleep(TICK).await;
@@ -218,6 +245,32 @@ impl DistributedHerder {
         now - heard <= limit
     }
 
+    /// Announce the topics this worker's tasks have newly consumed from;
+    /// a topic announced a while ago that the status topic no longer holds
+    /// was reset elsewhere, and is forgotten here too (new records add it
+    /// back, as in Connect).
+    fn sync_topics(&self, running: &mut Running) {
+        const SETTLED: Duration = Duration::from_secs(5);
+        for (connector, seen) in &running.active_topics {
+            let stored = self.statuses.topics(connector);
+            let mut local = seen.lock().unwrap_or_else(|e| e.into_inner());
+            for topic in local.clone() {
+                let key = (connector.clone(), topic.clone());
+                match running.announced.get(&key) {
+                    None => {
+                        self.statuses.announce_topic(connector, &topic, 0);
+                        running.announced.insert(key, tokio::time::Instant::now());
+                    }
+                    Some(at) if !stored.contains(&topic) && at.elapsed() > SETTLED => {
+                        local.remove(&topic);
+                        running.announced.remove(&key);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
     /// Stop every connector and task this worker runs.
     async fn stop_all(&self) {
         let mut running = self.running.lock().await;
@@ -231,6 +284,16 @@ impl DistributedHerder {
                 instance.stop().await;
             }
         }
+    }
+
+    /// The connector, if it is STOPPED with no task left anywhere (offsets
+    /// may then change).
+    fn stopped(&self, name: &str) -> HerderResult<crate::storage::ConnectorState> {
+        let state = self.core.state(name)?;
+        if state.target_state != TargetState::Stopped || !self.statuses.tasks(name).is_empty() {
+            return Err(HerderCore::must_be_stopped(name));
+        }
+        Ok(state)
     }
 
     async fn restart_request(&self, name: &str, plan: &RestartPlan) -> HerderResult<()> {
@@ -426,28 +489,16 @@ impl Herder for DistributedHerder {
         self.restart_request(name, &plan).await
     }
 
-    /// The topics this worker's tasks of the connector have read.
+    /// The topics any worker's tasks of the connector have read (from the
+    /// status topic, as Connect keeps them).
     async fn active_topics(&self, name: &str) -> HerderResult<Vec<String>> {
         self.core.topic_tracking(false)?;
-        let running = self.running.lock().await;
-        Ok(running
-            .active_topics
-            .get(name)
-            .map(|t| {
-                t.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .iter()
-                    .cloned()
-                    .collect()
-            })
-            .unwrap_or_default())
+        Ok(self.statuses.topics(name).into_iter().collect())
     }
 
     async fn reset_active_topics(&self, name: &str) -> HerderResult<()> {
         self.core.topic_tracking(true)?;
-        if let Some(t) = self.running.lock().await.active_topics.get(name) {
-            t.lock().unwrap_or_else(|e| e.into_inner()).clear();
-        }
+        self.statuses.reset_topics(name);
         Ok(())
     }
 
@@ -461,10 +512,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn alter_offsets(&self, name: &str, changes: Vec<OffsetChange>) -> HerderResult<()> {
-        let state = self.core.state(name)?;
-        if state.target_state != TargetState::Stopped || !self.statuses.tasks(name).is_empty() {
-            return Err(HerderCore::must_be_stopped(name));
-        }
+        let state = self.stopped(name)?;
         self.core
             .offsets_blocking(name, state.config, move |w, n, c| {
                 offsets::alter(w, n, c, &changes)
@@ -473,10 +521,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
-        let state = self.core.state(name)?;
-        if state.target_state != TargetState::Stopped || !self.statuses.tasks(name).is_empty() {
-            return Err(HerderCore::must_be_stopped(name));
-        }
+        let state = self.stopped(name)?;
         self.core
             .offsets_blocking(name, state.config, offsets::reset)
             .await

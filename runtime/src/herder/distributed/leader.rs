@@ -3,10 +3,15 @@
 
 use std::collections::BTreeSet;
 
-use super::assignment::{Assignment, Demand, WorkerId, assign};
+use super::assignment::{Assignment, Demand, WorkerId, assign, revocation};
 use super::herder::DistributedHerder;
 use crate::status::TargetState;
 use crate::storage::{ConfigBackingStore, StatusBackingStore};
+
+/// How long revoked work stays unassigned before its new worker gets it:
+/// enough for the old task to leave its consumer group and the group to
+/// settle, so the new task does not join mid-rebalance.
+const REVOKE_FOR: std::time::Duration = std::time::Duration::from_secs(4);
 
 impl DistributedHerder {
     /// Workers heard from within `scheduled.rebalance.max.delay.ms` (and
@@ -43,8 +48,8 @@ impl DistributedHerder {
             .collect()
     }
 
-    /// Compute and publish the next assignment now, whatever changed.
-    pub(super) async fn publish_now(&self) -> Result<Assignment, crate::storage::StorageError> {
+    /// The current assignment and the one that should follow it.
+    fn next_assignment(&self) -> (Assignment, Assignment) {
         let current = self.configs.assignment().unwrap_or_default();
         let next = assign(
             &current,
@@ -52,27 +57,67 @@ impl DistributedHerder {
             &self.configs.drained(),
             &self.demand(),
         );
-        self.configs.put_assignment(&next).await?;
-        Ok(next)
+        (current, next)
+    }
+
+    /// Compute and publish the next assignment now, whatever changed, and
+    /// answer with where work will run.
+    pub(super) async fn publish_now(&self) -> Result<Assignment, crate::storage::StorageError> {
+        let (current, next) = self.next_assignment();
+        self.publish(&current, next).await
+    }
+
+    /// Publish `next`; work it moves between live workers is revoked first
+    /// and given to its new worker after [`REVOKE_FOR`].
+    async fn publish(
+        &self,
+        current: &Assignment,
+        next: Assignment,
+    ) -> Result<Assignment, crate::storage::StorageError> {
+        match revocation(current, &next, &self.live_workers()) {
+            Some(revoked) => {
+                tracing::info!(epoch = revoked.epoch, "revoking work that moves");
+                self.configs.put_assignment(&revoked).await?;
+                let mut then = next.clone();
+                then.epoch = revoked.epoch + 1;
+                *self.pending() = Some((then.clone(), tokio::time::Instant::now()));
+                Ok(then)
+            }
+            None => {
+                tracing::info!(epoch = next.epoch, "publishing a new assignment");
+                self.configs.put_assignment(&next).await?;
+                *self.pending() = None;
+                Ok(next)
+            }
+        }
     }
 
     /// Publish the next assignment if it differs from the current one.
     pub(super) async fn lead(&self) {
-        let current = self.configs.assignment().unwrap_or_default();
-        let next = assign(
-            &current,
-            &self.live_workers(),
-            &self.configs.drained(),
-            &self.demand(),
-        );
-        if next.workers != current.workers || current.epoch == 0 {
-            tracing::info!(epoch = next.epoch, "publishing a new assignment");
-            if let Err(e) = self.configs.put_assignment(&next).await {
-                tracing::warn!("cannot publish the assignment: {e}");
+        let pending = self.pending().clone();
+        if let Some((then, since)) = pending {
+            if since.elapsed() < REVOKE_FOR {
                 return;
             }
+            *self.pending() = None;
+            tracing::info!(epoch = then.epoch, "assigning the revoked work");
+            if let Err(e) = self.configs.put_assignment(&then).await {
+                tracing::warn!("cannot publish the assignment: {e}");
+            }
+            return;
+        }
+        let (current, next) = self.next_assignment();
+        if (next.workers != current.workers || current.epoch == 0)
+            && let Err(e) = self.publish(&current, next.clone()).await
+        {
+            tracing::warn!("cannot publish the assignment: {e}");
+            return;
         }
         self.forget_statuses_of_removed_tasks(&next);
+    }
+
+    fn pending(&self) -> std::sync::MutexGuard<'_, Option<(Assignment, tokio::time::Instant)>> {
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// A task that no longer exists (connector deleted, stopped or given

@@ -339,3 +339,65 @@ impl ConfigBackingStore for KafkaConfigStore {
         self.log.write(&format!("target-state-{name}"), None).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::herder::distributed::assignment::Work;
+
+    fn assignment(epoch: u64, worker: &str) -> Vec<u8> {
+        serde_json::to_vec(&Assignment {
+            epoch,
+            workers: [(worker.to_string(), [Work::Connector("c".into())].into())].into(),
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn an_older_assignment_never_replaces_a_newer_one() {
+        let mut state = ConfigLogState::default();
+        state.apply("t", "assignment", Some(&assignment(3, "a:1")));
+        state.apply("t", "assignment", Some(&assignment(2, "stale:1")));
+        assert_eq!(state.assignment.as_ref().unwrap().epoch, 3);
+        assert!(
+            state
+                .assignment
+                .as_ref()
+                .unwrap()
+                .workers
+                .contains_key("a:1")
+        );
+        state.apply("t", "assignment", Some(&assignment(4, "b:1")));
+        assert!(state.assignment.unwrap().workers.contains_key("b:1"));
+    }
+
+    #[test]
+    fn task_configs_count_only_once_committed() {
+        let mut state = ConfigLogState::default();
+        let props = |v: &str| {
+            serde_json::to_vec(&Properties {
+                properties: [("k".to_string(), v.to_string())].into(),
+            })
+            .unwrap()
+        };
+        state.apply("t", "connector-my-conn", Some(&props("c")));
+        state.apply("t", "task-my-conn-0", Some(&props("t0")));
+        state.apply("t", "task-my-conn-1", Some(&props("t1")));
+        assert!(state.connector("my-conn").unwrap().tasks.is_empty());
+        state.apply("t", "commit-my-conn", Some(br#"{"tasks":2}"#));
+        assert_eq!(state.connector("my-conn").unwrap().tasks.len(), 2);
+        state.apply(
+            "t",
+            "target-state-my-conn",
+            Some(br#"{"state":"PAUSED","state.v2":"STOPPED"}"#),
+        );
+        assert_eq!(
+            state.connector("my-conn").unwrap().target_state,
+            TargetState::Stopped
+        );
+        // A record no worker can read changes nothing.
+        state.apply("t", "commit-my-conn", Some(b"garbage"));
+        state.apply("t", "connector-my-conn", None);
+        assert!(state.connector("my-conn").is_none());
+    }
+}

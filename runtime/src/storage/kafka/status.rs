@@ -4,7 +4,7 @@
 //! that reported it. A write is local at once and reaches the other
 //! workers through the topic.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
@@ -54,10 +54,30 @@ pub struct Heartbeat {
 
 type Heartbeats = Arc<Mutex<BTreeMap<String, Heartbeat>>>;
 
+/// Connect's active-topic record (`topic-<topic>-<connector>`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TopicRecord {
+    topic: TopicStatus,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct TopicStatus {
+    name: String,
+    connector: String,
+    task: u32,
+    #[serde(rename = "discoverTimestamp")]
+    discover_timestamp: i64,
+}
+
+/// Record key → (connector, topic): keys cannot be split (names hold
+/// dashes), so the value names them and a tombstone is matched by key.
+type Topics = Arc<Mutex<BTreeMap<String, (String, String)>>>;
+
 pub struct KafkaStatusStore {
     log: KafkaLog,
     statuses: Statuses,
     heartbeats: Heartbeats,
+    topics: Topics,
     /// The newest generation this worker has written per key: a report of
     /// an instance being replaced here never goes out after its successor's.
     written: Mutex<HashMap<StatusKey, u64>>,
@@ -74,6 +94,8 @@ impl KafkaStatusStore {
         let heartbeats: Heartbeats = Default::default();
         let applied = statuses.clone();
         let announced = heartbeats.clone();
+        let topics: Topics = Default::default();
+        let discovered = topics.clone();
         let name = topic.to_string();
         let log = KafkaLog::open(
             worker,
@@ -88,6 +110,16 @@ impl KafkaStatusStore {
                     match value.and_then(|v| json::<Heartbeat>(&name, key, v)) {
                         Some(beat) => heartbeats.insert(worker.to_string(), beat),
                         None => heartbeats.remove(worker),
+                    };
+                    return;
+                }
+                if key.starts_with("topic-") {
+                    let mut topics = discovered.lock().unwrap_or_else(|e| e.into_inner());
+                    match value.and_then(|v| json::<TopicRecord>(&name, key, v)) {
+                        Some(r) => {
+                            topics.insert(key.to_string(), (r.topic.connector, r.topic.name))
+                        }
+                        None => topics.remove(key),
                     };
                     return;
                 }
@@ -120,6 +152,7 @@ impl KafkaStatusStore {
             log,
             statuses,
             heartbeats,
+            topics,
             written: Mutex::new(HashMap::new()),
         })
     }
@@ -142,6 +175,49 @@ impl KafkaStatusStore {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+
+    /// Record that a task of `connector` consumed from `topic`.
+    pub fn announce_topic(&self, connector: &str, topic: &str, task: u32) {
+        let record = TopicRecord {
+            topic: TopicStatus {
+                name: topic.to_string(),
+                connector: connector.to_string(),
+                task,
+                discover_timestamp: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as i64),
+            },
+        };
+        let value = serde_json::to_vec(&record).unwrap_or_default();
+        self.log
+            .enqueue(&format!("topic-{topic}-{connector}"), Some(&value));
+    }
+
+    /// The topics any worker's tasks of `connector` have consumed from.
+    pub fn topics(&self, connector: &str) -> BTreeSet<String> {
+        self.topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .filter(|(c, _)| c == connector)
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+
+    /// Forget the connector's active topics (Connect's topics/reset).
+    pub fn reset_topics(&self, connector: &str) {
+        let keys: Vec<String> = self
+            .topics
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter(|(_, (c, _))| c == connector)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for key in keys {
+            self.log.enqueue(&key, None);
+        }
     }
 
     /// Queue the record: reports of one key go out in the order made.
