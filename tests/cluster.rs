@@ -351,7 +351,8 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
     eprintln!("cluster test: drained in {took:?}");
     assert!(took < Duration::from_secs(15), "drain took {took:?}");
     produce(300).await;
-    eventually(Duration::from_secs(60), "600 carts", || async {
+    // Moves re-form the consumer groups: slow on the test broker.
+    eventually(Duration::from_secs(120), "600 carts", || async {
         (carts().len() == 600).then_some(())
     })
     .await;
@@ -400,8 +401,11 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
         .await;
     assert_eq!(code, 202);
     workers[2].wait_state("views-file", "PAUSED", 3).await;
+    // One at a time, letting the groups settle in between: tansu strands a
+    // group when two members leave at once (README, "Known limits").
     for w in workers.iter_mut() {
         w.stop();
+        tokio::time::sleep(Duration::from_secs(8)).await;
     }
     produce(600).await;
     for w in workers.iter_mut() {

@@ -64,8 +64,9 @@ pub(super) struct Running {
     pub active_topics: BTreeMap<String, Arc<Mutex<BTreeSet<String>>>>,
     /// The restart request last acted on, per connector.
     pub restarts_seen: BTreeMap<String, u64>,
-    /// Active topics this worker has announced, and when.
-    pub announced: BTreeMap<(String, String), tokio::time::Instant>,
+    /// Active topics this worker has announced, and whether it has read
+    /// them back from the status topic since.
+    pub announced: BTreeMap<(String, String), bool>,
 }
 
 pub struct DistributedHerder {
@@ -245,23 +246,26 @@ impl DistributedHerder {
         now - heard <= limit
     }
 
-    /// Announce the topics this worker's tasks have newly consumed from;
-    /// a topic announced a while ago that the status topic no longer holds
-    /// was reset elsewhere, and is forgotten here too (new records add it
-    /// back, as in Connect).
+    /// Announce the topics this worker's tasks have newly consumed from.
+    /// A topic this worker has read back from the status topic and that is
+    /// gone from it again was reset: it is forgotten here too, and new
+    /// records add it back, as in Connect.
     fn sync_topics(&self, running: &mut Running) {
-        const SETTLED: Duration = Duration::from_secs(5);
         for (connector, seen) in &running.active_topics {
             let stored = self.statuses.topics(connector);
             let mut local = seen.lock().unwrap_or_else(|e| e.into_inner());
             for topic in local.clone() {
                 let key = (connector.clone(), topic.clone());
-                match running.announced.get(&key) {
+                let in_store = stored.contains(&topic);
+                match running.announced.get(&key).copied() {
                     None => {
                         self.statuses.announce_topic(connector, &topic, 0);
-                        running.announced.insert(key, tokio::time::Instant::now());
+                        running.announced.insert(key, false);
                     }
-                    Some(at) if !stored.contains(&topic) && at.elapsed() > SETTLED => {
+                    Some(false) if in_store => {
+                        running.announced.insert(key, true);
+                    }
+                    Some(true) if !in_store => {
                         local.remove(&topic);
                         running.announced.remove(&key);
                     }
