@@ -290,6 +290,17 @@ impl DistributedHerder {
         }
     }
 
+    /// Record the state asked of an existing connector (the leader does);
+    /// the workers running its instances follow on their next tick.
+    async fn set_target(&self, name: &str, target: TargetState) -> HerderResult<()> {
+        self.require_leader()?;
+        self.core.state(name)?;
+        self.configs
+            .put_target_state(name, target)
+            .await
+            .map_err(|e| self.stored(e))
+    }
+
     /// The connector, if it is STOPPED with no task left anywhere (offsets
     /// may then change).
     fn stopped(&self, name: &str) -> HerderResult<crate::storage::ConnectorState> {
@@ -434,30 +445,15 @@ impl Herder for DistributedHerder {
     }
 
     async fn pause(&self, name: &str) -> HerderResult<()> {
-        self.require_leader()?;
-        self.core.state(name)?;
-        self.configs
-            .put_target_state(name, TargetState::Paused)
-            .await
-            .map_err(|e| self.stored(e))
+        self.set_target(name, TargetState::Paused).await
     }
 
     async fn resume(&self, name: &str) -> HerderResult<()> {
-        self.require_leader()?;
-        self.core.state(name)?;
-        self.configs
-            .put_target_state(name, TargetState::Started)
-            .await
-            .map_err(|e| self.stored(e))
+        self.set_target(name, TargetState::Started).await
     }
 
     async fn stop(&self, name: &str) -> HerderResult<()> {
-        self.require_leader()?;
-        self.core.state(name)?;
-        self.configs
-            .put_target_state(name, TargetState::Stopped)
-            .await
-            .map_err(|e| self.stored(e))?;
+        self.set_target(name, TargetState::Stopped).await?;
         self.configs
             .put_task_configs(name, Vec::new())
             .await
@@ -570,10 +566,7 @@ impl Herder for DistributedHerder {
     }
 
     async fn catch_up(&self) -> HerderResult<()> {
-        self.configs
-            .catch_up(self.core.settings())
-            .await
-            .map_err(|e| self.stored(e))
+        self.configs.catch_up().await.map_err(|e| self.stored(e))
     }
 
     async fn shutdown(&self) {

@@ -49,13 +49,13 @@ impl DistributedHerder {
     }
 
     /// The current assignment and the one that should follow it.
-    fn next_assignment(&self) -> (Assignment, Assignment) {
+    fn next_assignment(&self, demand: &Demand) -> (Assignment, Assignment) {
         let current = self.configs.assignment().unwrap_or_default();
         let next = assign(
             &current,
             &self.live_workers(),
             &self.configs.drained(),
-            &self.demand(),
+            demand,
         );
         (current, next)
     }
@@ -63,7 +63,7 @@ impl DistributedHerder {
     /// Compute and publish the next assignment now, whatever changed, and
     /// answer with where work will run.
     pub(super) async fn publish_now(&self) -> Result<Assignment, crate::storage::StorageError> {
-        let (current, next) = self.next_assignment();
+        let (current, next) = self.next_assignment(&self.demand());
         self.publish(&current, next).await
     }
 
@@ -106,14 +106,15 @@ impl DistributedHerder {
             }
             return;
         }
-        let (current, next) = self.next_assignment();
+        let demand = self.demand();
+        let (current, next) = self.next_assignment(&demand);
         if (next.workers != current.workers || current.epoch == 0)
-            && let Err(e) = self.publish(&current, next.clone()).await
+            && let Err(e) = self.publish(&current, next).await
         {
             tracing::warn!("cannot publish the assignment: {e}");
             return;
         }
-        self.forget_statuses_of_removed_tasks(&next);
+        self.forget_statuses_of_removed_tasks(&demand);
     }
 
     fn pending(&self) -> std::sync::MutexGuard<'_, Option<(Assignment, tokio::time::Instant)>> {
@@ -122,15 +123,10 @@ impl DistributedHerder {
 
     /// A task that no longer exists (connector deleted, stopped or given
     /// fewer tasks) has no status any more.
-    fn forget_statuses_of_removed_tasks(&self, assignment: &Assignment) {
-        let demand = self.demand();
-        for (connector, tasks) in &demand {
+    fn forget_statuses_of_removed_tasks(&self, demand: &Demand) {
+        for (connector, tasks) in demand {
             for (task, _) in self.statuses.tasks(connector) {
-                if task >= *tasks
-                    && assignment
-                        .owner(&super::assignment::Work::Task(connector.clone(), task))
-                        .is_none()
-                {
+                if task >= *tasks {
                     self.core.listener.task_removed(connector, task);
                 }
             }

@@ -224,8 +224,8 @@ impl KafkaConfigStore {
     }
 
     /// Wait until every change written so far is read here.
-    pub async fn catch_up(&self, worker: &WorkerConfig) -> Result<(), StorageError> {
-        self.log.catch_up(worker).await
+    pub async fn catch_up(&self) -> Result<(), StorageError> {
+        self.log.catch_up().await
     }
 
     /// The newest assignment published.

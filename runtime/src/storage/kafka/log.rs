@@ -41,6 +41,8 @@ pub struct KafkaLog {
     producer: FutureProducer,
     /// The next offset this worker has applied, per partition.
     progress: watch::Receiver<BTreeMap<i32, i64>>,
+    /// Reads the topic's end offsets for [`KafkaLog::catch_up`], made once.
+    ends: Arc<BaseConsumer>,
     stop: Arc<AtomicBool>,
     reader: Option<std::thread::JoinHandle<()>>,
 }
@@ -72,6 +74,9 @@ impl KafkaLog {
             .set("enable.auto.commit", "false")
             .set("auto.offset.reset", "earliest");
         let consumer: BaseConsumer = consumer_client
+            .create()
+            .doing(format!("create a reader of {}", spec.name))?;
+        let end_reader: BaseConsumer = consumer_client
             .create()
             .doing(format!("create a reader of {}", spec.name))?;
         let topic = spec.name.clone();
@@ -109,15 +114,21 @@ impl KafkaLog {
             topic: spec.name.clone(),
             producer,
             progress,
+            ends: Arc::new(end_reader),
             stop,
             reader: Some(reader),
         };
-        log.wait_until(|applied| {
+        log.read_to(&ends).await?;
+        Ok(log)
+    }
+
+    /// Wait until every partition has been applied up to `ends`.
+    async fn read_to(&self, ends: &BTreeMap<i32, i64>) -> Result<(), StorageError> {
+        self.wait_until(|applied| {
             ends.iter()
                 .all(|(p, end)| applied.get(p).copied().unwrap_or(0) >= *end)
         })
-        .await?;
-        Ok(log)
+        .await
     }
 
     /// Write a record (a tombstone when `value` is `None`) and wait until
@@ -140,19 +151,12 @@ impl KafkaLog {
 
     /// Wait until this worker has read everything written to the topic so
     /// far (by any worker): a read that follows sees it.
-    pub async fn catch_up(&self, worker: &WorkerConfig) -> Result<(), StorageError> {
-        let mut config = client(worker, "consumer.");
-        config.set("group.id", format!("connect-host-log-{}", self.topic));
-        let consumer: BaseConsumer = config.create().doing("create a Kafka client")?;
-        let topic = self.topic.clone();
+    pub async fn catch_up(&self) -> Result<(), StorageError> {
+        let (consumer, topic) = (self.ends.clone(), self.topic.clone());
         let ends = tokio::task::spawn_blocking(move || read_ends(&consumer, &topic))
             .await
             .map_err(|e| StorageError::Backend(format!("catching up panicked: {e}")))??;
-        self.wait_until(|applied| {
-            ends.iter()
-                .all(|(p, end)| applied.get(p).copied().unwrap_or(0) >= *end)
-        })
-        .await
+        self.read_to(&ends).await
     }
 
     /// Queue a record without waiting: records queued one after another
