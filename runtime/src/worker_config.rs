@@ -166,6 +166,30 @@ pub struct WorkerConfig {
     pub settings: ConfigMap,
 }
 
+/// Settings of standalone mode only, and of distributed mode only.
+const STANDALONE_ONLY: &[&str] = &["connectors.dir", "config.storage.file.filename"];
+const DISTRIBUTED_ONLY: &[&str] = &[
+    "config.storage.topic",
+    "config.storage.replication.factor",
+    "status.storage.topic",
+    "status.storage.replication.factor",
+    "status.storage.partitions",
+    "scheduled.rebalance.max.delay.ms",
+];
+
+/// The settings given that belong to the other mode (they have no effect),
+/// with the mode this worker runs in.
+fn other_mode_settings(given: &ConfigMap) -> (Vec<&'static str>, &'static str) {
+    let distributed = given.get("group.id").is_some_and(|g| !g.trim().is_empty());
+    let (other, mode) = if distributed {
+        (STANDALONE_ONLY, "distributed (group.id is set)")
+    } else {
+        (DISTRIBUTED_ONLY, "standalone (no group.id)")
+    };
+    let given = other.iter().copied().filter(|k| given.contains_key(*k));
+    (given.collect(), mode)
+}
+
 /// Standalone unless `group.id` is set.
 fn mode(settings: &ConfigMap) -> Result<WorkerMode, WorkerConfigError> {
     let Some(group_id) = settings.get("group.id").filter(|g| !g.trim().is_empty()) else {
@@ -269,6 +293,14 @@ impl WorkerConfig {
                     "worker setting has no effect on this host and is ignored"
                 );
             }
+        }
+        // Said, naming each, rather than ignored silently.
+        let (unused, running_as) = other_mode_settings(&settings);
+        for key in unused {
+            tracing::warn!(
+                setting = key,
+                "'{key}' has no effect: this worker runs {running_as}"
+            );
         }
         for (key, default) in KNOWN {
             if let (Some(default), false) = (default, settings.contains_key(*key)) {
@@ -649,6 +681,31 @@ impl Source for ConfluentEnv {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn settings_of_the_other_mode_are_named() {
+        let map = |pairs: &[(&str, &str)]| -> ConfigMap {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        let standalone = map(&[("status.storage.topic", "s"), ("connectors.dir", "d")]);
+        assert_eq!(
+            other_mode_settings(&standalone).0,
+            vec!["status.storage.topic"]
+        );
+        let cluster = map(&[
+            ("group.id", "g"),
+            ("status.storage.topic", "s"),
+            ("config.storage.file.filename", "f"),
+        ]);
+        assert_eq!(
+            other_mode_settings(&cluster).0,
+            vec!["config.storage.file.filename"]
+        );
+        assert!(other_mode_settings(&map(&[("group.id", "g")])).0.is_empty());
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs
