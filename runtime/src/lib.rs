@@ -1,12 +1,13 @@
 //! The worker runtime: how records get from Kafka into a sink.
 //!
 //! - [`herder`]: what should run (connector configs, target states, REST semantics)
-//! - [`storage`]: where configs and statuses are kept (file, memory; Kafka next)
+//! - [`storage`]: where configs and statuses are kept (file, memory, Kafka)
 //! - [`worker`]: runs connector instances and tasks on this process
 //! - [`sink_task`]: one task's poll → convert → put → commit loop
 //! - [`converters`]: bytes → records
 //! - [`errors`]: retries, tolerance, error log, dead-letter queue
 //! - [`offsets`]: a connector's committed offsets
+//! - [`monitoring`]: the Prometheus series of the worker and its tasks
 
 pub mod connector_config;
 pub mod converters;
@@ -14,6 +15,7 @@ pub mod errors;
 pub mod herder;
 pub mod kafka_error;
 pub mod logging;
+pub mod monitoring;
 pub mod offsets;
 pub mod plugins;
 pub mod sink_task;

@@ -63,9 +63,29 @@ impl PutContext {
     }
 }
 
+/// Who a task is, told by the runtime before `start` (Connect's
+/// `SinkTaskContext`): a plugin labels its own metrics with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkTaskContext {
+    pub connector: String,
+    pub task: u32,
+}
+
+impl SinkTaskContext {
+    /// The `connector` and `task` labels of this task's series.
+    pub fn metric_labels(&self) -> Vec<metrics::Label> {
+        vec![
+            metrics::Label::new("connector", self.connector.clone()),
+            metrics::Label::new("task", self.task.to_string()),
+        ]
+    }
+}
+
 /// One task of a sink connector; the runtime drives it poll → put → commit.
 #[async_trait]
 pub trait SinkTask: Send {
+    /// Called once, before `start`.
+    fn initialize(&mut self, _context: &SinkTaskContext) {}
     async fn start(&mut self, config: &ConfigMap) -> Result<(), SinkError>;
     /// Partitions newly assigned to this task.
     async fn open(&mut self, _partitions: &[TopicPartition]) -> Result<(), SinkError> {

@@ -8,9 +8,10 @@
 pub mod config;
 pub mod connector;
 pub mod error;
+pub mod metrics;
 pub mod record;
 
 pub use config::{ConfigDef, ConfigIssue, ConfigKey, ConfigMap, ConfigType, Importance};
-pub use connector::{PutContext, SinkConnector, SinkConnectorPlugin, SinkTask};
+pub use connector::{PutContext, SinkConnector, SinkConnectorPlugin, SinkTask, SinkTaskContext};
 pub use error::{RecordError, SinkError};
 pub use record::{Data, OffsetMap, SinkRecord, TopicPartition};

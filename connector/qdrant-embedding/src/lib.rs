@@ -6,6 +6,7 @@
 //! - [`embedder`]: the model, batching and devices
 //! - [`qdrant_writer`]: collections and upserts over qdrant-client (gRPC)
 //! - [`sink`]: the connector classes and their task
+//! - `sink_metrics`: the task's Prometheus series
 
 pub mod config;
 pub mod embedder;
@@ -13,5 +14,6 @@ pub mod qdrant_writer;
 pub mod record_mapping;
 pub mod request_builder;
 pub mod sink;
+mod sink_metrics;
 
 pub use sink::QdrantSinkPlugin;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use connect_api::{
     ConfigDef, ConfigIssue, ConfigMap, PutContext, RecordError, SinkConnector, SinkConnectorPlugin,
-    SinkError, SinkRecord, SinkTask,
+    SinkError, SinkRecord, SinkTask, SinkTaskContext,
 };
 use futures::StreamExt;
 use qdrant_client::qdrant::{PointStruct, Vectors};
@@ -20,6 +20,7 @@ use crate::embedder::{EmbedError, EmbeddingService};
 use crate::qdrant_writer::{QdrantWriter, WriteError, dimension_fits};
 use crate::record_mapping::bad;
 use crate::request_builder::{self, Upsert};
+use crate::sink_metrics::SinkMetrics;
 
 /// The Qdrant sink classes: `io.connecthost.qdrant.QdrantEmbeddingSinkConnector`
 /// embeds record text; `io.qdrant.kafka.QdrantSinkConnector` is Qdrant's own
@@ -156,6 +157,7 @@ pub struct QdrantSinkTask {
     /// Waiting for vectors, in µs (counted inside `embed`, which overlaps
     /// the upserts).
     embed_time: AtomicU64,
+    metrics: SinkMetrics,
 }
 
 #[derive(Debug, Default)]
@@ -175,6 +177,7 @@ impl QdrantSinkTask {
             embedder: None,
             spent: Spent::default(),
             embed_time: AtomicU64::new(0),
+            metrics: SinkMetrics::noop(),
         }
     }
 
@@ -195,8 +198,10 @@ impl QdrantSinkTask {
             if texts.is_empty() {
                 break;
             }
-            match embedder.embed(texts).await {
-                Ok(vectors) => {
+            let asked = texts.len();
+            match embedder.embed_counted(texts).await {
+                Ok((vectors, cache_hits)) => {
+                    self.metrics.embedded(asked, cache_hits);
                     let mut vectors = vectors.into_iter();
                     for upsert in chunk.iter_mut().filter(|u| u.text.is_some()) {
                         upsert.point.vectors = vectors.next().map(Vectors::from);
@@ -245,6 +250,10 @@ fn fail(e: WriteError) -> SinkError {
 
 #[async_trait]
 impl SinkTask for QdrantSinkTask {
+    fn initialize(&mut self, context: &SinkTaskContext) {
+        self.metrics = SinkMetrics::for_task(context);
+    }
+
     async fn start(&mut self, config: &ConfigMap) -> Result<(), SinkError> {
         let settings =
             config::parse(config, self.embeds).map_err(|i| SinkError::fatal(issues_text(&i)))?;
@@ -318,7 +327,7 @@ impl SinkTask for QdrantSinkTask {
                     ctx.report(&records[record], error);
                 }
                 let started = Instant::now();
-                write_or_isolate(writer, &collection, chunk, records, ctx).await?;
+                write_or_isolate(writer, &self.metrics, &collection, chunk, records, ctx).await?;
                 upserting += started.elapsed();
             }
             drop(embedded);
@@ -350,6 +359,7 @@ impl SinkTask for QdrantSinkTask {
 /// points it rejects and report each of those, writing the rest.
 async fn write_or_isolate(
     writer: &QdrantWriter,
+    metrics: &SinkMetrics,
     collection: &str,
     points: Vec<Upsert>,
     records: &[SinkRecord],
@@ -361,7 +371,10 @@ async fn write_or_isolate(
             continue;
         }
         let batch: Vec<PointStruct> = points.iter().map(|u| u.point.clone()).collect();
-        match writer.upsert(collection, batch).await {
+        let started = Instant::now();
+        let result = writer.upsert(collection, batch).await;
+        metrics.upserted(started.elapsed(), &result);
+        match result {
             Ok(()) => {}
             Err(WriteError::Rejected(reason)) if points.len() == 1 => {
                 ctx.report(

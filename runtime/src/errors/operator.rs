@@ -87,6 +87,8 @@ pub struct RetryWithToleranceOperator {
     convert_limit: RetryLimit,
     /// `errors.retry.delay.max.ms`.
     delay_max: Duration,
+    /// Counts every retry (Connect's `total-retries`).
+    retries: metrics::Counter,
 }
 
 /// The first retry waits about this long, then the wait doubles.
@@ -97,7 +99,13 @@ impl RetryWithToleranceOperator {
         Self {
             convert_limit,
             delay_max,
+            retries: metrics::Counter::noop(),
         }
+    }
+
+    /// Count retries in `retries`.
+    pub fn counting(self, retries: metrics::Counter) -> Self {
+        Self { retries, ..self }
     }
 
     fn limit(&self, stage: Stage) -> RetryLimit {
@@ -147,6 +155,7 @@ impl RetryWithToleranceOperator {
                 failure.exception_class,
                 failure.message
             );
+            self.retries.increment(1);
             if !host.wait(delay).await {
                 return Outcome::Stopped;
             }

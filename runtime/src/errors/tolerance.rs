@@ -2,6 +2,7 @@ use rdkafka::message::{Message, OwnedMessage};
 
 use super::{DeadLetterQueue, ErrorContext};
 use crate::connector_config::{ErrorHandlingConfig, Tolerance};
+use crate::monitoring::TaskMetrics;
 
 /// Why a task stopped: becomes the FAILED status and its trace.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -37,6 +38,7 @@ pub struct ErrorReporter {
     config: ErrorHandlingConfig,
     dlq: Option<DeadLetterQueue>,
     task_label: String,
+    metrics: TaskMetrics,
 }
 
 impl ErrorReporter {
@@ -44,11 +46,13 @@ impl ErrorReporter {
         config: ErrorHandlingConfig,
         dlq: Option<DeadLetterQueue>,
         task_label: String,
+        metrics: TaskMetrics,
     ) -> Self {
         Self {
             config,
             dlq,
             task_label,
+            metrics,
         }
     }
 
@@ -59,6 +63,7 @@ impl ErrorReporter {
         record: &OwnedMessage,
         ctx: &ErrorContext,
     ) -> Result<(), TaskFailure> {
+        self.metrics.records_failed.increment(1);
         if self.config.tolerance == Tolerance::None {
             return Err(TaskFailure::new(format!(
                 "ConnectException: Tolerance exceeded in error handler\nCaused by: {}\n\tat record topic={} partition={} offset={}",
@@ -99,10 +104,13 @@ impl ErrorReporter {
         }
         if let Some(dlq) = &self.dlq {
             // A DLQ that cannot be written must not lose the record: fail.
-            dlq.send(record, ctx)
-                .await
-                .map_err(|e| TaskFailure::from_error(&e))?;
+            if let Err(e) = dlq.send(record, ctx).await {
+                self.metrics.dlq_failures.increment(1);
+                return Err(TaskFailure::from_error(&e));
+            }
+            self.metrics.dlq_produced.increment(1);
         }
+        self.metrics.records_skipped.increment(1);
         Ok(())
     }
 }

@@ -1,8 +1,13 @@
 use std::sync::Mutex;
 
 use connect_api::{ConfigMap, OffsetMap, TopicPartition};
+use rdkafka::consumer::StreamConsumer;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::{KafkaError, KafkaResult};
+use rdkafka::statistics::Statistics;
 use rdkafka::{ClientConfig, ClientContext, Offset, TopicPartitionList};
+
+use crate::monitoring::TaskMetrics;
 
 use crate::worker_config::{WorkerConfig, strip_prefix};
 
@@ -18,12 +23,26 @@ pub enum RebalanceEvent {
 /// durable are redelivered to the next owner (at least once, never lost).
 pub struct TaskConsumerContext {
     pub label: String,
+    /// Commit outcomes and consumer lag go here.
+    pub metrics: TaskMetrics,
     pub events: Mutex<Vec<RebalanceEvent>>,
     /// Offsets the sink has made durable, by partition, not yet known committed.
     pub durable: Mutex<OffsetMap>,
 }
 
-impl ClientContext for TaskConsumerContext {}
+impl ClientContext for TaskConsumerContext {
+    /// librdkafka's statistics (every `statistics.interval.ms`): the lag of
+    /// each partition this task holds; 0 for one it no longer holds, so a
+    /// moved partition's lag is counted once.
+    fn stats(&self, statistics: Statistics) {
+        for (topic, t) in &statistics.topics {
+            for (partition, p) in t.partitions.iter().filter(|(p, _)| **p >= 0) {
+                let lag = if p.desired { p.consumer_lag } else { 0 };
+                self.metrics.lag(topic, *partition, lag);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for TaskConsumerContext {
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
@@ -36,16 +55,26 @@ impl ConsumerContext for TaskConsumerContext {
                     .filter_map(|tp| durable.remove_entry(tp))
                     .collect()
             };
-            if !to_commit.is_empty()
-                && let Err(e) = consumer.commit(&offsets_tpl(&to_commit), CommitMode::Sync)
-            {
-                tracing::warn!(task = %self.label, "commit on revocation failed, records will be redelivered: {e}");
+            if !to_commit.is_empty() {
+                let result = consumer.commit(&offsets_tpl(&to_commit), CommitMode::Sync);
+                self.metrics.committed(result.is_ok());
+                if let Err(e) = result {
+                    tracing::warn!(task = %self.label, "commit on revocation failed, records will be redelivered: {e}");
+                }
             }
             tracing::info!(task = %self.label, "partitions revoked: {}", list(&revoked));
             self.events
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(RebalanceEvent::Revoked(revoked));
+        }
+    }
+
+    /// The outcome of a commit made by [`commit_async`].
+    fn commit_callback(&self, result: KafkaResult<()>, _offsets: &TopicPartitionList) {
+        self.metrics.committed(result.is_ok());
+        if let Err(e) = result {
+            tracing::warn!(task = %self.label, "offset commit failed, will retry: {e}");
         }
     }
 
@@ -126,6 +155,10 @@ pub fn consumer_config(
         None => format!("connector-admin-{connector}"),
     };
     settings.insert("client.id".into(), client_id);
+    if task_id.is_some() {
+        // A task's consumer-lag series come from librdkafka's statistics.
+        settings.insert("statistics.interval.ms".into(), "5000".into());
+    }
     settings.extend(worker.with_prefix("consumer."));
     settings.extend(strip_prefix(config, "consumer.override."));
     let batch = settings
@@ -152,4 +185,31 @@ pub fn producer_config(worker: &WorkerConfig, config: &ConfigMap) -> ClientConfi
         client.set(k, v);
     }
     client
+}
+
+/// Commit `offsets` without waiting, and have the outcome reported to the
+/// context's `commit_callback` (counted, logged), as Connect's
+/// `commitAsync` with its callback. rdkafka's own async `commit` asks for no
+/// reply, so its outcome would never be known.
+pub fn commit_async(
+    consumer: &StreamConsumer<TaskConsumerContext>,
+    offsets: &TopicPartitionList,
+) -> KafkaResult<()> {
+    use rdkafka::bindings as rd;
+    let rk = consumer.client().native_ptr();
+    // SAFETY: `rk` and `offsets` are live for the call (librdkafka copies
+    // the list); the main queue reference taken here is released here. The
+    // reply goes to the main queue, which rdkafka forwards to the consumer
+    // queue that `recv` serves, where it becomes an offset-commit event.
+    let err = unsafe {
+        let main = rd::rd_kafka_queue_get_main(rk);
+        let err = rd::rd_kafka_commit_queue(rk, offsets.ptr(), main, None, std::ptr::null_mut());
+        rd::rd_kafka_queue_destroy(main);
+        err
+    };
+    if err == rd::rd_kafka_resp_err_t::RD_KAFKA_RESP_ERR_NO_ERROR {
+        Ok(())
+    } else {
+        Err(KafkaError::ConsumerCommit(err.into()))
+    }
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use connect_api::{
-    OffsetMap, PutContext, RecordError, SinkError, SinkRecord, SinkTask, TopicPartition,
+    OffsetMap, PutContext, RecordError, SinkError, SinkRecord, SinkTask, SinkTaskContext,
+    TopicPartition,
 };
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message, OwnedMessage};
@@ -15,8 +16,8 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::consumer::{
-    RebalanceEvent, TaskConsumerContext, consumer_config, offsets_tpl, partitions_tpl,
-    producer_config,
+    RebalanceEvent, TaskConsumerContext, commit_async, consumer_config, offsets_tpl,
+    partitions_tpl, producer_config,
 };
 use super::{TaskSpec, TaskTarget};
 use crate::connector_config::{SinkConnectorConfig, Subscription};
@@ -25,6 +26,7 @@ use crate::errors::{
     DeadLetterQueue, ErrorContext, ErrorReporter, Outcome, RetryHost, RetryWithToleranceOperator,
     Stage, StageFailure, TaskFailure, attempt,
 };
+use crate::monitoring::TaskMetrics;
 use crate::status::{State, StatusReporter};
 
 /// How long a `put` may run before fetching is paused so that the consumer
@@ -68,6 +70,7 @@ pub struct WorkerSinkTask {
     last_commit: Instant,
     /// Where this task's time went, logged when it stops (benchmarks read it).
     spent: Spent,
+    metrics: TaskMetrics,
 }
 
 /// Time per stage of the loop, and records handed to `put`.
@@ -84,6 +87,7 @@ impl WorkerSinkTask {
     /// Build the consumer, converters and error reporter; no data moves yet.
     pub async fn create(spec: TaskSpec) -> Result<Self, TaskFailure> {
         let label = format!("{}-{}", spec.connector, spec.task_id);
+        let metrics = TaskMetrics::new(&spec.connector, spec.task_id);
         let config = SinkConnectorConfig::parse(&spec.config)
             .map_err(|issues| TaskFailure::new(format!("invalid connector config: {issues:?}")))?;
         let key_converter = config
@@ -100,6 +104,7 @@ impl WorkerSinkTask {
         );
         let context = TaskConsumerContext {
             label: label.clone(),
+            metrics: metrics.clone(),
             events: Default::default(),
             durable: Default::default(),
         };
@@ -132,6 +137,10 @@ impl WorkerSinkTask {
             )
         };
         let mut task = spec.plugin.create_task();
+        task.initialize(&SinkTaskContext {
+            connector: spec.connector.clone(),
+            task: spec.task_id,
+        });
         task.start(&spec.config)
             .await
             .map_err(|e| TaskFailure::new(e.to_string()))?;
@@ -139,8 +148,9 @@ impl WorkerSinkTask {
             operator: RetryWithToleranceOperator::new(
                 config.errors.retry_limit(),
                 config.errors.retry_delay_max(),
-            ),
-            errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone()),
+            )
+            .counting(metrics.retries.clone()),
+            errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone(), metrics.clone()),
             failure_while_waiting: None,
             in_flight: Vec::new(),
             label,
@@ -165,6 +175,7 @@ impl WorkerSinkTask {
             reported: None,
             last_commit: Instant::now(),
             spent: Spent::default(),
+            metrics,
         })
     }
 
@@ -191,6 +202,7 @@ impl WorkerSinkTask {
         .await;
         match outcome {
             Ok(()) => {
+                self.metrics.state(None);
                 let s = &self.spent;
                 tracing::info!(
                     task = %self.label,
@@ -202,7 +214,10 @@ impl WorkerSinkTask {
                     "task stopped"
                 )
             }
-            Err(failure) => self.status.fail(failure.trace),
+            Err(failure) => {
+                self.metrics.state(Some(State::Failed));
+                self.status.fail(failure.trace)
+            }
         }
     }
 
@@ -224,6 +239,7 @@ impl WorkerSinkTask {
                     State::Running
                 };
                 self.status.set(state);
+                self.metrics.state(Some(state));
                 self.reported = Some(state);
             }
             self.handle_rebalance().await?;
@@ -368,6 +384,7 @@ impl WorkerSinkTask {
     /// (fetching paused meanwhile); what still fails goes to the reporter.
     async fn deliver(&mut self, batch: Vec<OwnedMessage>) -> Result<(), TaskFailure> {
         self.note_topics(&batch);
+        self.metrics.records_read.increment(batch.len() as u64);
         let operator = self.operator.clone();
         let converting = Instant::now();
         let mut records = Vec::with_capacity(batch.len());
@@ -394,6 +411,9 @@ impl WorkerSinkTask {
         };
         self.in_flight.clear();
         self.spent.put += putting.elapsed();
+        self.metrics
+            .put_batch_seconds
+            .record(putting.elapsed().as_secs_f64());
         if !self.user_paused {
             self.set_fetch_paused(false);
         }
@@ -528,7 +548,14 @@ impl WorkerSinkTask {
         let result = self.put_keeping_membership(&records, &mut ctx).await;
         self.in_flight = records;
         match result {
-            Ok(()) => Ok(ctx.take_errant()),
+            Ok(()) => {
+                let errant = ctx.take_errant();
+                let size = self.in_flight.len();
+                let put = size.saturating_sub(errant.len());
+                self.metrics.records_put.increment(put as u64);
+                self.metrics.put_batch_size.record(size as f64);
+                Ok(errant)
+            }
             Err(SinkError::Retriable(reason)) => Err(StageFailure::Retriable(
                 self.put_failure("RetriableException", reason),
             )),
@@ -607,7 +634,19 @@ impl WorkerSinkTask {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(durable.iter().map(|(k, v)| (k.clone(), *v)));
-        match self.consumer.commit(&offsets_tpl(&durable), mode) {
+        let tpl = offsets_tpl(&durable);
+        let result = match mode {
+            CommitMode::Sync => {
+                let result = self.consumer.commit(&tpl, mode);
+                self.metrics.committed(result.is_ok());
+                result
+            }
+            // Its outcome reaches the consumer context's commit callback.
+            CommitMode::Async => commit_async(&self.consumer, &tpl).inspect_err(|_| {
+                self.metrics.committed(false);
+            }),
+        };
+        match result {
             Ok(()) => {
                 for (tp, off) in &durable {
                     if self.consumed.get(tp) == Some(off) {
@@ -624,17 +663,22 @@ impl WorkerSinkTask {
 
 /// Spawn a task: build it, run it (or mark it FAILED).
 pub fn spawn(spec: TaskSpec) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    // Every line the task logs names its connector and task.
+    let span = tracing::info_span!("task", connector = %spec.connector, task = spec.task_id);
+    let (connector, task_id) = (spec.connector.clone(), spec.task_id);
+    let run = async move {
         let status = spec.status.clone();
         match WorkerSinkTask::create(spec).await {
             // The run loop reports RUNNING or PAUSED from the target it reads.
             Ok(task) => task.run().await,
             Err(failure) => {
                 tracing::error!("task failed to start: {}", failure.trace);
+                TaskMetrics::new(&connector, task_id).state(Some(State::Failed));
                 status.fail(failure.trace);
             }
         }
-    })
+    };
+    tokio::spawn(tracing::Instrument::instrument(run, span))
 }
 
 /// Between attempts the task keeps its group membership, pauses fetching

@@ -8,6 +8,8 @@ use std::sync::atomic::Ordering;
 use std::sync::mpsc::Receiver;
 use std::time::Instant;
 
+use connect_api::metrics as names;
+use metrics::Histogram;
 use tch::{Device, Kind, Tensor};
 
 use super::model::EncoderModel;
@@ -16,13 +18,51 @@ use super::{EmbedError, Stats};
 
 /// The forward stage: answer every prepared window until the tokenizing
 /// stage is gone.
-pub fn run(model: EncoderModel, prepared: Receiver<Prepared>, stats: Arc<Stats>) {
+pub fn run(
+    model: EncoderModel,
+    prepared: Receiver<Prepared>,
+    stats: Arc<Stats>,
+    series: ModelSeries,
+) {
     for window in prepared {
-        answer(&model, window, &stats);
+        answer(&model, window, &stats, &series);
     }
 }
 
-fn answer(model: &EncoderModel, prepared: Prepared, stats: &Stats) {
+/// The model's series: one model serves every task of the worker, so they
+/// are labelled by device and precision rather than by task.
+pub struct ModelSeries {
+    batch_seconds: Histogram,
+    pass_tokens: Histogram,
+}
+
+impl ModelSeries {
+    pub fn new(model: &EncoderModel) -> Self {
+        let device = format!("{:?}", model.device).to_ascii_lowercase();
+        let precision = match model.kind {
+            Kind::Half => "fp16",
+            Kind::BFloat16 => "bf16",
+            _ => "fp32",
+        };
+        // The model's folder, by its own name or its parent's (`…/name/model`).
+        let named = model
+            .dir
+            .components()
+            .rev()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .find(|c| c != "model")
+            .unwrap_or_default();
+        metrics::gauge!(names::EMBED_DEVICE, "model" => named, "device" => device.clone(), "precision" => precision)
+            .set(1.0);
+        let labels = [("device", device), ("precision", precision.to_string())];
+        Self {
+            batch_seconds: metrics::histogram!(names::EMBED_BATCH_SECONDS, &labels),
+            pass_tokens: metrics::histogram!(names::EMBED_PASS_TOKENS, &labels),
+        }
+    }
+}
+
+fn answer(model: &EncoderModel, prepared: Prepared, stats: &Stats, series: &ModelSeries) {
     let started = Instant::now();
     let Prepared {
         window,
@@ -36,6 +76,9 @@ fn answer(model: &EncoderModel, prepared: Prepared, stats: &Stats) {
     // Pooled `[rows, dim]` tensors on the device, with the slots they answer.
     let mut pooled: Vec<(&[usize], Tensor)> = Vec::with_capacity(batches.len());
     for batch in &batches {
+        series
+            .pass_tokens
+            .record(batch.ids.size().iter().product::<i64>() as f64);
         match run_splitting(model, batch) {
             Ok(vectors) => pooled.push((&batch.rows, vectors)),
             Err(e) => {
@@ -76,6 +119,7 @@ fn answer(model: &EncoderModel, prepared: Prepared, stats: &Stats) {
     }
     let texts: usize = answers.iter().map(Vec::len).sum();
     stats.record_window(texts, batches.len(), fill, tokenize_time, started.elapsed());
+    series.batch_seconds.record(started.elapsed().as_secs_f64());
     for ((j, job), answer) in window.jobs.into_iter().enumerate().zip(answers) {
         let reply = match failed.remove(&j) {
             Some(e) => Err(e),

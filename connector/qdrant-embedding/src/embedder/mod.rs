@@ -181,9 +181,10 @@ impl EmbeddingService {
             .spawn(move || tokenize::run(encoder, jobs_rx, prepared_tx, window, device))
             .expect("spawn the tokenizing thread");
         let forward_stats = stats.clone();
+        let series = forward::ModelSeries::new(&model);
         std::thread::Builder::new()
             .name("embedder-forward".into())
-            .spawn(move || forward::run(model, prepared_rx, forward_stats))
+            .spawn(move || forward::run(model, prepared_rx, forward_stats, series))
             .expect("spawn the forward thread");
         let cache =
             NonZeroUsize::new(options.cache_entries).map(|n| Mutex::new(lru::LruCache::new(n)));
@@ -200,8 +201,16 @@ impl EmbeddingService {
     /// Embed `texts`, in order. Only texts neither cached nor repeated in
     /// this request reach the model.
     pub async fn embed(&self, texts: Vec<String>) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.embed_counted(texts).await.map(|(vectors, _)| vectors)
+    }
+
+    /// [`Self::embed`], and how many of the texts the cache answered.
+    pub async fn embed_counted(
+        &self,
+        texts: Vec<String>,
+    ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
         if texts.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), 0));
         }
         let mut out: Vec<Option<Vec<f32>>> = vec![None; texts.len()];
         if let Some(cache) = &self.cache {
@@ -246,6 +255,7 @@ impl EmbeddingService {
         }
         out.into_iter()
             .collect::<Option<Vec<_>>>()
+            .map(|vectors| (vectors, hits))
             .ok_or_else(|| EmbedError::Model("a vector went missing".into()))
     }
 
