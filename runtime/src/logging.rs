@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::filter_fn;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Registry, reload};
@@ -20,6 +24,12 @@ pub enum LevelError {
     #[error("cannot apply the log levels: {0}")]
     Reload(String),
 }
+
+use crate::worker_config::LogFormat;
+
+/// Whether log lines are JSON objects (`log.format=json`): one switch for
+/// the process, as there is one subscriber.
+static JSON_LINES: AtomicBool = AtomicBool::new(false);
 
 pub struct LogLevels {
     handle: reload::Handle<EnvFilter, Registry>,
@@ -84,18 +94,35 @@ impl LogLevels {
             };
         }
         let (filter, handle) = reload::Layer::new(Self::filter(&levels));
+        // Both formats are installed; `log.format` (read after start-up)
+        // picks which one writes.
+        let json = |wanted: bool| filter_fn(move |_| JSON_LINES.load(Ordering::Relaxed) == wanted);
         let _ = tracing_subscriber::registry()
             .with(filter)
             .with(
                 tracing_subscriber::fmt::layer()
                     .with_writer(std::io::stderr)
-                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())),
+                    .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                    .with_filter(json(false)),
+            )
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr)
+                    .with_filter(json(true)),
             )
             .try_init();
         Self {
             handle,
             levels: Mutex::new(levels),
         }
+    }
+
+    /// `log.format`: text (the default) or one JSON object per line.
+    pub fn set_format(&self, format: LogFormat) {
+        JSON_LINES.store(format == LogFormat::Json, Ordering::Relaxed);
     }
 
     fn filter(levels: &BTreeMap<String, LoggerLevel>) -> EnvFilter {

@@ -90,7 +90,28 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     ("rest.extension.classes", Some("")),
     (LOG4J_ROOT, None),
     (LOG4J_LOGGERS, None),
+    ("log.format", Some("text")),
 ];
+
+/// `log.format`: plain text for people, one JSON object per line for log
+/// collectors (with the span fields: connector and task).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err("must be 'text' or 'json'".into()),
+        }
+    }
+}
 
 /// Where the `/admin` endpoints are served (Connect's `admin.listeners`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +183,8 @@ pub struct WorkerConfig {
     /// Logger levels from `log4j.root.loglevel` and `log4j.loggers`, in
     /// order (`root` first).
     pub log_levels: Vec<(String, String)>,
+    /// `log.format`: how log lines are written.
+    pub log_format: LogFormat,
     /// Every setting as given, defaults filled in.
     pub settings: ConfigMap,
 }
@@ -261,21 +284,30 @@ impl WorkerConfig {
         Self::from_settings(settings)
     }
 
+    /// The settings given that this worker does not know (it warns about
+    /// each and starts, as Connect does); deployment checks use it.
+    pub fn unknown_settings(settings: &ConfigMap) -> Vec<&str> {
+        settings
+            .keys()
+            .map(String::as_str)
+            .filter(|key| {
+                !(KNOWN.iter().any(|(k, _)| k == key)
+                    || IGNORED.contains(key)
+                    || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p)))
+            })
+            .collect()
+    }
+
     pub fn from_settings(mut settings: ConfigMap) -> Result<Self, WorkerConfigError> {
-        for key in settings.keys() {
-            let known = KNOWN.iter().any(|(k, _)| k == key)
-                || IGNORED.contains(&key.as_str())
-                || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p));
-            if !known {
-                // Connect logs unknown settings and starts; so does this host.
-                match did_you_mean(key) {
-                    Some(near) => tracing::warn!(
-                        "The configuration '{key}' was supplied but isn't a known config. Did you mean '{near}'?"
-                    ),
-                    None => tracing::warn!(
-                        "The configuration '{key}' was supplied but isn't a known config."
-                    ),
-                }
+        for key in Self::unknown_settings(&settings) {
+            // Connect logs unknown settings and starts; so does this host.
+            match did_you_mean(key) {
+                Some(near) => tracing::warn!(
+                    "The configuration '{key}' was supplied but isn't a known config. Did you mean '{near}'?"
+                ),
+                None => tracing::warn!(
+                    "The configuration '{key}' was supplied but isn't a known config."
+                ),
             }
         }
         if let Some(classes) = settings
@@ -349,6 +381,9 @@ impl WorkerConfig {
             admin_listeners: admin_listeners(&settings)?,
             cors: cors(&settings),
             log_levels: log_levels(&settings)?,
+            log_format: settings["log.format"].parse().map_err(|message: String| {
+                invalid("log.format", &settings["log.format"], &message)
+            })?,
             settings,
         })
     }
