@@ -21,6 +21,19 @@ if ! echo "$TANSU_SHA256  $TANSU_BIN" | sha256sum -c --status 2>/dev/null; then
 fi
 echo "tansu: $TANSU_BIN"
 
+# The browser test drives Debian's Chromium through ChromeDriver; the alert
+# rules are checked with promtool (Debian's prometheus package).
+missing=()
+for pkg_bin in chromium:/usr/bin/chromium chromium-driver:/usr/bin/chromedriver prometheus:/usr/bin/promtool; do
+  [ -x "${pkg_bin#*:}" ] || missing+=("${pkg_bin%%:*}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  step "installing ${missing[*]} (Debian packages)"
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
 # libtorch for tch 0.24 is torch 2.11.0 (the PyPI wheel, +cu130: it runs on
 # CPU without a GPU), in a venv outside the clone; plus the default model.
 if [ ! -f "$TORCH_VENV/.connect-host-ready" ]; then

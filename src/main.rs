@@ -67,10 +67,13 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     config
         .check_client_settings()
         .context("invalid worker configuration")?;
+    loggers.set_format(config.log_format);
     loggers
         .apply_initial(&config.log_levels)
         .context("invalid worker configuration")?;
     let config = Arc::new(config);
+    let metrics = connect_runtime::monitoring::install(&config.worker_id)
+        .context("cannot set up the metrics")?;
     let main_listener = bind(&config.listen_host, config.listen_port).await?;
     let admin_sockets = match &config.admin_listeners {
         AdminListeners::Separate(listeners) => {
@@ -94,6 +97,7 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
         herder: herder.clone(),
         loggers,
         cors: config.cors.clone(),
+        metrics: Some(metrics),
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {

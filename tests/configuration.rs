@@ -157,3 +157,53 @@ async fn bad_connector_files_are_skipped_with_their_reason_and_good_ones_run() {
         "{log}"
     );
 }
+
+/// `log.format=json`: every line is one JSON object, and what a task logs
+/// names its connector and task; text (the default) names them too.
+#[tokio::test(flavor = "multi_thread")]
+async fn log_lines_are_json_when_asked_and_name_the_task() {
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), "logged", 1).await;
+    for (format, json_lines) in [("json", true), ("text", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let worker = Worker::start(
+            &broker.bootstrap(),
+            dir.path(),
+            &[("CONNECT_LOG_FORMAT", format)],
+        )
+        .await;
+        let config = json!({
+            "connector.class": "FileStreamSink",
+            "topics": "logged",
+            "file": dir.path().join("out.txt").display().to_string(),
+        });
+        let body = json!({"name": "logged", "config": config});
+        assert_eq!(worker.call("POST", "/connectors", Some(&body)).await.0, 201);
+        // The task logs its partition assignment.
+        let line = eventually(
+            Duration::from_secs(30),
+            "the task's assignment logged",
+            || async {
+                worker
+                    .log()
+                    .lines()
+                    .find(|l| l.contains("partitions assigned"))
+                    .map(str::to_string)
+            },
+        )
+        .await;
+        if json_lines {
+            for l in worker.log().lines().filter(|l| !l.trim().is_empty()) {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .unwrap_or_else(|e| panic!("not a JSON line ({e}): {l}"));
+            }
+            let v: serde_json::Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(v["span"]["connector"], "logged", "{line}");
+            assert_eq!(v["span"]["task"], 0, "{line}");
+            assert_eq!(v["level"], "INFO");
+        } else {
+            assert!(serde_json::from_str::<serde_json::Value>(&line).is_err());
+            assert!(line.contains("connector=logged task=0"), "{line}");
+        }
+    }
+}

@@ -1,12 +1,20 @@
-//! Request bodies as Connect's REST entities, typed with serde. Each
-//! refuses the unknown fields Connect's Jackson mapping refuses, and a
-//! body that does not fit answers 400 naming the field.
+//! Connect's REST entities, typed with serde and described with schemars
+//! (the OpenAPI document's schemas come from these types). Request bodies
+//! refuse the unknown fields Connect's Jackson mapping refuses, and a body
+//! that does not fit answers 400 naming the field.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use connect_api::config::ConfigValues;
 use connect_api::{ConfigMap, TopicPartition};
+use connect_runtime::herder::{ConnectorInfo, ConnectorStatus};
+use connect_runtime::logging::LoggerLevel;
 use connect_runtime::status::TargetState;
-use serde::Deserialize;
+use indexmap::IndexMap;
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, DeserializeOwned, Deserializer};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::ApiError;
@@ -67,14 +75,15 @@ fn plain_type_error(message: &str) -> Option<String> {
 }
 
 /// `POST /connectors` (Connect's `CreateConnectorRequest`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateConnectorRequest {
-    #[serde(default)]
+    /// The connector's name (blank is refused).
+    #[schemars(required)]
     pub name: Option<String>,
-    #[serde(default)]
+    #[schemars(with = "ConfigValues")]
     pub config: Option<ConfigValues>,
-    #[serde(default)]
+    /// `RUNNING` (the default), `PAUSED` or `STOPPED`, in any case.
     pub initial_state: Option<String>,
 }
 
@@ -110,6 +119,26 @@ impl CreateConnectorRequest {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Lenient(pub i64);
 
+/// Its deserializer is hand-written, so is its schema: an integer, or a
+/// string holding one.
+impl JsonSchema for Lenient {
+    fn schema_name() -> Cow<'static, str> {
+        "LenientInteger".into()
+    }
+    fn inline_schema() -> bool {
+        true
+    }
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": "An integer, or a string holding one",
+            "anyOf": [
+                {"type": "integer"},
+                {"type": "string", "pattern": "^\\s*[+-]?[0-9]+\\s*$"}
+            ]
+        })
+    }
+}
+
 impl<'de> Deserialize<'de> for Lenient {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         match Value::deserialize(d)? {
@@ -123,19 +152,19 @@ impl<'de> Deserialize<'de> for Lenient {
 }
 
 /// `{"kafka_topic", "kafka_partition"}` of a sink connector's offset.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct SinkPartition {
     pub kafka_topic: String,
     pub kafka_partition: Lenient,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct SinkOffset {
     pub kafka_offset: Lenient,
 }
 
 /// One entry of `PATCH /connectors/{c}/offsets` (Connect's `ConnectorOffset`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorOffset {
     pub partition: SinkPartition,
@@ -145,10 +174,11 @@ pub struct ConnectorOffset {
 }
 
 /// `PATCH /connectors/{c}/offsets` (Connect's `ConnectorOffsets`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectorOffsets {
-    #[serde(default)]
+    /// At least one entry.
+    #[schemars(required, length(min = 1))]
     pub offsets: Option<Vec<ConnectorOffset>>,
 }
 
@@ -192,10 +222,174 @@ impl ConnectorOffsets {
 }
 
 /// `PUT /admin/loggers/{l}` (Connect's `LoggerLevel` request).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 pub struct LoggerLevelRequest {
-    #[serde(default)]
+    /// A Log4j level name: ALL, TRACE, DEBUG, INFO, WARN, ERROR, FATAL, OFF.
+    #[schemars(required)]
     pub level: Option<String>,
+}
+
+// Answers. Each handler replies with one of these (or a runtime type), so
+// the OpenAPI document describes what is really sent.
+
+/// `GET /health` (Connect's `WorkerStatus`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WorkerHealth {
+    pub status: HealthState,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthState {
+    /// 200: started and ready.
+    Healthy,
+    /// 503: still starting up.
+    Starting,
+}
+
+/// What `GET /connectors?expand=…` may add about each connector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Expansion {
+    Status,
+    Info,
+}
+
+impl Expansion {
+    /// An unknown expansion is ignored, as Connect does.
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "status" => Some(Self::Status),
+            "info" => Some(Self::Info),
+            _ => None,
+        }
+    }
+}
+
+/// One connector in `GET /connectors?expand=…`: what was asked for.
+#[derive(Debug, Default, Serialize, JsonSchema)]
+pub struct ConnectorExpansions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ConnectorStatus>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<ConnectorInfo>,
+}
+
+/// `GET /connectors?expand=…`: each connector's expansions, by name.
+pub type ExpandedConnectors = IndexMap<String, ConnectorExpansions>;
+
+/// `GET /connectors/{c}/tasks-config`: each task's config, keyed
+/// `<connector>-<task>`, in task order.
+pub type TasksConfig = IndexMap<String, ConfigMap>;
+
+/// `GET /connectors/{c}/topics` (Connect's `ActiveTopicsInfo`), keyed by
+/// the connector's name.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct ActiveTopics {
+    pub topics: Vec<String>,
+}
+
+/// `GET /connectors/{c}/offsets`: a sink connector's committed offsets.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SinkOffsets {
+    pub offsets: Vec<SinkPartitionOffset>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct SinkPartitionOffset {
+    pub partition: KafkaPartition,
+    pub offset: KafkaOffset,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KafkaPartition {
+    pub kafka_topic: String,
+    pub kafka_partition: i32,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct KafkaOffset {
+    pub kafka_offset: i64,
+}
+
+impl SinkOffsets {
+    pub fn new(offsets: Vec<(TopicPartition, i64)>) -> Self {
+        Self {
+            offsets: offsets
+                .into_iter()
+                .map(|(tp, offset)| SinkPartitionOffset {
+                    partition: KafkaPartition {
+                        kafka_topic: tp.topic,
+                        kafka_partition: tp.partition,
+                    },
+                    offset: KafkaOffset {
+                        kafka_offset: offset,
+                    },
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A done request's message (Connect's `Message`).
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct Message {
+    pub message: String,
+}
+
+impl Message {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}
+
+/// `PUT`/`DELETE /admin/workers/{w}/drain`: the worker's drain state now.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct WorkerDrain {
+    pub worker: String,
+    /// True: its work moved away and stays away.
+    pub drained: bool,
+}
+
+/// Connect's `LoggerLevel`: a level and when this worker last changed it.
+#[derive(Debug, Serialize, JsonSchema)]
+pub struct LoggerLevelInfo {
+    pub level: String,
+    /// Milliseconds since the epoch; null when unchanged since start-up.
+    pub last_modified: Option<i64>,
+}
+
+impl From<&LoggerLevel> for LoggerLevelInfo {
+    fn from(level: &LoggerLevel) -> Self {
+        Self {
+            level: level.level.clone(),
+            last_modified: level.last_modified,
+        }
+    }
+}
+
+/// `GET /admin/loggers`: every logger with an explicit level, by name.
+pub type LoggerLevels = BTreeMap<String, LoggerLevelInfo>;
+
+/// `PUT /admin/loggers/{l}?scope=…`: this worker only, or the whole cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LoggerScope {
+    Worker,
+    Cluster,
+}
+
+impl LoggerScope {
+    /// Any case; an unknown scope falls back to `worker`, as Connect does.
+    pub fn parse(raw: Option<&str>) -> Self {
+        match raw {
+            Some(s) if s.eq_ignore_ascii_case("cluster") => Self::Cluster,
+            _ => Self::Worker,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 
 use connect_runtime::herder::HerderError;
 use hyper::StatusCode;
-use serde_json::json;
+use schemars::JsonSchema;
+use serde::Serialize;
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -33,9 +34,20 @@ impl ApiError {
             "HTTP 405 Method Not Allowed",
         )
     }
-    pub fn body(&self) -> serde_json::Value {
-        json!({ "error_code": self.status.as_u16(), "message": self.message })
+    pub fn body(&self) -> ErrorMessage {
+        ErrorMessage {
+            error_code: self.status.as_u16(),
+            message: self.message.clone(),
+        }
     }
+}
+
+/// Connect's error body (`ErrorMessage`): every error answer carries it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ErrorMessage {
+    /// The HTTP status code, repeated.
+    pub error_code: u16,
+    pub message: String,
 }
 
 impl From<HerderError> for ApiError {

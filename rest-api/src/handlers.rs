@@ -1,18 +1,22 @@
 //! Handlers: parse the request, call the herder, shape Connect's JSON.
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use connect_api::ConfigMap;
 use connect_runtime::herder::{Herder, RestartRequest};
-use connect_runtime::logging::LoggerLevel;
 use http_body_util::Full;
 use hyper::header::{ALLOW, CONTENT_TYPE, HeaderName, LOCATION};
 use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
 
 use connect_api::config::ConfigValues;
 
-use crate::entities::{self, ConnectorOffsets, CreateConnectorRequest, LoggerLevelRequest};
+use crate::entities::{
+    self, ActiveTopics, ConnectorExpansions, ConnectorOffsets, CreateConnectorRequest,
+    ExpandedConnectors, Expansion, HealthState, LoggerLevelInfo, LoggerLevelRequest, LoggerLevels,
+    LoggerScope, Message, SinkOffsets, TasksConfig, WorkerHealth,
+};
 use crate::request::Parsed;
 use crate::{ApiError, AppState};
 
@@ -20,6 +24,7 @@ pub struct Reply {
     status: StatusCode,
     body: Option<Vec<u8>>,
     headers: Vec<(HeaderName, String)>,
+    content_type: &'static str,
 }
 
 impl Reply {
@@ -28,6 +33,14 @@ impl Reply {
             status,
             body,
             headers: Vec::new(),
+            content_type: "application/json",
+        }
+    }
+    /// A body that is not JSON: the UI's page, Prometheus' text format.
+    pub fn text(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        Self {
+            content_type,
+            ..Self::new(StatusCode::OK, Some(body.into()))
         }
     }
     /// The leader's answer to a forwarded request, passed on as it came.
@@ -76,7 +89,7 @@ impl Reply {
         }
         let response = match self.body {
             Some(body) => builder
-                .header(CONTENT_TYPE, "application/json")
+                .header(CONTENT_TYPE, self.content_type)
                 .body(Full::new(Bytes::from(body))),
             None => builder.body(Full::new(Bytes::new())),
         };
@@ -88,15 +101,43 @@ pub async fn server_info(h: &dyn Herder) -> Result<Reply, ApiError> {
     Reply::ok(&h.server_info().await)
 }
 
+/// `GET /metrics`: Prometheus' text format, when the worker records metrics.
+pub fn metrics(state: &AppState) -> Result<Reply, ApiError> {
+    match &state.metrics {
+        Some(render) => Ok(Reply::text(
+            "text/plain; version=0.0.4; charset=utf-8",
+            render(),
+        )),
+        None => Err(ApiError::not_found()),
+    }
+}
+
+/// `GET /ui`: the web UI, one self-contained page over the public REST API.
+pub fn ui() -> Result<Reply, ApiError> {
+    Ok(Reply::text(
+        "text/html; charset=utf-8",
+        include_str!("../ui/index.html"),
+    ))
+}
+
+/// `GET /openapi.json`: the OpenAPI document of this API.
+pub fn openapi() -> Result<Reply, ApiError> {
+    Reply::ok(crate::openapi::document())
+}
+
 pub fn health(h: &dyn Herder) -> Result<Reply, ApiError> {
     if h.is_ready() {
-        Reply::ok(
-            &json!({"status": "healthy", "message": "Worker has completed startup and is ready to handle requests."}),
-        )
+        Reply::ok(&WorkerHealth {
+            status: HealthState::Healthy,
+            message: "Worker has completed startup and is ready to handle requests.".into(),
+        })
     } else {
         Ok(Reply::json(
             StatusCode::SERVICE_UNAVAILABLE,
-            &json!({"status": "starting", "message": "Worker is still starting up."}),
+            &WorkerHealth {
+                status: HealthState::Starting,
+                message: "Worker is still starting up.".into(),
+            },
         ))
     }
 }
@@ -108,28 +149,25 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
     if !req.has_query("expand") {
         return Reply::ok(&names);
     }
-    let expand = req.query_values("expand");
-    let mut out = Map::new();
+    let expand: Vec<Expansion> = req
+        .query_values("expand")
+        .into_iter()
+        .filter_map(Expansion::parse)
+        .collect();
+    let mut out = ExpandedConnectors::new();
     for name in names {
-        let mut item = Map::new();
         // A connector deleted meanwhile is simply left out.
-        if expand.contains(&"status")
-            && let Ok(status) = h.connector_status(&name).await
-        {
-            item.insert(
-                "status".into(),
-                serde_json::to_value(status).unwrap_or_default(),
-            );
-        }
-        if expand.contains(&"info")
-            && let Ok(info) = h.connector_info(&name).await
-        {
-            item.insert(
-                "info".into(),
-                serde_json::to_value(info).unwrap_or_default(),
-            );
-        }
-        out.insert(name, Value::Object(item));
+        let status = if expand.contains(&Expansion::Status) {
+            h.connector_status(&name).await.ok()
+        } else {
+            None
+        };
+        let info = if expand.contains(&Expansion::Info) {
+            h.connector_info(&name).await.ok()
+        } else {
+            None
+        };
+        out.insert(name, ConnectorExpansions { status, info });
     }
     Reply::ok(&out)
 }
@@ -137,16 +175,11 @@ pub async fn list_connectors(h: &dyn Herder, req: &Parsed) -> Result<Reply, ApiE
 /// Connect's deprecated `GET /connectors/{c}/tasks-config`: task configs
 /// keyed by task id (`<connector>-<n>`).
 pub async fn tasks_config(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> {
-    let tasks: Map<String, Value> = h
+    let tasks: TasksConfig = h
         .task_infos(name)
         .await?
         .into_iter()
-        .map(|t| {
-            (
-                format!("{}-{}", t.id.connector, t.id.task),
-                serde_json::to_value(t.config).unwrap_or_default(),
-            )
-        })
+        .map(|t| (format!("{}-{}", t.id.connector, t.id.task), t.config))
         .collect();
     Reply::ok(&tasks)
 }
@@ -223,22 +256,19 @@ pub async fn restart_connector(
 
 pub async fn active_topics(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> {
     let topics = h.active_topics(name).await?;
-    Reply::ok(&json!({ name: { "topics": topics } }))
+    Reply::ok(&BTreeMap::from([(name, ActiveTopics { topics })]))
 }
 
 pub async fn get_offsets(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> {
-    let offsets: Vec<Value> = h
-        .offsets(name)
-        .await?
-        .into_iter()
-        .map(|(tp, offset)| {
-            json!({
-                "partition": {"kafka_topic": tp.topic, "kafka_partition": tp.partition},
-                "offset": {"kafka_offset": offset},
-            })
-        })
-        .collect();
-    Reply::ok(&json!({ "offsets": offsets }))
+    Reply::ok(&SinkOffsets::new(h.offsets(name).await?))
+}
+
+/// `DELETE /connectors/{c}/offsets`.
+pub async fn reset_offsets(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> {
+    h.reset_offsets(name).await?;
+    Reply::ok(&Message::new(
+        "The offsets for this connector have been reset successfully",
+    ))
 }
 
 /// Connect's sink offsets body: every entry names topic and partition; the
@@ -246,7 +276,9 @@ pub async fn get_offsets(h: &dyn Herder, name: &str) -> Result<Reply, ApiError> 
 pub async fn patch_offsets(h: &dyn Herder, name: &str, req: &Parsed) -> Result<Reply, ApiError> {
     let changes = entities::parse::<ConnectorOffsets>(req.json()?)?.changes()?;
     h.alter_offsets(name, changes).await?;
-    Reply::ok(&json!({"message": "The offsets for this connector have been altered successfully"}))
+    Reply::ok(&Message::new(
+        "The offsets for this connector have been altered successfully",
+    ))
 }
 
 pub fn validate(h: &dyn Herder, plugin: &str, req: &Parsed) -> Result<Reply, ApiError> {
@@ -254,25 +286,18 @@ pub fn validate(h: &dyn Herder, plugin: &str, req: &Parsed) -> Result<Reply, Api
     Reply::ok(&h.validate(plugin, config)?)
 }
 
-/// Connect's `LoggerLevel`: the level and when this worker last changed it.
-fn logger_level(level: &LoggerLevel) -> Value {
-    json!({ "level": level.level, "last_modified": level.last_modified })
-}
-
-pub fn loggers_all(state: &AppState) -> Value {
-    Value::Object(
-        state
-            .loggers
-            .all()
-            .iter()
-            .map(|(name, level)| (name.clone(), logger_level(level)))
-            .collect(),
-    )
+pub fn loggers_all(state: &AppState) -> LoggerLevels {
+    state
+        .loggers
+        .all()
+        .iter()
+        .map(|(name, level)| (name.clone(), LoggerLevelInfo::from(level)))
+        .collect()
 }
 
 pub fn logger_get(state: &AppState, name: &str) -> Result<Reply, ApiError> {
     match state.loggers.get(name) {
-        Some(level) => Reply::ok(&logger_level(&level)),
+        Some(level) => Reply::ok(&LoggerLevelInfo::from(&level)),
         None => Err(ApiError::new(
             StatusCode::NOT_FOUND,
             format!("Logger {name} not found."),
@@ -293,9 +318,20 @@ pub fn logger_set(state: &AppState, name: &str, req: &Parsed) -> Result<Reply, A
         .loggers
         .set(name, &level)
         .map_err(|e| ApiError::new(StatusCode::NOT_FOUND, e.to_string()))?;
-    let scope = req.query_value("scope").unwrap_or("worker");
-    if scope.eq_ignore_ascii_case("cluster") {
+    if LoggerScope::parse(req.query_value("scope")) == LoggerScope::Cluster {
         return Ok(Reply::no_content());
     }
     Reply::ok(&changed)
+}
+
+/// `PUT` (drain) or `DELETE` (undrain) `/admin/workers/{w}/drain`.
+pub async fn drain(h: &dyn Herder, worker: &str, drained: bool) -> Result<Reply, ApiError> {
+    h.drain(worker, drained).await?;
+    Ok(Reply::json(
+        StatusCode::ACCEPTED,
+        &entities::WorkerDrain {
+            worker: worker.to_string(),
+            drained,
+        },
+    ))
 }

@@ -5,10 +5,12 @@ mod entities;
 mod error;
 mod forward;
 mod handlers;
+mod openapi;
 mod request;
 mod router;
 
-pub use router::route;
+pub use openapi::document as openapi_document;
+pub use router::{ROUTES, Route, route};
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,15 +23,21 @@ use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
 
-pub use error::ApiError;
+pub use error::{ApiError, ErrorMessage};
 
-/// What the handlers need: the control plane, the log levels, and whether
-/// browsers from other origins may call (`access.control.allow.*`).
+/// What the handlers need: the control plane, the log levels, whether
+/// browsers from other origins may call (`access.control.allow.*`), and the
+/// metrics.
 pub struct AppState {
     pub herder: Arc<dyn Herder>,
     pub loggers: Arc<LogLevels>,
     pub cors: Option<Cors>,
+    /// Renders `GET /metrics` (Prometheus' text format); `None`: 404.
+    pub metrics: Option<MetricsRender>,
 }
+
+/// Renders the worker's metrics in Prometheus' text format.
+pub type MetricsRender = Arc<dyn Fn() -> String + Send + Sync>;
 
 /// What one listening socket serves: Connect's `admin.listeners` moves the
 /// `/admin` endpoints to listeners of their own, or switches them off.

@@ -1,7 +1,9 @@
-//! Path → handler. Known paths with the wrong method answer 405, unknown
-//! paths 404, both with Connect's error body. HEAD answers like GET without
-//! a body and OPTIONS lists the allowed methods, as Jersey does for Connect;
-//! CORS follows Connect's `access.control.allow.*` (Jetty's CrossOriginFilter).
+//! Path → handler. [`ROUTES`] says which paths are served and with which
+//! methods (the OpenAPI document is checked against it); known paths with
+//! the wrong method answer 405, unknown paths 404, both with Connect's error
+//! body. HEAD answers like GET without a body and OPTIONS lists the allowed
+//! methods, as Jersey does for Connect; CORS follows Connect's
+//! `access.control.allow.*` (Jetty's CrossOriginFilter).
 
 use std::sync::Arc;
 
@@ -158,7 +160,10 @@ async fn dispatch(
     use handlers::*;
     match (segs, m) {
         ([], &Method::GET) => server_info(h).await,
+        (["openapi.json"], &Method::GET) => openapi(),
         (["health"], &Method::GET) => health(h),
+        (["metrics"], &Method::GET) => metrics(state),
+        (["ui"], &Method::GET) => ui(),
         (["connectors"], &Method::GET) => list_connectors(h, req).await,
         (["connectors"], &Method::POST) => create_connector(h, req).await,
         (["connectors", c], &Method::GET) => Reply::ok(&h.connector_info(c).await?),
@@ -199,12 +204,7 @@ async fn dispatch(
         }
         (["connectors", c, "offsets"], &Method::GET) => get_offsets(h, c).await,
         (["connectors", c, "offsets"], &Method::PATCH) => patch_offsets(h, c, req).await,
-        (["connectors", c, "offsets"], &Method::DELETE) => {
-            h.reset_offsets(c).await?;
-            Reply::ok(
-                &serde_json::json!({"message": "The offsets for this connector have been reset successfully"}),
-            )
-        }
+        (["connectors", c, "offsets"], &Method::DELETE) => reset_offsets(h, c).await,
         (["connector-plugins"], &Method::GET) => {
             Reply::ok(&h.plugins(req.flag_default_true("connectorsOnly")))
         }
@@ -217,20 +217,8 @@ async fn dispatch(
         (["admin", "rebalance"], &Method::POST) => {
             Ok(Reply::json(StatusCode::ACCEPTED, &h.rebalance(None).await?))
         }
-        (["admin", "workers", w, "drain"], &Method::PUT) => {
-            h.drain(w, true).await?;
-            Ok(Reply::json(
-                StatusCode::ACCEPTED,
-                &serde_json::json!({"worker": w, "drained": true}),
-            ))
-        }
-        (["admin", "workers", w, "drain"], &Method::DELETE) => {
-            h.drain(w, false).await?;
-            Ok(Reply::json(
-                StatusCode::ACCEPTED,
-                &serde_json::json!({"worker": w, "drained": false}),
-            ))
-        }
+        (["admin", "workers", w, "drain"], &Method::PUT) => drain(h, w, true).await,
+        (["admin", "workers", w, "drain"], &Method::DELETE) => drain(h, w, false).await,
         (["admin", "loggers"], &Method::GET) => Reply::ok(&loggers_all(state)),
         (["admin", "loggers", name], &Method::GET) => logger_get(state, name),
         (["admin", "loggers", name], &Method::PUT) => logger_set(state, name, req),
@@ -238,39 +226,89 @@ async fn dispatch(
     }
 }
 
+/// One path template (`{name}` matches any one segment) and the methods
+/// that serve it.
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub path: &'static str,
+    pub methods: &'static [Method],
+}
+
+impl Route {
+    const fn new(path: &'static str, methods: &'static [Method]) -> Self {
+        Self { path, methods }
+    }
+
+    /// The template's segments: literals, and `{name}` parameters.
+    pub fn segments(&self) -> impl Iterator<Item = &'static str> {
+        self.path.split('/').filter(|s| !s.is_empty())
+    }
+
+    pub fn matches(&self, segs: &[&str]) -> bool {
+        self.segments().count() == segs.len()
+            && self
+                .segments()
+                .zip(segs)
+                .all(|(t, s)| Self::is_param(t) || t == *s)
+    }
+
+    /// `{name}`: a path parameter in a template.
+    pub fn is_param(segment: &str) -> bool {
+        segment.starts_with('{') && segment.ends_with('}')
+    }
+}
+
 const GET: &[Method] = &[Method::GET];
 const PUT: &[Method] = &[Method::PUT];
 const POST: &[Method] = &[Method::POST];
 
+/// Every path this API serves, with its methods (HEAD and OPTIONS come with
+/// them). The router serves exactly these; the OpenAPI document must list
+/// exactly these (the tests check both).
+pub const ROUTES: &[Route] = &[
+    Route::new("/", GET),
+    Route::new("/openapi.json", GET),
+    Route::new("/health", GET),
+    Route::new("/metrics", GET),
+    Route::new("/ui", GET),
+    Route::new("/connectors", &[Method::GET, Method::POST]),
+    Route::new("/connectors/{connector}", &[Method::GET, Method::DELETE]),
+    Route::new(
+        "/connectors/{connector}/config",
+        &[Method::GET, Method::PUT, Method::PATCH],
+    ),
+    Route::new("/connectors/{connector}/status", GET),
+    Route::new("/connectors/{connector}/tasks", GET),
+    Route::new("/connectors/{connector}/tasks-config", GET),
+    Route::new("/connectors/{connector}/topics", GET),
+    Route::new("/connectors/{connector}/restart", POST),
+    Route::new("/connectors/{connector}/tasks/{task}/restart", POST),
+    Route::new("/connectors/{connector}/tasks/rebalance", POST),
+    Route::new("/connectors/{connector}/pause", PUT),
+    Route::new("/connectors/{connector}/resume", PUT),
+    Route::new("/connectors/{connector}/stop", PUT),
+    Route::new("/connectors/{connector}/topics/reset", PUT),
+    Route::new(
+        "/connectors/{connector}/offsets",
+        &[Method::GET, Method::PATCH, Method::DELETE],
+    ),
+    Route::new("/connectors/{connector}/tasks/{task}/status", GET),
+    Route::new("/connector-plugins", GET),
+    Route::new("/connector-plugins/{plugin}/config", GET),
+    Route::new("/connector-plugins/{plugin}/config/validate", PUT),
+    Route::new("/admin/rebalance", POST),
+    Route::new(
+        "/admin/workers/{worker}/drain",
+        &[Method::PUT, Method::DELETE],
+    ),
+    Route::new("/admin/loggers", GET),
+    Route::new("/admin/loggers/{logger}", &[Method::GET, Method::PUT]),
+];
+
 /// The methods that serve a path (so a wrong one is 405, not 404), or
 /// `None` for a path nothing serves.
 pub fn allowed_methods(segs: &[&str]) -> Option<&'static [Method]> {
-    Some(match segs {
-        [] | ["health"] => GET,
-        ["connectors"] => &[Method::GET, Method::POST],
-        ["connectors", _] => &[Method::GET, Method::DELETE],
-        ["connectors", _, "config"] => &[Method::GET, Method::PUT, Method::PATCH],
-        [
-            "connectors",
-            _,
-            "status" | "tasks" | "tasks-config" | "topics",
-        ] => GET,
-        ["connectors", _, "restart"]
-        | ["connectors", _, "tasks", _, "restart"]
-        | ["connectors", _, "tasks", "rebalance"]
-        | ["admin", "rebalance"] => POST,
-        ["admin", "workers", _, "drain"] => &[Method::PUT, Method::DELETE],
-        ["connectors", _, "pause" | "resume" | "stop"] | ["connectors", _, "topics", "reset"] => {
-            PUT
-        }
-        ["connectors", _, "offsets"] => &[Method::GET, Method::PATCH, Method::DELETE],
-        ["connectors", _, "tasks", _, "status"] => GET,
-        ["connector-plugins"] | ["connector-plugins", _, "config"] => GET,
-        ["connector-plugins", _, "config", "validate"] => PUT,
-        ["admin", "loggers"] => GET,
-        ["admin", "loggers", _] => &[Method::GET, Method::PUT],
-        _ => return None,
-    })
+    ROUTES.iter().find(|r| r.matches(segs)).map(|r| r.methods)
 }
 
 fn task_id(raw: &str) -> Result<u32, ApiError> {

@@ -193,6 +193,7 @@ fn app(cors: Option<Cors>) -> App {
         herder: herder.clone(),
         loggers: Arc::new(LogLevels::init(None)),
         cors,
+        metrics: None,
     });
     App { herder, state }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::storage::{StatusBackingStore, StatusKey};
 
 /// What an instance is doing now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum State {
     Unassigned,
@@ -42,7 +42,7 @@ impl TargetState {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct InstanceStatus {
     pub state: State,
     pub worker_id: String,

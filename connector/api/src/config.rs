@@ -17,7 +17,7 @@ use serde_json::{Map, Value};
 pub type ConfigMap = BTreeMap<String, String>;
 
 /// Connect's `ConfigDef.Type`, serialised as Connect's REST API shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum ConfigType {
     Boolean,
@@ -31,7 +31,7 @@ pub enum ConfigType {
     Password,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "UPPERCASE")]
 pub enum Importance {
     High,
@@ -400,10 +400,21 @@ fn enum_values(prop: &Value, _defs: &Value) -> Option<Vec<String>> {
                 .collect(),
         );
     }
+    // schemars writes documented variants as `const`s and groups the
+    // undocumented ones into one `enum`.
     prop.get("oneOf").and_then(Value::as_array).map(|one_of| {
         one_of
             .iter()
-            .filter_map(|v| v.get("const").and_then(Value::as_str))
+            .flat_map(|v| {
+                let consts = v.get("const").into_iter();
+                let enums = v
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten();
+                consts.chain(enums)
+            })
+            .filter_map(Value::as_str)
             .map(str::to_string)
             .collect()
     })
@@ -444,7 +455,11 @@ fn default_string(v: &Value) -> Option<String> {
 /// A config as Connect takes it: string values; a number or boolean is
 /// taken as its text (`"tasks.max": 1`); `null` means "remove" in a PATCH
 /// and is refused elsewhere.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, JsonSchema)]
+#[schemars(
+    with = "BTreeMap<String, Option<String>>",
+    extend("additionalProperties" = {"type": ["string", "number", "boolean", "null"]})
+)]
 pub struct ConfigValues(pub Vec<(String, Option<String>)>);
 
 impl ConfigValues {
@@ -508,6 +523,41 @@ mod tests {
         Fast,
         #[serde(rename = "safe")]
         Safe,
+    }
+
+    /// Some variants documented, some not: schemars mixes `const`s and an `enum`.
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[serde(rename_all = "lowercase")]
+    #[allow(dead_code)]
+    enum Level {
+        /// Picked for you.
+        Auto,
+        Low,
+        High,
+    }
+
+    #[derive(Debug, Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct WithLevel {
+        #[serde(default = "default_level")]
+        level: Level,
+    }
+    fn default_level() -> Level {
+        Level::Auto
+    }
+
+    #[test]
+    fn every_variant_is_allowed_when_only_some_are_documented() {
+        let def = ConfigDef::from_schema::<WithLevel>("Levels");
+        for ok in ["auto", "low", "high"] {
+            assert!(def.validate(&map(&[("level", ok)])).is_empty(), "{ok}");
+        }
+        let issues = def.validate(&map(&[("level", "medium")]));
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        let message = issues[0].to_string();
+        for named in ["auto", "low", "high"] {
+            assert!(message.contains(named), "{message}");
+        }
     }
 
     /// A test config.

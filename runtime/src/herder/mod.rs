@@ -50,13 +50,13 @@ pub enum HerderError {
 
 pub type HerderResult<T> = Result<T, HerderError>;
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct ConnectorTaskId {
     pub connector: String,
     pub task: u32,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConnectorInfo {
     pub name: String,
     pub config: ConfigMap,
@@ -65,20 +65,20 @@ pub struct ConnectorInfo {
     pub kind: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TaskInfo {
     pub id: ConnectorTaskId,
     pub config: ConfigMap,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct TaskStatus {
     pub id: u32,
     #[serde(flatten)]
     pub status: InstanceStatus,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConnectorStatus {
     pub name: String,
     pub connector: InstanceStatus,
@@ -87,7 +87,7 @@ pub struct ConnectorStatus {
     pub kind: &'static str,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct PluginInfo {
     #[serde(rename = "class")]
     pub class_name: String,
@@ -102,7 +102,7 @@ pub struct PluginInfo {
 /// names the Connect release whose API is served, not this crate's version.
 pub const CONNECT_REST_VERSION: &str = "3.9.0";
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ServerInfo {
     pub version: String,
     pub commit: String,
@@ -124,14 +124,14 @@ impl ServerInfo {
 
 /// Where work runs: each worker's connectors and tasks (the answer of the
 /// rebalance endpoints, which Connect does not have).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct Placement {
     /// The assignment's epoch (0 on a standalone worker).
     pub epoch: u64,
     pub workers: std::collections::BTreeMap<String, PlacedWork>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 pub struct PlacedWork {
     pub connectors: Vec<String>,
     pub tasks: Vec<ConnectorTaskId>,

@@ -8,7 +8,7 @@ use crate::connector_config::{full_def, sink_connector_def};
 use crate::converters;
 
 /// Connect's `ConfigKeyInfo`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigKeyInfo {
     pub name: String,
     #[serde(rename = "type")]
@@ -43,7 +43,7 @@ impl From<&ConfigKey> for ConfigKeyInfo {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigValueInfo {
     pub name: String,
     pub value: Option<String>,
@@ -52,14 +52,14 @@ pub struct ConfigValueInfo {
     pub visible: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigInfo {
     pub definition: ConfigKeyInfo,
     pub value: ConfigValueInfo,
 }
 
 /// Connect's `ConfigInfos`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ConfigInfos {
     pub name: String,
     pub error_count: usize,
