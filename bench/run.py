@@ -212,7 +212,13 @@ def drain(pipeline, events, extra):
                 first = (now, n)
             if n >= produced or (first and now - first[0] >= SECONDS):
                 break
+            if first and n > first[1]:
+                # The rate as it goes, on one line (stderr, like log()).
+                print(f"\r  {pipeline.name}: {n}/{produced} points, "
+                      f"{(n - first[1]) / max(1e-9, now - first[0]):,.0f} events/s   ",
+                      end="", file=sys.stderr, flush=True)
             time.sleep(0.2)
+        print(file=sys.stderr)
         last = (time.monotonic(), n)
         cost = pipeline.stop()
         rate = (last[1] - first[1]) / max(1e-9, last[0] - first[0]) if first and last[1] > first[1] else 0.0
