@@ -90,9 +90,12 @@ pub struct CreateConnectorRequest {
 impl CreateConnectorRequest {
     /// Name, config and initial state, each required or checked as Connect does.
     pub fn into_parts(self) -> Result<(String, ConfigMap, TargetState), ApiError> {
+        // Java's `String.trim()`, as Connect trims: spaces and ASCII
+        // controls only, so that a name ending in another control
+        // character (U+0085) is refused rather than silently cut.
         let name = self
             .name
-            .map(|n| n.trim().to_string())
+            .map(|n| n.trim_matches(|c: char| c <= ' ').to_string())
             .filter(|n| !n.is_empty())
             .ok_or_else(|| {
                 ApiError::bad_request("Connector name must be given in the \"name\" field")
@@ -411,6 +414,10 @@ mod tests {
         assert_eq!(config["tasks.max"], "2");
         assert_eq!(config["x"], "true");
         assert_eq!(initial, TargetState::Started);
+        // Trimmed as Java trims: not U+0085, which the herder then refuses.
+        let trimmed: CreateConnectorRequest =
+            parse(json!({"name": "\t c\n\u{85}", "config": {}})).unwrap();
+        assert_eq!(trimmed.into_parts().unwrap().0, "c\n\u{85}");
 
         let unknown =
             parse::<CreateConnectorRequest>(json!({"name": "c", "config": {}, "extra": 1}));

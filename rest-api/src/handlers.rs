@@ -6,7 +6,7 @@ use bytes::Bytes;
 use connect_api::ConfigMap;
 use connect_runtime::herder::{Herder, RestartRequest};
 use http_body_util::Full;
-use hyper::header::{ALLOW, CONTENT_TYPE, HeaderName, LOCATION};
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderName, HeaderValue, LOCATION};
 use hyper::{Method, Response, StatusCode};
 use serde::Serialize;
 
@@ -83,17 +83,24 @@ impl Reply {
         self
     }
     pub fn into_response(self) -> Response<Full<Bytes>> {
-        let mut builder = Response::builder().status(self.status);
-        for (name, value) in self.headers {
-            builder = builder.header(name, value);
+        let has_body = self.body.is_some();
+        let mut response = Response::new(Full::new(Bytes::from(self.body.unwrap_or_default())));
+        *response.status_mut() = self.status;
+        let headers = response.headers_mut();
+        if has_body {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static(self.content_type));
         }
-        let response = match self.body {
-            Some(body) => builder
-                .header(CONTENT_TYPE, self.content_type)
-                .body(Full::new(Bytes::from(body))),
-            None => builder.body(Full::new(Bytes::new())),
-        };
-        response.unwrap_or_else(|_| Response::new(Full::new(Bytes::new())))
+        // A value that cannot be a header (a forwarded `Location` with odd
+        // bytes) is left out rather than losing the whole answer.
+        for (name, value) in self.headers {
+            match HeaderValue::from_str(&value) {
+                Ok(v) => {
+                    headers.append(name, v);
+                }
+                Err(_) => tracing::warn!(header = %name, "left out a header that is not valid"),
+            }
+        }
+        response
     }
 }
 

@@ -25,6 +25,7 @@ use crate::entities::{
     TasksConfig, WorkerDrain, WorkerHealth,
 };
 use crate::error::ErrorMessage;
+use crate::request::{MAX_BODY_BYTES, MAX_URI_BYTES};
 
 /// The document, built once.
 pub fn document() -> &'static Value {
@@ -135,6 +136,10 @@ pub struct Operation {
 
 const JSON: &str = "application/json";
 
+const PAYLOAD_TOO_LARGE: &str =
+    "The body is larger than 1 MiB (1,048,576 bytes), announced or as read";
+const URI_TOO_LONG: &str = "The path and query are longer than 8 KiB (8,192 bytes)";
+
 impl Operation {
     fn new(method: Method, path: &'static str, summary: &'static str) -> Self {
         Self {
@@ -185,6 +190,7 @@ impl Operation {
             "content": { JSON: { "schema": s.request::<T>() } },
         }));
         self.error(s, StatusCode::BAD_REQUEST)
+            .error(s, StatusCode::PAYLOAD_TOO_LARGE)
             .error(s, StatusCode::UNSUPPORTED_MEDIA_TYPE)
     }
 
@@ -244,6 +250,8 @@ impl Operation {
                 "A conflicting operation: the connector exists or is not stopped, the \
                  cluster is rebalancing, or this worker is not the leader and cannot forward"
             }
+            StatusCode::PAYLOAD_TOO_LARGE => PAYLOAD_TOO_LARGE,
+            StatusCode::URI_TOO_LONG => URI_TOO_LONG,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => {
                 "The body is declared as something else than JSON"
             }
@@ -287,15 +295,22 @@ impl Operation {
             .collect();
         parameters.extend(self.query.iter().cloned());
         let mut responses = self.responses.clone();
-        let server_error = s.response::<ErrorMessage>();
-        responses
-            .entry(StatusCode::INTERNAL_SERVER_ERROR.as_str())
-            .or_insert_with(|| {
+        // Any request may be too long or fail.
+        for (status, description) in [
+            (StatusCode::URI_TOO_LONG, URI_TOO_LONG),
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The request failed; the message says why",
+            ),
+        ] {
+            let schema = s.response::<ErrorMessage>();
+            responses.entry(status.as_str()).or_insert_with(|| {
                 json!({
-                    "description": "The request failed; the message says why",
-                    "content": { JSON: { "schema": server_error } },
+                    "description": description,
+                    "content": { JSON: { "schema": schema } },
                 })
             });
+        }
         responses.sort_keys();
         let tag = match self.path.split('/').nth(1) {
             Some("connectors") => "connectors",
@@ -601,7 +616,9 @@ fn build() -> Value {
                 "Kafka Connect's REST API (as of Connect {CONNECT_REST_VERSION}) for sink \
                  connectors, with this host's additions (rebalance, drain, metrics, UI). \
                  Errors answer `{{\"error_code\", \"message\"}}`. Every path also answers \
-                 OPTIONS, and HEAD where it answers GET. `/admin` paths may be served on \
+                 OPTIONS, and HEAD where it answers GET. Request bodies are read up to \
+                 {MAX_BODY_BYTES} bytes (413 beyond), paths with their query up to \
+                 {MAX_URI_BYTES} bytes (414 beyond). `/admin` paths may be served on \
                  separate listeners (`admin.listeners`)."
             ),
         },

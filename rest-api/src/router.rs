@@ -3,9 +3,14 @@
 //! the wrong method answer 405, unknown paths 404, both with Connect's error
 //! body. HEAD answers like GET without a body and OPTIONS lists the allowed
 //! methods, as Jersey does for Connect; CORS follows Connect's
-//! `access.control.allow.*` (Jetty's CrossOriginFilter).
+//! `access.control.allow.*` (Jetty's CrossOriginFilter). A handler that
+//! panics answers 500 with Connect's error body and nothing of the panic;
+//! the worker logs it and serves on.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+use std::task::Poll;
 
 use http_body_util::Full;
 use hyper::body::Body;
@@ -44,21 +49,22 @@ where
     let reply = match Parsed::from(req).await {
         Ok(parsed) => {
             tracing::debug!(method = %parsed.method, path = ?parsed.segments, "request");
-            match respond(&state, listener, &parsed).await {
-                Err(ApiError {
-                    forward_to: Some(leader),
-                    ..
-                }) if !parsed.has_query("forward") => {
-                    let reply = crate::forward::to_leader(&leader, &parsed).await;
-                    // Read-your-writes: the next request here sees the change.
-                    if reply.as_ref().is_ok_and(Reply::is_success)
-                        && let Err(e) = state.herder.catch_up().await
-                    {
-                        tracing::warn!("not caught up after a forwarded write: {e}");
-                    }
-                    reply
+            // No request takes the worker down: a handler that panics is
+            // logged here, and the client gets a plain 500.
+            match catch_panic(answer(&state, listener, &parsed)).await {
+                Ok(reply) => reply,
+                Err(panic) => {
+                    tracing::error!(
+                        method = %parsed.method,
+                        path = ?parsed.path_and_query,
+                        "request handler panicked: {}",
+                        panic_message(panic.as_ref())
+                    );
+                    Err(ApiError::new(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "The request failed on an internal error; the worker's log has the details",
+                    ))
                 }
-                reply => reply,
             }
         }
         Err(e) => Err(e),
@@ -70,11 +76,64 @@ where
     if head {
         *response.body_mut() = Full::new(bytes::Bytes::new());
     }
+    // The body may be left partly unread (a 414's, or one past what is
+    // drained): this connection cannot carry another request.
+    if matches!(
+        response.status(),
+        StatusCode::PAYLOAD_TOO_LARGE | StatusCode::URI_TOO_LONG
+    ) {
+        response
+            .headers_mut()
+            .insert(hyper::header::CONNECTION, HeaderValue::from_static("close"));
+    }
     // As in Connect, CORS applies to the main listener only.
     if let Some(origin) = origin.filter(|_| listener.main) {
         cors_headers(&state, &origin, preflight.as_deref(), &mut response);
     }
     Ok(response)
+}
+
+/// What this listener answers, forwarded to the leader when the request
+/// is the leader's to serve.
+async fn answer(state: &AppState, listener: Listener, parsed: &Parsed) -> Result<Reply, ApiError> {
+    match respond(state, listener, parsed).await {
+        Err(ApiError {
+            forward_to: Some(leader),
+            ..
+        }) if !parsed.has_query("forward") => {
+            let reply = crate::forward::to_leader(&leader, parsed).await;
+            // Read-your-writes: the next request here sees the change.
+            if reply.as_ref().is_ok_and(Reply::is_success)
+                && let Err(e) = state.herder.catch_up().await
+            {
+                tracing::warn!("not caught up after a forwarded write: {e}");
+            }
+            reply
+        }
+        reply => reply,
+    }
+}
+
+/// `fut`'s output, or the panic it raised while polled.
+async fn catch_panic<F: Future>(fut: F) -> Result<F::Output, Box<dyn Any + Send>> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(move |cx| {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Pending) => Poll::Pending,
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    })
+    .await
+}
+
+/// A panic's message, for the log only.
+fn panic_message(panic: &(dyn Any + Send)) -> &str {
+    panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("(no message)")
 }
 
 /// Connect's CORS headers (Jetty's CrossOriginFilter with Connect's

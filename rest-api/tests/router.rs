@@ -14,6 +14,7 @@ use connect_runtime::logging::LogLevels;
 use connect_runtime::status::{InstanceStatus, State, TargetState};
 use connect_runtime::worker_config::Cors;
 use http_body_util::{BodyExt, Full};
+use hyper::body::{Body, Frame};
 use hyper::{Request, StatusCode};
 use serde_json::{Value, json};
 
@@ -31,10 +32,12 @@ impl FakeHerder {
         self.calls.lock().unwrap().clone()
     }
     /// "c" exists; "follower" and "rebalancing" answer as a cluster
-    /// member would; any other name is unknown.
+    /// member would; "panics" is a bug in the control plane; any other
+    /// name is unknown.
     fn known(&self, name: &str) -> HerderResult<()> {
         match name {
             "c" => Ok(()),
+            "panics" => panic!("index out of bounds in the herder: token=s3cret"),
             "follower" => Err(HerderError::NotLeader {
                 leader_url: Some("http://leader:8083".into()),
             }),
@@ -194,6 +197,7 @@ fn app(cors: Option<Cors>) -> App {
         loggers: Arc::new(LogLevels::init(None)),
         cors,
         metrics: None,
+        auth: None,
     });
     App { herder, state }
 }
@@ -462,4 +466,148 @@ async fn head_options_cors_and_listeners() {
         app.send(main_only, req("GET", "/connectors")).await.0,
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_plain_500_and_the_api_serves_on() {
+    let app = app(None);
+    for (method, uri) in [
+        ("GET", "/connectors/panics"),
+        ("DELETE", "/connectors/panics"),
+        ("PUT", "/connectors/panics/pause"),
+    ] {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        let (status, headers, body) = app.send(MAIN, req).await;
+        assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR, "{method} {uri}");
+        assert_eq!(headers["content-type"], "application/json");
+        // Connect's error body, and nothing of the panic.
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap(),
+            error(
+                500,
+                "The request failed on an internal error; the worker's log has the details"
+            )
+        );
+        let text = String::from_utf8_lossy(&body);
+        for leak in ["s3cret", "index out of bounds", "panicked", "herder", ".rs"] {
+            assert!(!text.contains(leak), "{method} {uri}: {text}");
+        }
+    }
+    // The same router goes on answering.
+    assert_eq!(app.call("GET", "/connectors/c", "").await.0, StatusCode::OK);
+}
+
+/// A body that never ends: 64 KiB of spaces, again and again.
+struct Endless {
+    sent: usize,
+}
+
+impl Body for Endless {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        self.sent += 64 * 1024;
+        std::task::Poll::Ready(Some(Ok(Frame::data(Bytes::from(vec![b' '; 64 * 1024])))))
+    }
+}
+
+#[tokio::test]
+async fn bodies_over_one_mebibyte_are_413_without_reaching_the_herder() {
+    let app = app(None);
+    let too_large = error(
+        413,
+        "Request body is larger than 1048576 bytes, the most this worker reads",
+    );
+    let parse = |bytes: &Bytes| serde_json::from_slice::<Value>(bytes).unwrap();
+    // As read: one byte over the limit.
+    let mut body = vec![b' '; 1024 * 1024 + 1];
+    body[0] = b'{';
+    let req = Request::builder()
+        .method("POST")
+        .uri("/connectors")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let (status, headers, bytes) = app.send(MAIN, req).await;
+    assert_eq!(
+        (status, parse(&bytes)),
+        (StatusCode::PAYLOAD_TOO_LARGE, too_large.clone())
+    );
+    assert_eq!(headers["connection"], "close");
+    // As announced: refused before a byte of it is read.
+    let req = Request::builder()
+        .method("PUT")
+        .uri("/connectors/c/config")
+        .header("content-length", "5000000000")
+        .body(Full::new(Bytes::new()))
+        .unwrap();
+    let (status, _, bytes) = app.send(MAIN, req).await;
+    assert_eq!(
+        (status, parse(&bytes)),
+        (StatusCode::PAYLOAD_TOO_LARGE, too_large.clone())
+    );
+    // A body that never ends is read no further than the limit.
+    let req = Request::builder()
+        .method("PATCH")
+        .uri("/connectors/c/config")
+        .body(Endless { sent: 0 })
+        .unwrap();
+    let response = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        route(app.state.clone(), MAIN, req),
+    )
+    .await
+    .expect("an endless body is not read to its end")
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(app.herder.calls().is_empty(), "{:?}", app.herder.calls());
+    // At the limit, the body is read and parsed.
+    let config = br#"{"connector.class": "FileStreamSink"}"#;
+    let mut body = config.to_vec();
+    body.resize(1024 * 1024, b' ');
+    let req = Request::builder()
+        .method("PUT")
+        .uri("/connectors/new/config")
+        .header("content-type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap();
+    let (status, _, _) = app.send(MAIN, req).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(app.herder.calls(), ["put new"]);
+}
+
+#[tokio::test]
+async fn urls_over_eight_kibibytes_are_414() {
+    let app = app(None);
+    let long = format!("/connectors/{}", "a".repeat(8 * 1024));
+    let (status, body) = app.call("GET", &long, "").await;
+    assert_eq!(
+        (status, body),
+        (
+            StatusCode::URI_TOO_LONG,
+            error(
+                414,
+                "Request URI is 8204 bytes long; at most 8192 are allowed"
+            )
+        )
+    );
+    let (status, _) = app
+        .call(
+            "GET",
+            &format!("/connectors?expand={}", "x".repeat(8 * 1024)),
+            "",
+        )
+        .await;
+    assert_eq!(status, StatusCode::URI_TOO_LONG);
+    // Just under the limit, the path is served (an unknown connector).
+    let at_limit = format!("/connectors/{}", "a".repeat(8 * 1024 - 12));
+    let (status, body) = app.call("GET", &at_limit, "").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

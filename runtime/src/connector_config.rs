@@ -24,8 +24,11 @@ pub struct CommonConfig {
     #[schemars(extend("x-importance" = "HIGH", "x-width" = "LONG", "x-display-name" = "Connector class", "x-order" = 2))]
     pub connector_class: String,
     /// Maximum number of tasks to use for this connector.
+    // At most MAX_TASKS: a connector makes a config per task up front, and
+    // `tasks.max` = 2147483647 made the worker abort on allocation (found
+    // by tests/rest_fuzz.rs).
     #[serde(rename = "tasks.max", default = "one")]
-    #[schemars(range(min = 1), extend("x-connect-type" = "INT", "x-importance" = "HIGH", "x-width" = "SHORT", "x-display-name" = "Tasks max", "x-order" = 3))]
+    #[schemars(range(min = 1, max = MAX_TASKS), extend("x-connect-type" = "INT", "x-importance" = "HIGH", "x-width" = "SHORT", "x-display-name" = "Tasks max", "x-order" = 3))]
     pub tasks_max: u32,
     /// (Deprecated) Whether to enforce that the tasks.max property is respected by the connector. This host's connectors never create more tasks than tasks.max, so it always holds.
     #[serde(rename = "tasks.max.enforce", default = "yes")]
@@ -320,6 +323,10 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
     }
     issues
 }
+
+/// The most tasks one connector may ask for (`tasks.max`); Connect sets no
+/// bound, but every task is a consumer of its own on this worker.
+pub const MAX_TASKS: u32 = 1000;
 
 /// The one rule for connector names, whatever their source (REST, a
 /// `connectors.d/` file, the stored configs): every name must be one the

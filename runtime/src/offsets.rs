@@ -1,12 +1,13 @@
 //! Reading and changing a sink connector's committed offsets, which live in
 //! its consumer group (Connect's `GET|PATCH|DELETE /connectors/{c}/offsets`).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use connect_api::{ConfigMap, OffsetMap, TopicPartition};
 use rdkafka::admin::{AdminClient, AdminOptions};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::kafka_error::{Doing, KafkaCallError};
@@ -57,15 +58,57 @@ pub fn read(
         .collect())
 }
 
+/// Why offsets were not altered, the request's or the moment's fault
+/// rather than the worker's (400).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// Partitions the cluster does not have.
+    #[error("{} not in the Kafka cluster: their offsets cannot be altered", list(.0))]
+    UnknownPartitions(Vec<TopicPartition>),
+    /// The group still has members after [`TIMEOUT`]: tasks of the
+    /// stopped connector that have not left yet (Connect's message).
+    #[error(
+        "Failed to alter consumer group offsets for connector {0} either because its tasks haven't stopped completely yet or the connector was resumed before the request to alter its offsets could be successfully completed. If the connector is in a stopped state, this operation can be safely retried. If it doesn't eventually succeed, the Connect cluster may need to be restarted to get rid of the zombie sink tasks."
+    )]
+    MembersRemain(String),
+}
+
+fn list(partitions: &[TopicPartition]) -> String {
+    let names: Vec<String> = partitions.iter().map(ToString::to_string).collect();
+    match names.as_slice() {
+        [one] => format!("Partition {one} is"),
+        _ => format!("Partitions {} are", names.join(", ")),
+    }
+}
+
 /// Set (`Some`) or reset (`None`, back to `auto.offset.reset`) offsets of
 /// some partitions. Only for a stopped connector: no member may hold them.
+/// `Ok(Err(…))`: refused, and nothing was changed.
 pub fn alter(
     worker: &WorkerConfig,
     connector: &str,
     config: &ConfigMap,
     changes: &[(TopicPartition, Option<i64>)],
-) -> Result<(), KafkaCallError> {
+) -> Result<Result<(), Refused>, KafkaCallError> {
     let consumer = group_consumer(worker, connector, config)?;
+    // Every partition must exist (all topics' metadata: asking for one
+    // topic by name could create it where the broker auto-creates).
+    let metadata = consumer
+        .fetch_metadata(None, TIMEOUT)
+        .doing("read cluster metadata")?;
+    let unknown: Vec<TopicPartition> = changes
+        .iter()
+        .map(|(tp, _)| tp)
+        .filter(|tp| {
+            !metadata.topics().iter().any(|t| {
+                t.name() == tp.topic && t.partitions().iter().any(|p| p.id() == tp.partition)
+            })
+        })
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Ok(Err(Refused::UnknownPartitions(unknown)));
+    }
     let mut tpl = TopicPartitionList::new();
     let mut reset = Vec::new();
     for (tp, offset) in changes {
@@ -99,11 +142,23 @@ pub fn alter(
         }
     }
     if tpl.count() == 0 {
-        return Ok(());
+        return Ok(Ok(()));
     }
-    consumer
-        .commit(&tpl, CommitMode::Sync)
-        .doing("commit offsets for group")
+    // The tasks of a connector just stopped may still be leaving its group;
+    // while a member remains, the broker refuses a commit from outside it.
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match consumer.commit(&tpl, CommitMode::Sync) {
+            Ok(()) => return Ok(Ok(())),
+            Err(KafkaError::ConsumerCommit(RDKafkaErrorCode::UnknownMemberId)) => {
+                if Instant::now() >= deadline {
+                    return Ok(Err(Refused::MembersRemain(connector.to_string())));
+                }
+                std::thread::sleep(Duration::from_millis(250));
+            }
+            Err(e) => return Err(e).doing("commit offsets for group"),
+        }
+    }
 }
 
 /// Reset every partition: delete the group, falling back to committing the
@@ -130,5 +185,20 @@ pub fn reset(
         .into_keys()
         .map(|tp| (tp, None))
         .collect();
-    alter(worker, connector, config, &changes)
+    match alter(worker, connector, config, &changes)? {
+        Ok(()) => Ok(()),
+        // Deleted since they were read: no offsets left there; the rest.
+        Err(Refused::UnknownPartitions(gone)) => {
+            let rest: Vec<_> = changes
+                .into_iter()
+                .filter(|(tp, _)| !gone.contains(tp))
+                .collect();
+            alter(worker, connector, config, &rest).map(|_| ())
+        }
+        // Still refused after the retries: the commit failed.
+        Err(Refused::MembersRemain(_)) => Err(KafkaCallError::Broker {
+            action: "commit offsets for group".into(),
+            code: RDKafkaErrorCode::UnknownMemberId,
+        }),
+    }
 }

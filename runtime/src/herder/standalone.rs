@@ -555,7 +555,8 @@ impl Herder for StandaloneHerder {
             .offsets_blocking(name, config, move |w, n, c| {
                 offsets::alter(w, n, c, &changes)
             })
-            .await
+            .await?
+            .map_err(|refused| HerderError::BadRequest(refused.to_string()))
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
