@@ -12,7 +12,7 @@ use connect_rest::{AppState, Listener};
 use connect_runtime::herder;
 use connect_runtime::logging::LogLevels;
 use connect_runtime::worker::Worker;
-use connect_runtime::worker_config::{AdminListeners, WorkerConfig};
+use connect_runtime::worker_config::{AdminListeners, RestListener, RestTls, WorkerConfig};
 
 #[derive(Parser)]
 #[command(version, about = "Kafka Connect compatible sink connector host")]
@@ -30,6 +30,47 @@ enum Command {
     /// Embed text with the sink's model: one JSON string per line on stdin,
     /// one JSON array of floats per line on stdout, in order.
     Embed(embed_command::EmbedArgs),
+    /// Hash a password for `rest.auth.credentials.file`: reads the password
+    /// from stdin (one line), prints an argon2id hash (or bcrypt with
+    /// `--bcrypt`) to put after `user: `.
+    HashPassword(HashPasswordArgs),
+}
+
+#[derive(clap::Args)]
+struct HashPasswordArgs {
+    /// A bcrypt hash instead of argon2id.
+    #[arg(long)]
+    bcrypt: bool,
+    /// bcrypt's cost (4 to 31).
+    #[arg(long, default_value_t = 12, requires = "bcrypt")]
+    cost: u32,
+}
+
+fn hash_password(args: &HashPasswordArgs) -> std::process::ExitCode {
+    use std::io::BufRead;
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().lock().read_line(&mut line) {
+        eprintln!("connect-host: cannot read the password from stdin: {e}");
+        return std::process::ExitCode::FAILURE;
+    }
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        eprintln!(
+            "connect-host: give the password on stdin, e.g. printf '%s' 'secret' | connect-host hash-password"
+        );
+        return std::process::ExitCode::FAILURE;
+    }
+    match connect_rest::auth::hash_password(password, args.bcrypt.then_some(args.cost)) {
+        Ok(hash) => {
+            println!("{hash}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("connect-host: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -39,6 +80,9 @@ fn main() -> std::process::ExitCode {
             &std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
         ));
         return embed_command::run(args);
+    }
+    if let Some(Command::HashPassword(args)) = &cli.command {
+        return hash_password(args);
     }
     let loggers = Arc::new(LogLevels::init(std::env::var("RUST_LOG").ok().as_deref()));
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -67,6 +111,9 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     config
         .check_client_settings()
         .context("invalid worker configuration")?;
+    // A misconfigured provider stops start-up rather than each connector later.
+    connect_runtime::config_provider::ConfigProviders::from_settings(&config.settings)
+        .context("invalid worker configuration")?;
     loggers.set_format(config.log_format);
     loggers
         .apply_initial(&config.log_levels)
@@ -74,12 +121,38 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     let config = Arc::new(config);
     let metrics = connect_runtime::monitoring::install(&config.worker_id)
         .context("cannot set up the metrics")?;
-    let main_listener = bind(&config.listen_host, config.listen_port).await?;
+    // HTTPS and authentication files are read now: a missing or invalid
+    // one stops start-up, naming the setting and the file.
+    let main_tls = tls_acceptor(config.rest_tls.as_ref())?;
+    let admin_tls = tls_acceptor(config.admin_tls.as_ref())?;
+    let auth = connect_rest::Auth::load(&config.rest_auth)
+        .map_err(anyhow::Error::msg)
+        .context("invalid REST authentication")?
+        .map(Arc::new);
+    if auth.is_none() && !config.listeners.iter().all(|l| is_loopback(&l.host)) {
+        tracing::warn!(
+            "the REST API needs no credentials (set rest.auth.credentials.file): anyone who reaches it may change connectors"
+        );
+    }
+    // Writes forwarded to an https leader trust the truststore and show
+    // this worker's certificate (plain http workers need no set-up).
+    if let Some(tls) = config.rest_tls.as_ref().or(config.admin_tls.as_ref()) {
+        connect_rest::configure_forwarding(
+            config.advertised_https,
+            connect_rest::tls::client_config(Some(tls))
+                .map_err(anyhow::Error::msg)
+                .context("invalid HTTPS settings")?,
+        );
+    }
+    let mut main_sockets = Vec::new();
+    for listener in &config.listeners {
+        main_sockets.push((bind(listener).await?, listener.https));
+    }
     let admin_sockets = match &config.admin_listeners {
         AdminListeners::Separate(listeners) => {
             let mut sockets = Vec::new();
-            for (host, port) in listeners {
-                sockets.push(bind(host, *port).await?);
+            for listener in listeners {
+                sockets.push((bind(listener).await?, listener.https));
             }
             sockets
         }
@@ -98,6 +171,7 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
         loggers,
         cors: config.cors.clone(),
         metrics: Some(metrics),
+        auth,
     });
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
@@ -107,13 +181,17 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
         main: true,
         admin: config.admin_listeners == AdminListeners::Main,
     };
-    let mut servers = vec![tokio::spawn(connect_rest::serve(
-        main_listener,
-        main,
-        state.clone(),
-        stopped(stop_rx.clone()),
-    ))];
-    for socket in admin_sockets {
+    let mut servers = Vec::new();
+    for (socket, https) in main_sockets {
+        servers.push(tokio::spawn(connect_rest::serve(
+            socket,
+            main,
+            https.then(|| main_tls.clone()).flatten(),
+            state.clone(),
+            stopped(stop_rx.clone()),
+        )));
+    }
+    for (socket, https) in admin_sockets {
         let admin_only = Listener {
             main: false,
             admin: true,
@@ -121,6 +199,7 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
         servers.push(tokio::spawn(connect_rest::serve(
             socket,
             admin_only,
+            https.then(|| admin_tls.clone()).flatten(),
             state.clone(),
             stopped(stop_rx.clone()),
         )));
@@ -140,14 +219,37 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
 }
 
 /// A listening socket on `host:port` (all interfaces when `host` is empty).
-async fn bind(host: &str, port: u16) -> anyhow::Result<tokio::net::TcpListener> {
-    let host = if host.is_empty() { "0.0.0.0" } else { host };
-    let address = format!("{host}:{port}");
+async fn bind(listener: &RestListener) -> anyhow::Result<tokio::net::TcpListener> {
+    let host = if listener.host.is_empty() {
+        "0.0.0.0"
+    } else {
+        &listener.host
+    };
+    let address = if host.contains(':') {
+        format!("[{host}]:{}", listener.port)
+    } else {
+        format!("{host}:{}", listener.port)
+    };
     let socket = tokio::net::TcpListener::bind(&address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
-    tracing::info!("listening on http://{address}");
+    tracing::info!("listening on {}://{address}", listener.scheme());
     Ok(socket)
+}
+
+/// The TLS acceptor of https listeners, from their PEM files.
+fn tls_acceptor(tls: Option<&RestTls>) -> anyhow::Result<Option<connect_rest::TlsAcceptor>> {
+    tls.map(connect_rest::tls::acceptor)
+        .transpose()
+        .map_err(anyhow::Error::msg)
+        .context("invalid HTTPS settings")
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn shutdown_signal() {

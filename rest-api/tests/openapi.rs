@@ -243,6 +243,7 @@ fn state() -> Arc<AppState> {
             loggers: Arc::new(LogLevels::init(None)),
             cors: None,
             metrics: Some(Arc::new(|| "# TYPE up gauge\nup 1\n".to_string())),
+            auth: None,
         })
     });
     STATE.clone()

@@ -30,6 +30,8 @@ const PASS_THROUGH_PREFIXES: &[&str] = &[
     "key.converter.",
     "value.converter.",
     "header.converter.",
+    // `config.providers.<name>.class` and `.param.*` (Connect's ConfigProviders).
+    "config.providers.",
 ];
 
 /// Settings of Connect workers that this host accepts but has no use for,
@@ -45,7 +47,6 @@ const IGNORED: &[&str] = &[
     "internal.key.converter",
     "internal.value.converter",
     "rest.host.name",
-    "config.providers",
 ];
 
 /// Connect's Docker images read these two variables themselves
@@ -91,7 +92,34 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     (LOG4J_ROOT, None),
     (LOG4J_LOGGERS, None),
     ("log.format", Some("text")),
+    ("config.providers", None),
+    // REST authentication (see `RestAuth`).
+    ("rest.auth.credentials.file", None),
+    ("rest.auth.tokens.file", None),
 ];
+
+/// The HTTPS listeners' TLS settings, after a prefix (`listeners.https.`,
+/// `admin.listeners.https.` or none, as Connect reads `ssl.*`).
+const TLS_SUFFIXES: &[&str] = &[
+    "ssl.certificate.location",
+    "ssl.key.location",
+    "ssl.key.password",
+    "ssl.keystore.location",
+    "ssl.keystore.type",
+    "ssl.truststore.location",
+    "ssl.truststore.type",
+    "ssl.client.auth",
+];
+const MAIN_TLS_PREFIXES: &[&str] = &["listeners.https.", ""];
+const ADMIN_TLS_PREFIXES: &[&str] = &["admin.listeners.https.", "listeners.https.", ""];
+
+/// A TLS setting of the REST listeners (any prefix).
+fn is_rest_tls_setting(key: &str) -> bool {
+    ADMIN_TLS_PREFIXES.iter().any(|prefix| {
+        key.strip_prefix(prefix)
+            .is_some_and(|rest| TLS_SUFFIXES.contains(&rest))
+    })
+}
 
 /// `log.format`: plain text for people, one JSON object per line for log
 /// collectors (with the span fields: connector and task).
@@ -120,8 +148,67 @@ pub enum AdminListeners {
     Main,
     /// Set to an empty value: nowhere.
     Disabled,
-    /// Only on these `host:port` listeners, not on the main one.
-    Separate(Vec<(String, u16)>),
+    /// Only on these listeners, not on the main one.
+    Separate(Vec<RestListener>),
+}
+
+/// One REST listener of `listeners` or `admin.listeners`:
+/// `http://host:port` or `https://host:port` (an empty host: all interfaces).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestListener {
+    /// `https://`: TLS with the PEM files of [`RestTls`].
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+impl RestListener {
+    pub fn scheme(&self) -> &'static str {
+        if self.https { "https" } else { "http" }
+    }
+}
+
+/// Whether HTTPS listeners ask clients for a certificate (Connect's
+/// `ssl.client.auth`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// No client certificate is asked for (Connect's default).
+    #[default]
+    None,
+    /// Asked for, checked when given, not required.
+    Requested,
+    /// Connections without a certificate signed by the truststore's CAs fail.
+    Required,
+}
+
+/// The PEM files of the HTTPS listeners: Connect's `listeners.https.ssl.*`
+/// settings, but PEM files rather than Java keystores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RestTls {
+    /// The certificate chain (server certificate first) and the setting it
+    /// came from, for error messages.
+    pub certificate: (String, PathBuf),
+    /// The unencrypted private key, and its setting.
+    pub key: (String, PathBuf),
+    /// CA certificates: verify client certificates and, when forwarding to
+    /// an https leader, the leader's certificate (system roots otherwise).
+    pub truststore: Option<(String, PathBuf)>,
+    pub client_auth: ClientAuth,
+}
+
+/// REST authentication, as Connect's `BasicAuthSecurityRestExtension`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestAuth {
+    /// `rest.auth.credentials.file`: `user: password[, role]` lines.
+    pub credentials_file: Option<PathBuf>,
+    /// `rest.auth.tokens.file`: `token, role` lines (bearer tokens).
+    pub tokens_file: Option<PathBuf>,
+}
+
+impl RestAuth {
+    pub fn enabled(&self) -> bool {
+        self.credentials_file.is_some() || self.tokens_file.is_some()
+    }
 }
 
 /// Browsers from other origins (Connect's `access.control.allow.*`).
@@ -166,8 +253,21 @@ pub enum WorkerMode {
 #[derive(Debug, Clone)]
 pub struct WorkerConfig {
     pub bootstrap_servers: String,
+    /// The first of `listeners`.
     pub listen_host: String,
     pub listen_port: u16,
+    /// Every listener of `listeners` (the main REST API on each).
+    pub listeners: Vec<RestListener>,
+    /// The PEM files of the `https://` main listeners; `None` when all are http.
+    pub rest_tls: Option<RestTls>,
+    /// The PEM files of `https://` admin listeners (`admin.listeners.https.ssl.*`,
+    /// else the main listeners' settings).
+    pub admin_tls: Option<RestTls>,
+    /// Whether other workers reach this one over https (`rest.advertised.listener`,
+    /// else the first listener's scheme).
+    pub advertised_https: bool,
+    /// REST authentication; off unless a credentials or tokens file is set.
+    pub rest_auth: RestAuth,
     /// `host:port` other workers and status reports name this worker by.
     pub worker_id: String,
     pub mode: WorkerMode,
@@ -292,6 +392,7 @@ impl WorkerConfig {
             .map(String::as_str)
             .filter(|key| {
                 !(KNOWN.iter().any(|(k, _)| k == key)
+                    || is_rest_tls_setting(key)
                     || IGNORED.contains(key)
                     || PASS_THROUGH_PREFIXES.iter().any(|p| key.starts_with(p)))
             })
@@ -339,20 +440,46 @@ impl WorkerConfig {
                 settings.insert(key.to_string(), default.to_string());
             }
         }
-        let (listen_host, listen_port) = listener(&settings)?;
+        let listeners = listeners(&settings)?;
+        let (listen_host, listen_port) = (listeners[0].host.clone(), listeners[0].port);
+        let advertised = advertised_listener(&settings, &listeners)?;
         let advertised_host = settings
             .get("rest.advertised.host.name")
             .cloned()
             .unwrap_or_else(|| {
-                if listen_host.is_empty() || listen_host == "0.0.0.0" {
+                if advertised.host.is_empty() || advertised.host == "0.0.0.0" {
                     hostname()
                 } else {
-                    listen_host.clone()
+                    advertised.host.clone()
                 }
             });
         let advertised_port = match settings.get("rest.advertised.port") {
             Some(p) => parse_num::<u16>("rest.advertised.port", p)?,
-            None => listen_port,
+            None => advertised.port,
+        };
+        let advertised_https = advertised.https;
+        let admin_listeners = admin_listeners(&settings)?;
+        let rest_tls = tls_settings(
+            &settings,
+            MAIN_TLS_PREFIXES,
+            listeners.iter().any(|l| l.https),
+        )?;
+        let admin_tls = match &admin_listeners {
+            AdminListeners::Separate(admin) => {
+                tls_settings(&settings, ADMIN_TLS_PREFIXES, admin.iter().any(|l| l.https))?
+            }
+            _ => None,
+        };
+        let path = |key: &str| {
+            settings
+                .get(key)
+                .map(|p| p.trim())
+                .filter(|p| !p.is_empty())
+                .map(PathBuf::from)
+        };
+        let rest_auth = RestAuth {
+            credentials_file: path("rest.auth.credentials.file"),
+            tokens_file: path("rest.auth.tokens.file"),
         };
         let ms = |key: &str| -> Result<Duration, WorkerConfigError> {
             let raw = &settings[key];
@@ -373,12 +500,17 @@ impl WorkerConfig {
             worker_id: format!("{advertised_host}:{advertised_port}"),
             listen_host,
             listen_port,
+            listeners,
+            rest_tls,
+            admin_tls,
+            advertised_https,
+            rest_auth,
             mode: mode(&settings)?,
             offset_flush_interval: ms("offset.flush.interval.ms")?,
             task_shutdown_timeout: ms("task.shutdown.graceful.timeout.ms")?,
             topic_tracking_enable: parse_bool(&settings, "topic.tracking.enable")?,
             topic_tracking_allow_reset: parse_bool(&settings, "topic.tracking.allow.reset")?,
-            admin_listeners: admin_listeners(&settings)?,
+            admin_listeners,
             cors: cors(&settings),
             log_levels: log_levels(&settings)?,
             log_format: settings["log.format"].parse().map_err(|message: String| {
@@ -430,11 +562,22 @@ impl WorkerConfig {
     pub fn with_prefix(&self, prefix: &str) -> ConfigMap {
         let mut map = strip_prefix(&self.settings, prefix);
         map.retain(|k, _| {
-            !KNOWN
-                .iter()
-                .any(|(known, _)| *known == format!("{prefix}{k}"))
+            let key = format!("{prefix}{k}");
+            // `admin.listeners.https.*` is the admin listeners' TLS, not
+            // an admin-client setting.
+            !(KNOWN.iter().any(|(known, _)| *known == key) || key.starts_with("admin.listeners."))
         });
         map
+    }
+
+    /// The URL other workers reach this one by: `http(s)://<worker_id>`.
+    pub fn advertised_url(&self) -> String {
+        let scheme = if self.advertised_https {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.worker_id)
     }
 }
 
@@ -502,22 +645,184 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-/// `host:port` of an `http://host:port` listener URI.
-fn http_listener(key: &str, all: &str, uri: &str) -> Result<(String, u16), WorkerConfigError> {
-    let rest = uri.trim().strip_prefix("http://").ok_or_else(|| {
-        invalid(
+/// An `http://host:port` or `https://host:port` listener URI.
+fn rest_listener(key: &str, all: &str, uri: &str) -> Result<RestListener, WorkerConfigError> {
+    let uri = uri.trim();
+    let (https, rest) = if let Some(rest) = strip_prefix_ignore_case(uri, "http://") {
+        (false, rest)
+    } else if let Some(rest) = strip_prefix_ignore_case(uri, "https://") {
+        (true, rest)
+    } else {
+        return Err(invalid(
             key,
             all,
-            "only http:// listeners are supported, as http://host:port",
-        )
-    })?;
+            "only http:// and https:// listeners are supported, as http://host:port or https://host:port",
+        ));
+    };
     let (host, port) = rest
+        .trim_end_matches('/')
         .rsplit_once(':')
-        .ok_or_else(|| invalid(key, all, "expected http://host:port"))?;
+        .ok_or_else(|| invalid(key, all, "expected http(s)://host:port"))?;
     let port = port
         .parse()
         .map_err(|_| invalid(key, all, "port is not a number"))?;
-    Ok((host.trim_matches(['[', ']']).to_string(), port))
+    Ok(RestListener {
+        https,
+        host: host.trim_matches(['[', ']']).to_string(),
+        port,
+    })
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    s.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &s[prefix.len()..])
+}
+
+/// The listener named by `rest.advertised.listener` (`http` or `https`: the
+/// first listener of that scheme), else the first listener.
+fn advertised_listener<'a>(
+    settings: &ConfigMap,
+    listeners: &'a [RestListener],
+) -> Result<&'a RestListener, WorkerConfigError> {
+    let Some(raw) = settings
+        .get("rest.advertised.listener")
+        .filter(|l| !l.trim().is_empty())
+    else {
+        return Ok(&listeners[0]);
+    };
+    let https = match raw.trim().to_ascii_lowercase().as_str() {
+        "http" => false,
+        "https" => true,
+        _ => {
+            return Err(invalid(
+                "rest.advertised.listener",
+                raw,
+                "must be 'http' or 'https'",
+            ));
+        }
+    };
+    listeners.iter().find(|l| l.https == https).ok_or_else(|| {
+        invalid(
+            "rest.advertised.listener",
+            raw,
+            "no listener of 'listeners' has this scheme",
+        )
+    })
+}
+
+/// The TLS files of HTTPS listeners, each setting read under the first of
+/// `prefixes` that has it (`listeners.https.ssl.key.location`, else
+/// `ssl.key.location`); `None` unless `needed` (an https listener).
+fn tls_settings(
+    settings: &ConfigMap,
+    prefixes: &[&str],
+    needed: bool,
+) -> Result<Option<RestTls>, WorkerConfigError> {
+    if !needed {
+        return Ok(None);
+    }
+    let main = prefixes[0];
+    // The key (with its prefix) and value of a setting, if given.
+    let get = |suffix: &str| -> Option<(String, String)> {
+        prefixes.iter().find_map(|prefix| {
+            let key = format!("{prefix}{suffix}");
+            settings
+                .get(&key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+                .map(|v| (key, v))
+        })
+    };
+    let path = |suffix: &str| get(suffix).map(|(k, v)| (k, PathBuf::from(v)));
+    let pem_only = |suffix: &str| -> Result<(), WorkerConfigError> {
+        match get(suffix) {
+            Some((key, kind)) if !kind.eq_ignore_ascii_case("PEM") => Err(invalid(
+                &key,
+                &kind,
+                "this host reads PEM files only (no JKS or PKCS12 keystores): convert them, \
+                 e.g. with keytool -importkeystore and openssl, see the README",
+            )),
+            _ => Ok(()),
+        }
+    };
+    pem_only("ssl.keystore.type")?;
+    pem_only("ssl.truststore.type")?;
+    if let Some((key, _)) = get("ssl.key.password") {
+        return Err(invalid(
+            &key,
+            "[hidden]",
+            "encrypted private keys are not supported: give an unencrypted PEM key \
+             (e.g. openssl pkey -in key.pem -out plain.pem) readable by this worker only",
+        ));
+    }
+    let (certificate, key) = match (
+        path("ssl.certificate.location"),
+        path("ssl.key.location"),
+        path("ssl.keystore.location"),
+    ) {
+        (Some(certificate), Some(key), _) => (certificate, key),
+        // Kafka's PEM keystore: the key and the chain in one file.
+        (None, None, Some(keystore)) if get("ssl.keystore.type").is_some() => {
+            (keystore.clone(), keystore)
+        }
+        (None, None, Some((key, value))) => {
+            return Err(invalid(
+                &key,
+                &value.display().to_string(),
+                &format!(
+                    "this host reads PEM files, not Java keystores: set {main}ssl.certificate.location \
+                     and {main}ssl.key.location (or {main}ssl.keystore.type=PEM with a file holding \
+                     the key and the chain)"
+                ),
+            ));
+        }
+        (certificate, _, _) => {
+            let missing = if certificate.is_none() {
+                "ssl.certificate.location"
+            } else {
+                "ssl.key.location"
+            };
+            return Err(invalid(
+                &format!("{main}{missing}"),
+                "",
+                &format!(
+                    "an https:// listener needs a PEM certificate chain and its private key: \
+                     set {main}ssl.certificate.location and {main}ssl.key.location"
+                ),
+            ));
+        }
+    };
+    let client_auth = match get("ssl.client.auth") {
+        None => ClientAuth::None,
+        Some((key, value)) => match value.to_ascii_lowercase().as_str() {
+            "none" => ClientAuth::None,
+            "requested" => ClientAuth::Requested,
+            "required" => ClientAuth::Required,
+            _ => {
+                return Err(invalid(
+                    &key,
+                    &value,
+                    "must be one of none, requested, required",
+                ));
+            }
+        },
+    };
+    let truststore = path("ssl.truststore.location");
+    if client_auth != ClientAuth::None && truststore.is_none() {
+        return Err(invalid(
+            &format!("{main}ssl.truststore.location"),
+            "",
+            "client certificates are asked for (ssl.client.auth): set a PEM file of the CA \
+             certificates that sign them",
+        ));
+    }
+    Ok(Some(RestTls {
+        certificate,
+        key,
+        truststore,
+        client_auth,
+    }))
 }
 
 fn admin_listeners(settings: &ConfigMap) -> Result<AdminListeners, WorkerConfigError> {
@@ -533,7 +838,7 @@ fn admin_listeners(settings: &ConfigMap) -> Result<AdminListeners, WorkerConfigE
         return Ok(AdminListeners::Disabled);
     }
     uris.into_iter()
-        .map(|u| http_listener("admin.listeners", raw, u))
+        .map(|u| rest_listener("admin.listeners", raw, u))
         .collect::<Result<_, _>>()
         .map(AdminListeners::Separate)
 }
@@ -585,17 +890,34 @@ fn log_levels(settings: &ConfigMap) -> Result<Vec<(String, String)>, WorkerConfi
     Ok(levels)
 }
 
-/// `listeners=http://host:port` (first listener), else `rest.port`, else 8083.
-fn listener(settings: &ConfigMap) -> Result<(String, u16), WorkerConfigError> {
-    if let Some(listeners) = settings.get("listeners") {
-        let first = listeners.split(',').next().unwrap_or_default();
-        return http_listener("listeners", listeners, first);
+/// `listeners=http://host:port,https://host:port,…`, else `rest.port`, else
+/// `http://:8083`; never empty.
+fn listeners(settings: &ConfigMap) -> Result<Vec<RestListener>, WorkerConfigError> {
+    if let Some(raw) = settings.get("listeners") {
+        let listeners: Vec<RestListener> = raw
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .map(|u| rest_listener("listeners", raw, u))
+            .collect::<Result<_, _>>()?;
+        if listeners.is_empty() {
+            return Err(invalid(
+                "listeners",
+                raw,
+                "must list at least one http://host:port or https://host:port",
+            ));
+        }
+        return Ok(listeners);
     }
     let port = match settings.get("rest.port") {
         Some(p) => parse_num("rest.port", p)?,
         None => 8083,
     };
-    Ok((String::new(), port))
+    Ok(vec![RestListener {
+        https: false,
+        host: String::new(),
+        port,
+    }])
 }
 
 fn hostname() -> String {
@@ -822,7 +1144,11 @@ mod tests {
         assert!(!cfg.topic_tracking_enable && !cfg.topic_tracking_allow_reset);
         assert_eq!(
             cfg.admin_listeners,
-            AdminListeners::Separate(vec![("127.0.0.1".into(), 9999)])
+            AdminListeners::Separate(vec![RestListener {
+                https: false,
+                host: "127.0.0.1".into(),
+                port: 9999
+            }])
         );
         let cors = cfg.cors.clone().unwrap();
         assert_eq!(
@@ -864,5 +1190,137 @@ mod tests {
             err.to_string().contains("/nonexistent/w.properties"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn https_listeners_take_pem_files() {
+        let cfg = WorkerConfig::load(
+            None,
+            env(&[
+                (
+                    "CONNECT_LISTENERS",
+                    "http://127.0.0.1:8083, HTTPS://0.0.0.0:8443",
+                ),
+                ("CONNECT_LISTENERS_HTTPS_SSL_CERTIFICATE_LOCATION", "/c.pem"),
+                ("CONNECT_LISTENERS_HTTPS_SSL_KEY_LOCATION", "/k.pem"),
+                ("CONNECT_SSL_CLIENT_AUTH", "required"),
+                ("CONNECT_LISTENERS_HTTPS_SSL_TRUSTSTORE_LOCATION", "/ca.pem"),
+                ("CONNECT_REST_ADVERTISED_LISTENER", "https"),
+                ("CONNECT_ADMIN_LISTENERS", "https://127.0.0.1:9443"),
+                ("CONNECT_ADMIN_LISTENERS_HTTPS_SSL_CLIENT_AUTH", "none"),
+                ("CONNECT_REST_AUTH_CREDENTIALS_FILE", "/users.properties"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.listeners,
+            vec![
+                RestListener {
+                    https: false,
+                    host: "127.0.0.1".into(),
+                    port: 8083
+                },
+                RestListener {
+                    https: true,
+                    host: "0.0.0.0".into(),
+                    port: 8443
+                },
+            ]
+        );
+        assert_eq!(
+            (cfg.listen_host.as_str(), cfg.listen_port),
+            ("127.0.0.1", 8083)
+        );
+        // The https listener is advertised: its port, and https for forwarding.
+        assert!(cfg.advertised_https);
+        assert!(cfg.worker_id.ends_with(":8443"), "{}", cfg.worker_id);
+        assert!(cfg.advertised_url().starts_with("https://"));
+        let tls = cfg.rest_tls.clone().unwrap();
+        assert_eq!(tls.certificate.1, PathBuf::from("/c.pem"));
+        assert_eq!(tls.key.0, "listeners.https.ssl.key.location");
+        assert_eq!(tls.client_auth, ClientAuth::Required);
+        assert_eq!(tls.truststore.unwrap().1, PathBuf::from("/ca.pem"));
+        // The admin listener's own prefix wins; the rest falls back.
+        let admin = cfg.admin_tls.clone().unwrap();
+        assert_eq!(admin.client_auth, ClientAuth::None);
+        assert_eq!(admin.certificate.1, PathBuf::from("/c.pem"));
+        assert_eq!(
+            cfg.rest_auth.credentials_file,
+            Some(PathBuf::from("/users.properties"))
+        );
+        assert!(cfg.with_prefix("admin.").is_empty());
+        assert!(WorkerConfig::unknown_settings(&cfg.settings).is_empty());
+
+        let plain = WorkerConfig::load(None, env(&[])).unwrap();
+        assert!(plain.rest_tls.is_none() && !plain.advertised_https);
+        assert!(!plain.rest_auth.enabled());
+        assert_eq!(
+            plain.advertised_url(),
+            format!("http://{}", plain.worker_id)
+        );
+    }
+
+    #[test]
+    fn https_settings_that_cannot_work_are_named() {
+        let fails = |pairs: &[(&str, &str)], setting: &str| {
+            let err = WorkerConfig::load(None, env(pairs))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(setting), "{err}");
+        };
+        fails(
+            &[("CONNECT_LISTENERS", "https://:8443")],
+            "listeners.https.ssl.certificate.location",
+        );
+        fails(
+            &[
+                ("CONNECT_LISTENERS", "https://:8443"),
+                ("CONNECT_LISTENERS_HTTPS_SSL_CERTIFICATE_LOCATION", "/c.pem"),
+            ],
+            "listeners.https.ssl.key.location",
+        );
+        fails(
+            &[
+                ("CONNECT_LISTENERS", "https://:8443"),
+                ("CONNECT_LISTENERS_HTTPS_SSL_KEYSTORE_LOCATION", "/ks.jks"),
+            ],
+            "listeners.https.ssl.keystore.location",
+        );
+        fails(
+            &[
+                ("CONNECT_LISTENERS", "https://:8443"),
+                ("CONNECT_SSL_CERTIFICATE_LOCATION", "/c.pem"),
+                ("CONNECT_SSL_KEY_LOCATION", "/k.pem"),
+                ("CONNECT_SSL_CLIENT_AUTH", "required"),
+            ],
+            "listeners.https.ssl.truststore.location",
+        );
+        fails(
+            &[
+                ("CONNECT_LISTENERS", "https://:8443"),
+                ("CONNECT_SSL_CERTIFICATE_LOCATION", "/c.pem"),
+                ("CONNECT_SSL_KEY_LOCATION", "/k.pem"),
+                ("CONNECT_SSL_CLIENT_AUTH", "maybe"),
+            ],
+            "ssl.client.auth",
+        );
+        fails(
+            &[("CONNECT_REST_ADVERTISED_LISTENER", "https")],
+            "rest.advertised.listener",
+        );
+        fails(&[("CONNECT_LISTENERS", " , ")], "listeners");
+        // Kafka's PEM keystore (key and chain in one file) is accepted.
+        let cfg = WorkerConfig::load(
+            None,
+            env(&[
+                ("CONNECT_LISTENERS", "https://:8443"),
+                ("CONNECT_SSL_KEYSTORE_LOCATION", "/both.pem"),
+                ("CONNECT_SSL_KEYSTORE_TYPE", "PEM"),
+            ]),
+        )
+        .unwrap();
+        let tls = cfg.rest_tls.unwrap();
+        assert_eq!(tls.certificate.1, tls.key.1);
+        assert_eq!(tls.key.0, "ssl.keystore.location");
     }
 }

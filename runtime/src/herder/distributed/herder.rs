@@ -137,8 +137,9 @@ impl DistributedHerder {
         &self.core.settings().worker_id
     }
 
+    /// How other workers reach this one (https when it advertises https).
     fn url(&self) -> String {
-        format!("http://{}", self.worker_id())
+        self.core.settings().advertised_url()
     }
 
     fn announce(&self) {
@@ -517,7 +518,8 @@ impl Herder for DistributedHerder {
             .offsets_blocking(name, state.config, move |w, n, c| {
                 offsets::alter(w, n, c, &changes)
             })
-            .await
+            .await?
+            .map_err(|refused| HerderError::BadRequest(refused.to_string()))
     }
 
     async fn reset_offsets(&self, name: &str) -> HerderResult<()> {
