@@ -3,12 +3,14 @@
 //! - [`herder`]: what should run (connector configs, target states, REST semantics)
 //! - [`storage`]: where configs and statuses are kept (file, memory, Kafka)
 //! - [`worker`]: runs connector instances and tasks on this process
+//! - [`config_provider`]: `${provider:path:key}` references resolved at start, secrets masked
 //! - [`sink_task`]: one task's poll → convert → put → commit loop
 //! - [`converters`]: bytes → records
 //! - [`errors`]: retries, tolerance, error log, dead-letter queue
 //! - [`offsets`]: a connector's committed offsets
 //! - [`monitoring`]: the Prometheus series of the worker and its tasks
 
+pub mod config_provider;
 pub mod connector_config;
 pub mod converters;
 pub mod errors;

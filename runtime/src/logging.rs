@@ -25,6 +25,7 @@ pub enum LevelError {
     Reload(String),
 }
 
+use crate::config_provider::RedactingStderr;
 use crate::worker_config::LogFormat;
 
 /// Whether log lines are JSON objects (`log.format=json`): one switch for
@@ -95,13 +96,14 @@ impl LogLevels {
         }
         let (filter, handle) = reload::Layer::new(Self::filter(&levels));
         // Both formats are installed; `log.format` (read after start-up)
-        // picks which one writes.
+        // picks which one writes. Secrets the worker resolved or was given
+        // as PASSWORD values are masked in every line.
         let json = |wanted: bool| filter_fn(move |_| JSON_LINES.load(Ordering::Relaxed) == wanted);
         let _ = tracing_subscriber::registry()
             .with(filter)
             .with(
                 tracing_subscriber::fmt::layer()
-                    .with_writer(std::io::stderr)
+                    .with_writer(RedactingStderr)
                     .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
                     .with_filter(json(false)),
             )
@@ -110,7 +112,7 @@ impl LogLevels {
                     .json()
                     .with_current_span(true)
                     .with_span_list(false)
-                    .with_writer(std::io::stderr)
+                    .with_writer(RedactingStderr)
                     .with_filter(json(true)),
             )
             .try_init();

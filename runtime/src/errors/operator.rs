@@ -10,6 +10,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::{Backoff, ErrorContext, Stage};
+use crate::config_provider::Secrets;
 
 /// How long a stage retries a retriable failure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,6 +90,8 @@ pub struct RetryWithToleranceOperator {
     delay_max: Duration,
     /// Counts every retry (Connect's `total-retries`).
     retries: metrics::Counter,
+    /// Taken out of the retry warnings.
+    secrets: Secrets,
 }
 
 /// The first retry waits about this long, then the wait doubles.
@@ -100,7 +103,13 @@ impl RetryWithToleranceOperator {
             convert_limit,
             delay_max,
             retries: metrics::Counter::noop(),
+            secrets: Secrets::default(),
         }
+    }
+
+    /// Mask `secrets` in the warnings it logs.
+    pub fn masking(self, secrets: Secrets) -> Self {
+        Self { secrets, ..self }
     }
 
     /// Count retries in `retries`.
@@ -152,8 +161,8 @@ impl RetryWithToleranceOperator {
                 stage = failure.stage.as_str(),
                 attempt = backoff.attempts(),
                 "{what}, retrying in {delay:?}: {}: {}",
-                failure.exception_class,
-                failure.message
+                self.secrets.mask(&failure.exception_class),
+                self.secrets.mask(&failure.message)
             );
             self.retries.increment(1);
             if !host.wait(delay).await {

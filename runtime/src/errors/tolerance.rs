@@ -1,6 +1,7 @@
 use rdkafka::message::{Message, OwnedMessage};
 
 use super::{DeadLetterQueue, ErrorContext};
+use crate::config_provider::Secrets;
 use crate::connector_config::{ErrorHandlingConfig, Tolerance};
 use crate::monitoring::TaskMetrics;
 
@@ -16,6 +17,11 @@ impl TaskFailure {
         Self {
             trace: trace.into(),
         }
+    }
+
+    /// The same failure with `secrets` taken out of its trace.
+    pub fn masked(self, secrets: &Secrets) -> Self {
+        Self::new(secrets.mask(&self.trace))
     }
 
     /// A trace from an error and its chain of causes, one per line as a
@@ -39,6 +45,8 @@ pub struct ErrorReporter {
     dlq: Option<DeadLetterQueue>,
     task_label: String,
     metrics: TaskMetrics,
+    /// Taken out of every message, log line and DLQ header.
+    secrets: Secrets,
 }
 
 impl ErrorReporter {
@@ -53,7 +61,14 @@ impl ErrorReporter {
             dlq,
             task_label,
             metrics,
+            secrets: Secrets::default(),
         }
+    }
+
+    /// Mask `secrets` in what the reporter writes (the error log, the DLQ
+    /// headers, the failure when tolerance is exceeded).
+    pub fn masking(self, secrets: Secrets) -> Self {
+        Self { secrets, ..self }
     }
 
     /// `Ok` means the record is dealt with (skipped, in the DLQ if there is
@@ -63,6 +78,14 @@ impl ErrorReporter {
         record: &OwnedMessage,
         ctx: &ErrorContext,
     ) -> Result<(), TaskFailure> {
+        // A sink's or converter's message may echo a secret (a client
+        // library quoting a malformed key): none leaves from here.
+        let masked = ErrorContext {
+            exception_class: self.secrets.mask(&ctx.exception_class),
+            message: self.secrets.mask(&ctx.message),
+            ..ctx.clone()
+        };
+        let ctx = &masked;
         self.metrics.records_failed.increment(1);
         if self.config.tolerance == Tolerance::None {
             return Err(TaskFailure::new(format!(
@@ -75,16 +98,14 @@ impl ErrorReporter {
         }
         if self.config.log_enable {
             let contents = if self.config.log_include_messages {
+                let shown = |bytes: Option<&[u8]>| {
+                    self.secrets
+                        .mask(&bytes.map(String::from_utf8_lossy).unwrap_or_default())
+                };
                 format!(
                     ", key='{}', value='{}'",
-                    record
-                        .key()
-                        .map(String::from_utf8_lossy)
-                        .unwrap_or_default(),
-                    record
-                        .payload()
-                        .map(String::from_utf8_lossy)
-                        .unwrap_or_default()
+                    shown(record.key()),
+                    shown(record.payload())
                 )
             } else {
                 String::new()

@@ -218,14 +218,24 @@ impl HerderCore {
         incoming
     }
 
+    /// `config` as the API shows it: PASSWORD values as `[hidden]`, except
+    /// a value that is one config provider reference (`${file:/x:key}`),
+    /// shown as it is (as Connect shows it): it says where the secret comes
+    /// from and is not one, and a GET-then-PUT sends it back unchanged.
     pub fn masked(&self, config: &ConfigMap) -> ConfigMap {
-        match config
+        let mut shown = match config
             .get("connector.class")
             .and_then(|c| self.worker.plugins.find(c))
         {
             Some(plugin) => mask(&full_def(plugin.as_ref()), config),
             None => config.clone(),
+        };
+        for (key, value) in config {
+            if crate::config_provider::is_reference(value) {
+                shown.insert(key.clone(), value.clone());
+            }
         }
+        shown
     }
 
     /// A 500 whose message carries the cause, with every stored secret
@@ -401,14 +411,20 @@ impl HerderCore {
         Ok(())
     }
 
-    /// An offset operation (blocking rdkafka calls) on a blocking thread;
-    /// its failure is a 500 with the cause and no secret in it.
+    /// An offset operation (blocking rdkafka calls) on a blocking thread,
+    /// with the config's references resolved; its failure is a 500 with the
+    /// cause and no secret in it.
     pub async fn offsets_blocking<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
         &self,
         name: &str,
         config: ConfigMap,
         op: impl FnOnce(&WorkerConfig, &str, &ConfigMap) -> Result<T, E> + Send + 'static,
     ) -> HerderResult<T> {
+        // The connector's consumer settings may hold provider references.
+        let (config, _) = self
+            .worker
+            .resolve(&config)
+            .map_err(|e| HerderError::BadRequest(e.to_string()))?;
         let (worker, name) = (self.worker.config.clone(), name.to_string());
         tokio::task::spawn_blocking(move || op(&worker, &name, &config))
             .await

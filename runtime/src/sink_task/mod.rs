@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use connect_api::{ConfigMap, SinkConnectorPlugin};
 use tokio::sync::watch;
 
+use crate::config_provider::Secrets;
 use crate::status::StatusReporter;
 use crate::worker_config::WorkerConfig;
 
@@ -38,4 +39,7 @@ pub struct TaskSpec {
     pub control: watch::Receiver<TaskTarget>,
     /// Topics this connector has consumed from (Connect's active topics).
     pub active_topics: Arc<Mutex<BTreeSet<String>>>,
+    /// Values of `config` the task never reports: masked in its status
+    /// trace, its log lines, the error log and the DLQ headers.
+    pub secrets: Secrets,
 }

@@ -20,6 +20,7 @@ use super::consumer::{
     partitions_tpl, producer_config,
 };
 use super::{TaskSpec, TaskTarget};
+use crate::config_provider::Secrets;
 use crate::connector_config::{SinkConnectorConfig, Subscription};
 use crate::converters::{ConversionError, Converter};
 use crate::errors::{
@@ -71,6 +72,8 @@ pub struct WorkerSinkTask {
     /// Where this task's time went, logged when it stops (benchmarks read it).
     spent: Spent,
     metrics: TaskMetrics,
+    /// Resolved secrets of the task's config: never in what it reports.
+    secrets: Secrets,
 }
 
 /// Time per stage of the loop, and records handed to `put`.
@@ -149,8 +152,10 @@ impl WorkerSinkTask {
                 config.errors.retry_limit(),
                 config.errors.retry_delay_max(),
             )
-            .counting(metrics.retries.clone()),
-            errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone(), metrics.clone()),
+            .counting(metrics.retries.clone())
+            .masking(spec.secrets.clone()),
+            errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone(), metrics.clone())
+                .masking(spec.secrets.clone()),
             failure_while_waiting: None,
             in_flight: Vec::new(),
             label,
@@ -176,12 +181,17 @@ impl WorkerSinkTask {
             last_commit: Instant::now(),
             spent: Spent::default(),
             metrics,
+            secrets: spec.secrets,
         })
     }
 
     /// Run until told to stop or until failure; the status says which.
     pub async fn run(mut self) {
-        let outcome = self.run_loop().await;
+        let secrets = self.secrets.clone();
+        let outcome = self
+            .run_loop()
+            .await
+            .map_err(|failure| failure.masked(&secrets));
         if let Err(failure) = &outcome {
             tracing::error!(task = %self.label, "task failed: {}", failure.trace);
         }
@@ -189,7 +199,7 @@ impl WorkerSinkTask {
         self.commit(CommitMode::Sync).await.ok();
         let assigned: Vec<_> = self.assignment.iter().cloned().collect();
         if let Err(e) = self.task.close(&assigned).await {
-            tracing::warn!(task = %self.label, "close failed: {e}");
+            tracing::warn!(task = %self.label, "close failed: {}", self.secrets.mask(&e.to_string()));
         }
         self.task.stop().await;
         // Closing a consumer blocks (leave group, final fetch teardown):
@@ -271,7 +281,7 @@ impl WorkerSinkTask {
             tokio::select! {
                 msg = timeout(POLL_TIMEOUT, self.consumer.recv()) => match msg {
                     Ok(Ok(m)) => self.pending.push_back(m.detach()),
-                    Ok(Err(e)) => tracing::warn!(task = %self.label, "consumer error: {e}"),
+                    Ok(Err(e)) => tracing::warn!(task = %self.label, "consumer error: {}", self.secrets.mask(&e.to_string())),
                     Err(_) => return Vec::new(),
                 },
                 _ = self.control.changed() => return Vec::new(),
@@ -281,7 +291,7 @@ impl WorkerSinkTask {
             match futures::FutureExt::now_or_never(self.consumer.recv()) {
                 Some(Ok(m)) => self.pending.push_back(m.detach()),
                 Some(Err(e)) => {
-                    tracing::warn!(task = %self.label, "consumer error: {e}");
+                    tracing::warn!(task = %self.label, "consumer error: {}", self.secrets.mask(&e.to_string()));
                     break;
                 }
                 None => break,
@@ -609,7 +619,7 @@ impl WorkerSinkTask {
         let durable = match self.task.pre_commit(&offsets).await {
             Ok(durable) => durable,
             Err(SinkError::Retriable(e)) => {
-                tracing::warn!(task = %self.label, "flush failed, offsets not committed this time: {e}");
+                tracing::warn!(task = %self.label, "flush failed, offsets not committed this time: {}", self.secrets.mask(&e));
                 return Ok(());
             }
             Err(SinkError::Fatal(e)) => {
@@ -668,10 +678,13 @@ pub fn spawn(spec: TaskSpec) -> tokio::task::JoinHandle<()> {
     let (connector, task_id) = (spec.connector.clone(), spec.task_id);
     let run = async move {
         let status = spec.status.clone();
+        let secrets = spec.secrets.clone();
         match WorkerSinkTask::create(spec).await {
             // The run loop reports RUNNING or PAUSED from the target it reads.
             Ok(task) => task.run().await,
             Err(failure) => {
+                // A client or the sink may quote a value of the config.
+                let failure = failure.masked(&secrets);
                 tracing::error!("task failed to start: {}", failure.trace);
                 TaskMetrics::new(&connector, task_id).state(Some(State::Failed));
                 status.fail(failure.trace);
