@@ -1,5 +1,6 @@
 //! The Qdrant-protocol test server (tests/qdrant-server, built by
-//! scripts/setup.sh on qdrant-edge), stoppable and restartable on its data.
+//! scripts/setup.sh on qdrant-edge), stoppable and restartable on its data;
+//! optionally over TLS and/or requiring an API key, like a secured Qdrant.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,6 +12,61 @@ pub struct QdrantServer {
     child: Option<Child>,
     pub port: u16,
     data: PathBuf,
+    security: Security,
+}
+
+/// How a server is secured (`Default`: plain gRPC, no key).
+#[derive(Clone, Debug, Default)]
+pub struct Security {
+    /// Serve gRPC over TLS with this certificate.
+    pub tls: Option<TlsFiles>,
+    /// Require this key in the `api-key` header of every call but the health check.
+    pub api_key: Option<String>,
+}
+
+/// PEM files: the server's certificate and key, and the CA that signed it.
+#[derive(Clone, Debug)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+}
+
+impl TlsFiles {
+    /// A fresh CA (`ca.pem`) and a server certificate it signed for
+    /// `127.0.0.1` and `localhost` (`server.pem`, `server-key.pem`), in `dir`.
+    pub fn self_signed(dir: &Path) -> Self {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
+            KeyPair, KeyUsagePurpose,
+        };
+        std::fs::create_dir_all(dir).unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.distinguished_name
+            .push(DnType::CommonName, "connect-host test CA");
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca, ca_key);
+        let key = KeyPair::generate().unwrap();
+        let mut server =
+            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
+        server
+            .distinguished_name
+            .push(DnType::CommonName, "qdrant-test-server");
+        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let cert = server.signed_by(&key, &issuer).unwrap();
+        let files = Self {
+            cert: dir.join("server.pem"),
+            key: dir.join("server-key.pem"),
+            ca: dir.join("ca.pem"),
+        };
+        std::fs::write(&files.cert, cert.pem()).unwrap();
+        std::fs::write(&files.key, key.serialize_pem()).unwrap();
+        std::fs::write(&files.ca, ca_cert.pem()).unwrap();
+        files
+    }
 }
 
 pub fn server_bin() -> PathBuf {
@@ -23,10 +79,16 @@ pub fn server_bin() -> PathBuf {
 
 impl QdrantServer {
     pub fn start(data: &Path) -> Self {
+        Self::start_secured(data, Security::default())
+    }
+
+    /// Start with TLS and/or an API key (`start_again` keeps them).
+    pub fn start_secured(data: &Path, security: Security) -> Self {
         let mut s = Self {
             child: None,
             port: super::free_port(),
             data: data.to_path_buf(),
+            security,
         };
         s.start_again();
         s
@@ -39,13 +101,25 @@ impl QdrantServer {
             "{} missing — run scripts/setup.sh (or set QDRANT_TEST_SERVER_BIN)",
             bin.display()
         );
+        let mut args = vec![
+            "--port".to_string(),
+            self.port.to_string(),
+            "--data-dir".to_string(),
+            self.data.display().to_string(),
+        ];
+        if let Some(tls) = &self.security.tls {
+            args.extend([
+                "--tls-cert".to_string(),
+                tls.cert.display().to_string(),
+                "--tls-key".to_string(),
+                tls.key.display().to_string(),
+            ]);
+        }
+        if let Some(key) = &self.security.api_key {
+            args.extend(["--api-key".to_string(), key.clone()]);
+        }
         let child = Command::new(bin)
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--data-dir",
-                self.data.to_str().unwrap(),
-            ])
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -53,6 +127,9 @@ impl QdrantServer {
         self.child = Some(child);
         let start = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("qdrant test server exited with {status} (arguments {args:?})");
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "qdrant test server did not listen"
@@ -76,12 +153,22 @@ impl QdrantServer {
         }
     }
 
+    /// `https://` when the server serves TLS.
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.security.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
+    /// A client sending the server's API key, if any. Over TLS it trusts
+    /// what qdrant-client trusts: the platform's roots, or only those in
+    /// `SSL_CERT_FILE` when that is set (rustls-native-certs).
     pub fn client(&self) -> Qdrant {
         Qdrant::from_url(&self.url())
+            .api_key(self.security.api_key.clone())
             .skip_compatibility_check()
             .build()
             .unwrap()

@@ -24,7 +24,7 @@ pub enum Distance {
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 pub struct QdrantEmbeddingConfig {
-    /// Qdrant gRPC endpoint, e.g. http://localhost:6334 (https:// for TLS).
+    /// Qdrant gRPC endpoint, e.g. http://localhost:6334; https:// for TLS, where the server's certificate must chain to the system's CA roots, or, when the worker's environment sets SSL_CERT_FILE (a PEM file) or SSL_CERT_DIR, to the CAs there instead.
     #[serde(rename = "qdrant.url", default)]
     pub url: Option<String>,
     /// Same as qdrant.url, under the name Qdrant's own connector uses.

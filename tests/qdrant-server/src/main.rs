@@ -5,6 +5,12 @@
 //! else answers UNIMPLEMENTED. Users with Docker run `qdrant/qdrant`.
 //!
 //! `qdrant-test-server --port 6334 --data-dir ./qdrant-data`
+//!
+//! Like a Qdrant configured with `service.enable_tls` and `service.api_key`,
+//! it can serve gRPC over TLS (`--tls-cert cert.pem --tls-key key.pem`) and
+//! require an API key (`--api-key KEY`): every call but the health check
+//! must then carry it in the `api-key` metadata header (or as
+//! `authorization: Bearer KEY`), else it is answered UNAUTHENTICATED.
 
 #[macro_use]
 mod unimplemented;
@@ -454,44 +460,107 @@ impl Points for Server {
     unimplemented_points!();
 }
 
+/// `--api-key`: the check real Qdrant makes on every call but the health
+/// check (same header names, same messages, code UNAUTHENTICATED).
+#[derive(Clone)]
+struct ApiKey(Option<Arc<str>>);
+
+impl tonic::service::Interceptor for ApiKey {
+    fn call(&mut self, request: Request<()>) -> Result<Request<()>, Status> {
+        let Some(expected) = &self.0 else {
+            return Ok(request);
+        };
+        let metadata = request.metadata();
+        let given = metadata
+            .get("api-key")
+            .and_then(|v| v.to_str().ok())
+            .or_else(|| {
+                metadata
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("Bearer "))
+            });
+        match given {
+            None => Err(Status::unauthenticated(
+                "Must provide an API key or an Authorization bearer token",
+            )),
+            Some(key) if key == &**expected => Ok(request),
+            Some(_) => Err(Status::unauthenticated("Invalid api-key")),
+        }
+    }
+}
+
+const USAGE: &str = "usage: qdrant-test-server [--port P] [--data-dir D] \
+                     [--tls-cert CERT.pem --tls-key KEY.pem] [--api-key KEY]";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut port = 6334u16;
     let mut data_dir = std::path::PathBuf::from("qdrant-data");
+    let (mut tls_cert, mut tls_key, mut api_key) = (None, None, None);
     let mut args = std::env::args().skip(1);
+    let value = |name: &str, args: &mut std::iter::Skip<std::env::Args>| {
+        args.next()
+            .ok_or_else(|| anyhow::anyhow!("{name} needs a value; {USAGE}"))
+    };
     while let Some(arg) = args.next() {
         match arg.as_str() {
-            "--port" => {
-                port = args
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("--port needs a value"))?
-                    .parse()?
-            }
-            "--data-dir" => {
-                data_dir = args
-                    .next()
-                    .ok_or_else(|| anyhow::anyhow!("--data-dir needs a value"))?
-                    .into()
-            }
-            other => anyhow::bail!(
-                "unknown argument {other}; usage: qdrant-test-server [--port P] [--data-dir D]"
-            ),
+            "--port" => port = value("--port", &mut args)?.parse()?,
+            "--data-dir" => data_dir = value("--data-dir", &mut args)?.into(),
+            "--tls-cert" => tls_cert = Some(value("--tls-cert", &mut args)?),
+            "--tls-key" => tls_key = Some(value("--tls-key", &mut args)?),
+            "--api-key" => api_key = Some(value("--api-key", &mut args)?),
+            other => anyhow::bail!("unknown argument {other}; {USAGE}"),
         }
     }
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |path: &str| {
+                std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {path}: {e}"))
+            };
+            Some(tonic::transport::ServerTlsConfig::new().identity(
+                tonic::transport::Identity::from_pem(read(&cert)?, read(&key)?),
+            ))
+        }
+        (None, None) => None,
+        _ => anyhow::bail!("--tls-cert and --tls-key go together; {USAGE}"),
+    };
+    if api_key.as_deref() == Some("") {
+        anyhow::bail!("--api-key needs a non-empty key");
+    }
+    let auth = ApiKey(api_key.map(Arc::from));
     let store = Arc::new(Store::open(&data_dir)?);
     let server = Server {
         store: store.clone(),
     };
     let addr = format!("127.0.0.1:{port}").parse()?;
     eprintln!(
-        "qdrant-test-server: serving Qdrant gRPC on {addr}, data in {}",
+        "qdrant-test-server: serving Qdrant gRPC{} on {addr}{}, data in {}",
+        if tls.is_some() { " over TLS" } else { "" },
+        if auth.0.is_some() {
+            ", API key required"
+        } else {
+            ""
+        },
         data_dir.display()
     );
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = tls {
+        builder = builder.tls_config(tls)?;
+    }
+    use tonic::service::interceptor::InterceptedService;
+    builder
+        // The health check answers without a key, as in Qdrant.
         .add_service(QdrantServer::new(server.clone()))
-        .add_service(CollectionsServer::new(server.clone()))
-        .add_service(PointsServer::new(server).max_decoding_message_size(64 << 20))
+        .add_service(InterceptedService::new(
+            CollectionsServer::new(server.clone()),
+            auth.clone(),
+        ))
+        .add_service(InterceptedService::new(
+            PointsServer::new(server).max_decoding_message_size(64 << 20),
+            auth,
+        ))
         .serve_with_shutdown(addr, async move {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}

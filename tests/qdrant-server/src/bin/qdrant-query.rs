@@ -2,6 +2,7 @@
 //! server speaks gRPC only.
 //!
 //!   qdrant-query --url http://127.0.0.1:6334 --collection C count
+//!   qdrant-query --url https://qdrant:6334 --api-key KEY --collection C count
 //!   connect-host embed <<< '"a phrase"' | qdrant-query --collection C search --limit 5
 
 use qdrant_client::Qdrant;
@@ -13,17 +14,22 @@ async fn main() -> anyhow::Result<()> {
     let mut collection = String::new();
     let mut limit = 5u64;
     let mut command = String::new();
+    let mut api_key = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--url" => url = args.next().unwrap_or_default(),
             "--collection" => collection = args.next().unwrap_or_default(),
             "--limit" => limit = args.next().unwrap_or_default().parse()?,
+            "--api-key" => api_key = args.next(),
             "count" | "search" => command = arg,
             other => anyhow::bail!("unknown argument {other}"),
         }
     }
-    let client = Qdrant::from_url(&url).skip_compatibility_check().build()?;
+    let client = Qdrant::from_url(&url)
+        .api_key(api_key)
+        .skip_compatibility_check()
+        .build()?;
     match command.as_str() {
         "count" => {
             let count = client
@@ -73,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         _ => anyhow::bail!(
-            "usage: qdrant-query [--url U] --collection C (count | search [--limit N] < vector.json)"
+            "usage: qdrant-query [--url U] [--api-key K] --collection C (count | search [--limit N] < vector.json)"
         ),
     }
     Ok(())
