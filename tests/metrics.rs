@@ -49,6 +49,28 @@ fn parse(text: &str) -> Vec<Sample> {
         .collect()
 }
 
+/// Create connector `name` on `worker`, or fail the test with the answer.
+async fn create(worker: &Worker, name: &str, config: serde_json::Value) {
+    let body = json!({"name": name, "config": config});
+    let (code, answer) = worker.call("POST", "/connectors", Some(&body)).await;
+    assert_eq!(code, 201, "{answer}");
+}
+
+/// A broker with `topic` holding `records`, and a worker on it.
+async fn stack_with(
+    dir: &std::path::Path,
+    topic: &str,
+    partitions: i32,
+    records: Vec<Rec>,
+) -> (Broker, Worker) {
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), topic, partitions).await;
+    let producer = kafka::producer(&broker.bootstrap());
+    kafka::produce(&producer, topic, records).await;
+    let worker = Worker::start(&broker.bootstrap(), dir, &[]).await;
+    (broker, worker)
+}
+
 struct Scrape(Vec<Sample>);
 
 impl Scrape {
@@ -83,9 +105,6 @@ impl Scrape {
 #[tokio::test(flavor = "multi_thread")]
 async fn counters_say_exactly_what_went_through_with_labels() {
     let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    kafka::create_topic(&broker.bootstrap(), "metered", 2).await;
-    let producer = kafka::producer(&broker.bootstrap());
     // 1,000 good records and 10 that are not JSON, over two partitions.
     let records: Vec<Rec> = (0..1_010)
         .map(|i| {
@@ -97,9 +116,7 @@ async fn counters_say_exactly_what_went_through_with_labels() {
             Rec::value(i % 2, value)
         })
         .collect();
-    kafka::produce(&producer, "metered", records).await;
-
-    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let (_broker, worker) = stack_with(dir.path(), "metered", 2, records).await;
     let out = dir.path().join("out.txt");
     let config = json!({
         "connector.class": "FileStreamSink",
@@ -112,14 +129,7 @@ async fn counters_say_exactly_what_went_through_with_labels() {
         "errors.deadletterqueue.topic.name": "metered-dlq",
         "errors.deadletterqueue.topic.replication.factor": "1",
     });
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "metered", "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(&worker, "metered", config).await;
     let status = worker.wait_state("metered", "RUNNING", 1).await;
     let worker_id = status["tasks"][0]["worker_id"]
         .as_str()
@@ -252,14 +262,10 @@ async fn counters_say_exactly_what_went_through_with_labels() {
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_are_counted() {
     let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    kafka::create_topic(&broker.bootstrap(), "retried", 1).await;
-    let producer = kafka::producer(&broker.bootstrap());
     let records = (0..20)
         .map(|i| Rec::value(0, json!({"i": i}).to_string()))
         .collect();
-    kafka::produce(&producer, "retried", records).await;
-    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let (_broker, worker) = stack_with(dir.path(), "retried", 1, records).await;
     let out = dir.path().join("out.txt");
     let config = json!({
         "connector.class": "FlakySink",
@@ -270,14 +276,7 @@ async fn retries_are_counted() {
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "false",
     });
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "retried", "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(&worker, "retried", config).await;
     eventually(Duration::from_secs(60), "20 records written", || async {
         (lines(&out).len() >= 20).then_some(())
     })
@@ -298,10 +297,7 @@ async fn retries_are_counted() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_embedding_sink_adds_its_series() {
     let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::start();
-    kafka::create_topic(&broker.bootstrap(), "products", 1).await;
     let server = QdrantServer::start(&dir.path().join("qdrant"));
-    let producer = kafka::producer(&broker.bootstrap());
     // 40 events over 10 distinct texts: the cache answers the repeats.
     let records = (0..40)
         .map(|i| {
@@ -309,8 +305,7 @@ async fn the_embedding_sink_adds_its_series() {
             Rec::value(0, value.to_string())
         })
         .collect();
-    kafka::produce(&producer, "products", records).await;
-    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let (_broker, worker) = stack_with(dir.path(), "products", 1, records).await;
     let config = json!({
         "connector.class": "qdrant-embedding",
         "tasks.max": "1",
@@ -324,14 +319,7 @@ async fn the_embedding_sink_adds_its_series() {
         "value.converter": "org.apache.kafka.connect.json.JsonConverter",
         "value.converter.schemas.enable": "false",
     });
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "embedded", "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(&worker, "embedded", config).await;
     let labels = [("connector", "embedded"), ("task", "0")];
     let scrape = eventually(Duration::from_secs(120), "40 records put", || async {
         let scrape = Scrape::of(&worker).await;
