@@ -126,7 +126,6 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     let main_tls = tls_acceptor(config.rest_tls.as_ref())?;
     let admin_tls = tls_acceptor(config.admin_tls.as_ref())?;
     let auth = connect_rest::Auth::load(&config.rest_auth)
-        .map_err(anyhow::Error::msg)
         .context("invalid REST authentication")?
         .map(Arc::new);
     if auth.is_none() && !config.listeners.iter().all(|l| is_loopback(&l.host)) {
@@ -139,9 +138,7 @@ async fn run_worker(cli: Cli, loggers: Arc<LogLevels>) -> anyhow::Result<()> {
     if let Some(tls) = config.rest_tls.as_ref().or(config.admin_tls.as_ref()) {
         connect_rest::configure_forwarding(
             config.advertised_https,
-            connect_rest::tls::client_config(Some(tls))
-                .map_err(anyhow::Error::msg)
-                .context("invalid HTTPS settings")?,
+            connect_rest::tls::client_config(Some(tls)).context("invalid HTTPS settings")?,
         );
     }
     let mut main_sockets = Vec::new();
@@ -241,7 +238,6 @@ async fn bind(listener: &RestListener) -> anyhow::Result<tokio::net::TcpListener
 fn tls_acceptor(tls: Option<&RestTls>) -> anyhow::Result<Option<connect_rest::TlsAcceptor>> {
     tls.map(connect_rest::tls::acceptor)
         .transpose()
-        .map_err(anyhow::Error::msg)
         .context("invalid HTTPS settings")
 }
 

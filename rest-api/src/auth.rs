@@ -89,13 +89,13 @@ impl std::fmt::Debug for Auth {
 impl Auth {
     /// The files of `settings`, read and checked; `None` when neither is set
     /// (the REST API is then open, as Connect's without an extension).
-    pub fn load(settings: &RestAuth) -> Result<Option<Self>, String> {
+    pub fn load(settings: &RestAuth) -> Result<Option<Self>, AuthFileError> {
         if !settings.enabled() {
             return Ok(None);
         }
         let rng = ring::rand::SystemRandom::new();
-        let key = hmac::Key::generate(hmac::HMAC_SHA256, &rng)
-            .map_err(|_| "cannot make a random key".to_string())?;
+        let key =
+            hmac::Key::generate(hmac::HMAC_SHA256, &rng).map_err(|_| AuthFileError::Random)?;
         let mut auth = Self {
             users: HashMap::new(),
             tokens: HashMap::new(),
@@ -108,12 +108,13 @@ impl Auth {
             ),
         };
         if let Some(path) = &settings.credentials_file {
-            auth.load_credentials(path)
-                .map_err(|e| format!("rest.auth.credentials.file={}: {e}", path.display()))?;
+            auth.load_credentials(path).map_err(|message| {
+                AuthFileError::file("rest.auth.credentials.file", path, message)
+            })?;
         }
         if let Some(path) = &settings.tokens_file {
             auth.load_tokens(path)
-                .map_err(|e| format!("rest.auth.tokens.file={}: {e}", path.display()))?;
+                .map_err(|message| AuthFileError::file("rest.auth.tokens.file", path, message))?;
         }
         Ok(Some(auth))
     }
@@ -371,19 +372,61 @@ fn role<'a>(roles: impl Iterator<Item = &'a str>, whose: &str) -> Role {
 
 /// A hash for a credentials file: argon2id with its default parameters,
 /// or bcrypt with `bcrypt_cost`.
-pub fn hash_password(password: &str, bcrypt_cost: Option<u32>) -> Result<String, String> {
+pub fn hash_password(password: &str, bcrypt_cost: Option<u32>) -> Result<String, HashError> {
     if let Some(cost) = bcrypt_cost {
-        return bcrypt::hash(password, cost).map_err(|e| e.to_string());
+        return Ok(bcrypt::hash(password, cost)?);
     }
     use argon2::PasswordHasher;
     let mut salt = [0u8; 16];
     ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-        .map_err(|_| "cannot make a random salt".to_string())?;
-    let salt = argon2::password_hash::SaltString::encode_b64(&salt).map_err(|e| e.to_string())?;
-    argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|hash| hash.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(|_| HashError::Random)?;
+    let salt = argon2::password_hash::SaltString::encode_b64(&salt)?;
+    Ok(argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)?
+        .to_string())
+}
+
+/// Why a password could not be hashed.
+#[derive(Debug, thiserror::Error)]
+pub enum HashError {
+    #[error("bcrypt: {0}")]
+    Bcrypt(#[from] bcrypt::BcryptError),
+    /// (password-hash's error is no `std::error::Error` without its `std`
+    /// feature, so it is carried, not chained.)
+    #[error("argon2: {0}")]
+    Argon2(argon2::password_hash::Error),
+    #[error("cannot make a random salt")]
+    Random,
+}
+
+impl From<argon2::password_hash::Error> for HashError {
+    fn from(e: argon2::password_hash::Error) -> Self {
+        Self::Argon2(e)
+    }
+}
+
+/// Why a credentials or tokens file cannot be used; names the setting and
+/// the file, never a password.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthFileError {
+    #[error("{setting}={}: {message}", path.display())]
+    File {
+        setting: &'static str,
+        path: std::path::PathBuf,
+        message: String,
+    },
+    #[error("cannot make a random key")]
+    Random,
+}
+
+impl AuthFileError {
+    fn file(setting: &'static str, path: &Path, message: String) -> Self {
+        Self::File {
+            setting,
+            path: path.to_path_buf(),
+            message,
+        }
+    }
 }
 
 /// The status of a refusal.
@@ -552,6 +595,7 @@ mod tests {
                 tokens_file: None,
             })
             .map(|_| ())
+            .map_err(|e| e.to_string())
         };
         assert!(load("a: pw\n").is_ok());
         let err = load("a: $argon2id$garbage\n").unwrap_err();
@@ -567,7 +611,8 @@ mod tests {
             credentials_file: Some(dir.path().join("missing")),
             tokens_file: None,
         })
-        .unwrap_err();
+        .unwrap_err()
+        .to_string();
         assert!(
             missing.contains("missing") && missing.contains("cannot read"),
             "{missing}"

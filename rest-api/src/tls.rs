@@ -21,17 +21,43 @@ fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
-/// `setting=path: message`.
-fn error(setting: &(String, PathBuf), message: impl std::fmt::Display) -> String {
-    format!("{}={}: {message}", setting.0, setting.1.display())
+/// Why HTTPS cannot be set up; each names the setting (and file) to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A setting's file is unreadable or holds nothing usable.
+    #[error("{setting}={}: {message}", path.display())]
+    File {
+        setting: String,
+        path: PathBuf,
+        message: String,
+    },
+    #[error("ssl.client.auth needs listeners.https.ssl.truststore.location")]
+    NoTruststore,
+    #[error("{}={} and {}={}: the certificate and the key are not a usable pair: {source}", certificate.0, certificate.1.display(), key.0, key.1.display())]
+    NotAPair {
+        certificate: (String, PathBuf),
+        key: (String, PathBuf),
+        source: rustls::Error,
+    },
+    #[error("cannot set up TLS: {0}")]
+    Setup(#[from] rustls::Error),
 }
 
-fn read(setting: &(String, PathBuf)) -> Result<Vec<u8>, String> {
+/// `setting=path: message`.
+fn error(setting: &(String, PathBuf), message: impl std::fmt::Display) -> TlsError {
+    TlsError::File {
+        setting: setting.0.clone(),
+        path: setting.1.clone(),
+        message: message.to_string(),
+    }
+}
+
+fn read(setting: &(String, PathBuf)) -> Result<Vec<u8>, TlsError> {
     std::fs::read(&setting.1).map_err(|e| error(setting, format!("cannot read the file: {e}")))
 }
 
 /// Every certificate of a PEM file, in order.
-fn certificates(setting: &(String, PathBuf)) -> Result<Vec<CertificateDer<'static>>, String> {
+fn certificates(setting: &(String, PathBuf)) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     let bytes = read(setting)?;
     let certificates = CertificateDer::pem_slice_iter(&bytes)
         .collect::<Result<Vec<_>, _>>()
@@ -46,7 +72,7 @@ fn certificates(setting: &(String, PathBuf)) -> Result<Vec<CertificateDer<'stati
 }
 
 /// The first private key of a PEM file (PKCS#8, PKCS#1 or SEC1).
-fn private_key(setting: &(String, PathBuf)) -> Result<PrivateKeyDer<'static>, String> {
+fn private_key(setting: &(String, PathBuf)) -> Result<PrivateKeyDer<'static>, TlsError> {
     let bytes = read(setting)?;
     PrivateKeyDer::from_pem_slice(&bytes).map_err(|e| match e {
         pem::Error::NoItemsFound => error(
@@ -59,7 +85,7 @@ fn private_key(setting: &(String, PathBuf)) -> Result<PrivateKeyDer<'static>, St
 }
 
 /// The CA certificates of a PEM truststore.
-fn roots(setting: &(String, PathBuf)) -> Result<RootCertStore, String> {
+fn roots(setting: &(String, PathBuf)) -> Result<RootCertStore, TlsError> {
     let mut roots = RootCertStore::empty();
     for certificate in certificates(setting)? {
         roots
@@ -72,19 +98,16 @@ fn roots(setting: &(String, PathBuf)) -> Result<RootCertStore, String> {
 /// The server side of an HTTPS listener: its certificate chain and key,
 /// and client certificates checked against the truststore when
 /// `ssl.client.auth` asks for them.
-pub fn server_config(tls: &RestTls) -> Result<Arc<ServerConfig>, String> {
+pub fn server_config(tls: &RestTls) -> Result<Arc<ServerConfig>, TlsError> {
     let provider = provider();
     let chain = certificates(&tls.certificate)?;
     let key = private_key(&tls.key)?;
     let builder = ServerConfig::builder_with_provider(provider.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set up TLS: {e}"))?;
+        .with_safe_default_protocol_versions()?;
     let builder = match tls.client_auth {
         ClientAuth::None => builder.with_no_client_auth(),
         ClientAuth::Requested | ClientAuth::Required => {
-            let truststore = tls.truststore.as_ref().ok_or_else(|| {
-                "ssl.client.auth needs listeners.https.ssl.truststore.location".to_string()
-            })?;
+            let truststore = tls.truststore.as_ref().ok_or(TlsError::NoTruststore)?;
             let mut verifier =
                 WebPkiClientVerifier::builder_with_provider(Arc::new(roots(truststore)?), provider);
             if tls.client_auth == ClientAuth::Requested {
@@ -94,21 +117,19 @@ pub fn server_config(tls: &RestTls) -> Result<Arc<ServerConfig>, String> {
             builder.with_client_cert_verifier(verifier)
         }
     };
-    let mut config = builder.with_single_cert(chain, key).map_err(|e| {
-        format!(
-            "{}={} and {}={}: the certificate and the key are not a usable pair: {e}",
-            tls.certificate.0,
-            tls.certificate.1.display(),
-            tls.key.0,
-            tls.key.1.display()
-        )
-    })?;
+    let mut config = builder
+        .with_single_cert(chain, key)
+        .map_err(|source| TlsError::NotAPair {
+            certificate: tls.certificate.clone(),
+            key: tls.key.clone(),
+            source,
+        })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
 }
 
 /// Accepts TLS connections with [`server_config`].
-pub fn acceptor(tls: &RestTls) -> Result<TlsAcceptor, String> {
+pub fn acceptor(tls: &RestTls) -> Result<TlsAcceptor, TlsError> {
     server_config(tls).map(TlsAcceptor::from)
 }
 
@@ -116,7 +137,7 @@ pub fn acceptor(tls: &RestTls) -> Result<TlsAcceptor, String> {
 /// truststore's CAs when one is set (else the system's roots), and shows
 /// this worker's own certificate when the leader asks for one
 /// (`ssl.client.auth`).
-pub fn client_config(tls: Option<&RestTls>) -> Result<Arc<ClientConfig>, String> {
+pub fn client_config(tls: Option<&RestTls>) -> Result<Arc<ClientConfig>, TlsError> {
     let roots = match tls.and_then(|t| t.truststore.as_ref()) {
         Some(truststore) => roots(truststore)?,
         None => {
@@ -130,8 +151,7 @@ pub fn client_config(tls: Option<&RestTls>) -> Result<Arc<ClientConfig>, String>
         }
     };
     let builder = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| format!("cannot set up TLS: {e}"))?
+        .with_safe_default_protocol_versions()?
         .with_root_certificates(roots);
     let config = match tls {
         Some(tls) => builder
