@@ -33,12 +33,9 @@ pub enum TlsError {
     },
     #[error("ssl.client.auth needs listeners.https.ssl.truststore.location")]
     NoTruststore,
-    #[error("{}={} and {}={}: the certificate and the key are not a usable pair: {source}", certificate.0, certificate.1.display(), key.0, key.1.display())]
-    NotAPair {
-        certificate: (String, PathBuf),
-        key: (String, PathBuf),
-        source: rustls::Error,
-    },
+    /// `pair` names both settings and files.
+    #[error("{pair}: the certificate and the key are not a usable pair: {source}")]
+    NotAPair { pair: String, source: rustls::Error },
     #[error("cannot set up TLS: {0}")]
     Setup(#[from] rustls::Error),
 }
@@ -120,8 +117,13 @@ pub fn server_config(tls: &RestTls) -> Result<Arc<ServerConfig>, TlsError> {
     let mut config = builder
         .with_single_cert(chain, key)
         .map_err(|source| TlsError::NotAPair {
-            certificate: tls.certificate.clone(),
-            key: tls.key.clone(),
+            pair: format!(
+                "{}={} and {}={}",
+                tls.certificate.0,
+                tls.certificate.1.display(),
+                tls.key.0,
+                tls.key.1.display()
+            ),
             source,
         })?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
