@@ -307,17 +307,9 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
             ),
         ));
     }
-    // Refused rather than accepted and ignored: records would pass untransformed.
-    for key in ["transforms", "predicates"] {
-        if config.get(key).is_some_and(|v| !v.trim().is_empty()) {
-            issues.push(ConfigIssue::new(
-                key,
-                format!(
-                    "Single Message Transforms and predicates are not supported by this host yet; remove '{key}' (its records would otherwise pass untransformed)"
-                ),
-            ));
-        }
-    }
+    // Every alias, class and setting of the chain; classes this host cannot
+    // run are refused by name, never accepted and ignored.
+    issues.extend(crate::transforms::validate(config));
     if let Some(Err(e)) = config.get("name").map(|n| check_connector_name(n)) {
         issues.push(ConfigIssue::new("name", e.to_string()));
     }

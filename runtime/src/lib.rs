@@ -6,6 +6,7 @@
 //! - [`config_provider`]: `${provider:path:key}` references resolved at start, secrets masked
 //! - [`sink_task`]: one task's poll → convert → put → commit loop
 //! - [`converters`]: bytes → records
+//! - [`transforms`]: Single Message Transforms and predicates
 //! - [`errors`]: retries, tolerance, error log, dead-letter queue
 //! - [`offsets`]: a connector's committed offsets
 //! - [`monitoring`]: the Prometheus series of the worker and its tasks
@@ -23,5 +24,6 @@ pub mod plugins;
 pub mod sink_task;
 pub mod status;
 pub mod storage;
+pub mod transforms;
 pub mod worker;
 pub mod worker_config;

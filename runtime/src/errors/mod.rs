@@ -19,6 +19,8 @@ pub use tolerance::{ErrorReporter, TaskFailure};
 pub enum Stage {
     KeyConverter,
     ValueConverter,
+    HeaderConverter,
+    Transformation,
     TaskPut,
 }
 
@@ -27,6 +29,8 @@ impl Stage {
         match self {
             Stage::KeyConverter => "KEY_CONVERTER",
             Stage::ValueConverter => "VALUE_CONVERTER",
+            Stage::HeaderConverter => "HEADER_CONVERTER",
+            Stage::Transformation => "TRANSFORMATION",
             Stage::TaskPut => "TASK_PUT",
         }
     }
@@ -37,7 +41,7 @@ impl Stage {
 #[derive(Debug, Clone)]
 pub struct ErrorContext {
     pub stage: Stage,
-    /// The class that was executing (converter or connector task).
+    /// The class that was executing (converter, transformation or connector task).
     pub executing_class: String,
     /// A class-like name of the failure.
     pub exception_class: String,
@@ -54,5 +58,16 @@ impl ErrorContext {
             self.stage.as_str(),
             self.executing_class
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stage;
+
+    #[test]
+    fn stages_have_connect_names() {
+        assert_eq!(Stage::Transformation.as_str(), "TRANSFORMATION");
+        assert_eq!(Stage::HeaderConverter.as_str(), "HEADER_CONVERTER");
     }
 }

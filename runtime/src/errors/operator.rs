@@ -119,7 +119,10 @@ impl RetryWithToleranceOperator {
 
     fn limit(&self, stage: Stage) -> RetryLimit {
         match stage {
-            Stage::KeyConverter | Stage::ValueConverter => self.convert_limit,
+            Stage::KeyConverter
+            | Stage::ValueConverter
+            | Stage::HeaderConverter
+            | Stage::Transformation => self.convert_limit,
             Stage::TaskPut => RetryLimit::Forever,
         }
     }
@@ -155,7 +158,10 @@ impl RetryWithToleranceOperator {
             }
             let what = match failure.stage {
                 Stage::TaskPut => "sink is unavailable",
-                Stage::KeyConverter | Stage::ValueConverter => "converter cannot proceed",
+                Stage::KeyConverter | Stage::ValueConverter | Stage::HeaderConverter => {
+                    "converter cannot proceed"
+                }
+                Stage::Transformation => "transformation cannot proceed",
             };
             tracing::warn!(
                 stage = failure.stage.as_str(),

@@ -29,6 +29,7 @@ use crate::errors::{
 };
 use crate::monitoring::TaskMetrics;
 use crate::status::{State, StatusReporter};
+use crate::transforms::TransformChain;
 
 /// How long a `put` may run before fetching is paused so that the consumer
 /// keeps polling (and its group membership) without buffering more.
@@ -49,8 +50,14 @@ pub struct WorkerSinkTask {
     errors: ErrorReporter,
     /// A failure met while waiting to retry (a rebalance callback failed).
     failure_while_waiting: Option<TaskFailure>,
+    /// The transformations applied to each converted record, in order.
+    transforms: TransformChain,
     /// The converted records `put` is being asked to take.
     in_flight: Vec<SinkRecord>,
+    /// The partition each record of `in_flight` was consumed from: a
+    /// transformation may rename the topic the sink sees, never the one
+    /// offsets are tracked (and the assignment checked) against.
+    in_flight_origins: Vec<TopicPartition>,
     batch_size: usize,
     flush_interval: Duration,
     status: StatusReporter,
@@ -99,6 +106,10 @@ impl WorkerSinkTask {
         let value_converter = config
             .converter(&spec.worker, "value.converter")
             .map_err(|e| TaskFailure::from_error(&e))?;
+        let transforms = TransformChain::from_config(&spec.config).map_err(|issues| {
+            let issues: Vec<String> = issues.iter().map(ToString::to_string).collect();
+            TaskFailure::new(format!("invalid transforms: {}", issues.join("; ")))
+        })?;
         let (client, batch_size) = consumer_config(
             &spec.worker,
             &spec.connector,
@@ -157,7 +168,9 @@ impl WorkerSinkTask {
             errors: ErrorReporter::new(config.errors.clone(), dlq, label.clone(), metrics.clone())
                 .masking(spec.secrets.clone()),
             failure_while_waiting: None,
+            transforms,
             in_flight: Vec::new(),
+            in_flight_origins: Vec::new(),
             label,
             task,
             task_class: spec.plugin.class_name().to_string() + "Task",
@@ -398,13 +411,20 @@ impl WorkerSinkTask {
         let operator = self.operator.clone();
         let converting = Instant::now();
         let mut records = Vec::with_capacity(batch.len());
+        let mut origins = Vec::with_capacity(batch.len());
         for msg in &batch {
+            // Convert, then transform; a record a transformation drops is
+            // not put, but its offset is committed with the batch.
             let convert = attempt(|task: &mut Self| {
-                let converted = task.convert(msg);
+                let converted = task.convert(msg).and_then(|r| task.transform(r));
                 Box::pin(async move { converted })
             });
             match operator.execute(self, convert).await {
-                Outcome::Done(record) => records.push(record),
+                Outcome::Done(Some(record)) => {
+                    records.push(record);
+                    origins.push(TopicPartition::new(msg.topic(), msg.partition()));
+                }
+                Outcome::Done(None) => {}
                 Outcome::Failed(ctx) => self.errors.report(msg, &ctx).await?,
                 Outcome::Stopped => return self.stopped_while_waiting(),
             }
@@ -413,13 +433,26 @@ impl WorkerSinkTask {
         self.spent.records += records.len() as u64;
         let putting = Instant::now();
         self.in_flight = records;
+        self.in_flight_origins = origins;
         let put = attempt(|task: &mut Self| Box::pin(task.put_in_flight()));
         let errant = match operator.execute(self, put).await {
             Outcome::Done(errant) => errant,
             Outcome::Failed(ctx) => return Err(TaskFailure::new(ctx.trace())),
             Outcome::Stopped => return self.stopped_while_waiting(),
         };
+        // Errant records are named by the topic the sink saw: map them back
+        // to the partition they were consumed from.
+        let origin_of: HashMap<(TopicPartition, i64), TopicPartition> = if errant.is_empty() {
+            HashMap::new()
+        } else {
+            self.in_flight
+                .iter()
+                .zip(&self.in_flight_origins)
+                .map(|(r, origin)| ((r.topic_partition(), r.offset), origin.clone()))
+                .collect()
+        };
         self.in_flight.clear();
+        self.in_flight_origins.clear();
         self.spent.put += putting.elapsed();
         self.metrics
             .put_batch_seconds
@@ -438,6 +471,7 @@ impl WorkerSinkTask {
                 })
                 .collect();
             for (offset, tp, error) in errant {
+                let tp = origin_of.get(&(tp.clone(), offset)).cloned().unwrap_or(tp);
                 let Some(raw) = by_position.get(&(tp, offset)) else {
                     continue;
                 };
@@ -542,14 +576,39 @@ impl WorkerSinkTask {
         })
     }
 
+    /// The transformation chain on one converted record; `None` when a
+    /// transformation dropped it.
+    fn transform(&self, record: SinkRecord) -> Result<Option<SinkRecord>, StageFailure> {
+        if self.transforms.is_empty() {
+            return Ok(Some(record));
+        }
+        self.transforms.apply(record).map_err(|e| {
+            StageFailure::Final(ErrorContext {
+                stage: Stage::Transformation,
+                executing_class: e.class,
+                exception_class: "org.apache.kafka.connect.errors.DataException".to_string(),
+                message: e.message,
+            })
+        })
+    }
+
     /// One attempt to put the records in flight; records of partitions
     /// revoked while waiting to retry are not ours to write any more.
     async fn put_in_flight(
         &mut self,
     ) -> Result<Vec<(i64, TopicPartition, RecordError)>, StageFailure> {
-        let assignment = &self.assignment;
-        self.in_flight
-            .retain(|r| assignment.contains(&r.topic_partition()));
+        let keep: Vec<bool> = self
+            .in_flight_origins
+            .iter()
+            .map(|tp| self.assignment.contains(tp))
+            .collect();
+        if keep.iter().any(|k| !k) {
+            let mut kept = keep.iter();
+            self.in_flight.retain(|_| *kept.next().unwrap_or(&false));
+            let mut kept = keep.iter();
+            self.in_flight_origins
+                .retain(|_| *kept.next().unwrap_or(&false));
+        }
         if self.in_flight.is_empty() {
             return Ok(Vec::new());
         }

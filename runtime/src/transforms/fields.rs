@@ -1,0 +1,753 @@
+//! Field-level SMTs on schemaless maps: `InsertField`, `ReplaceField`,
+//! `ExtractField`, `HoistField`, `MaskField`, `Flatten`, `Cast`,
+//! `ValueToKey`, `SetSchemaMetadata`.
+
+use std::collections::HashMap;
+
+use connect_api::{ConfigIssue, Data, SinkRecord};
+use serde_json::{Map, Value};
+
+use super::{Part, Settings, Transformation, java_type, json_of, require_map, split_list};
+
+fn part(p: Option<Part>) -> Part {
+    p.unwrap_or(Part::Value)
+}
+
+/// A field name of InsertField: `name`, `name!` (required) or `name?`.
+fn field_name(v: Option<&str>) -> Option<String> {
+    let v = v?.trim();
+    let v = v.strip_suffix(['!', '?']).unwrap_or(v);
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+struct InsertField {
+    part: Part,
+    topic: Option<String>,
+    partition: Option<String>,
+    offset: Option<String>,
+    timestamp: Option<String>,
+    static_field: Option<(String, String)>,
+}
+
+impl Transformation for InsertField {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(mut map) = require_map(self.part.get(&r), "field insertion")? else {
+            return Ok(Some(r));
+        };
+        if let Some(f) = &self.topic {
+            map.insert(f.clone(), Value::String(r.topic.clone()));
+        }
+        if let Some(f) = &self.partition {
+            map.insert(f.clone(), Value::from(r.partition));
+        }
+        if let Some(f) = &self.offset {
+            map.insert(f.clone(), Value::from(r.offset));
+        }
+        if let Some(f) = &self.timestamp {
+            map.insert(
+                f.clone(),
+                r.timestamp.map(Value::from).unwrap_or(Value::Null),
+            );
+        }
+        if let Some((f, v)) = &self.static_field {
+            map.insert(f.clone(), Value::String(v.clone()));
+        }
+        self.part.set(&mut r, Data::Json(Value::Object(map)));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn insert_field(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let static_field = match (field_name(s.get("static.field")), s.get("static.value")) {
+        (Some(f), Some(v)) => Some((f, v.to_string())),
+        (Some(_), None) => {
+            return Err(s.issue(
+                "static.value",
+                "static.value is required when static.field is set",
+            ));
+        }
+        _ => None,
+    };
+    let t = InsertField {
+        part: part(p),
+        topic: field_name(s.get("topic.field")),
+        partition: field_name(s.get("partition.field")),
+        offset: field_name(s.get("offset.field")),
+        timestamp: field_name(s.get("timestamp.field")),
+        static_field,
+    };
+    Ok(Box::new(t))
+}
+
+struct ReplaceField {
+    part: Part,
+    exclude: Vec<String>,
+    include: Vec<String>,
+    renames: HashMap<String, String>,
+}
+
+impl Transformation for ReplaceField {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(map) = require_map(self.part.get(&r), "field replacement")? else {
+            return Ok(Some(r));
+        };
+        let mut out = Map::new();
+        for (k, v) in map {
+            let keep = !self.exclude.contains(&k)
+                && (self.include.is_empty() || self.include.contains(&k));
+            if keep {
+                let name = self.renames.get(&k).cloned().unwrap_or(k);
+                out.insert(name, v);
+            }
+        }
+        self.part.set(&mut r, Data::Json(Value::Object(out)));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn replace_field(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let list = |new: &str, old: &str| {
+        if s.get(new).is_some() {
+            s.list(new)
+        } else {
+            s.list(old)
+        }
+    };
+    let mut renames = HashMap::new();
+    for pair in s.list("renames") {
+        match pair.split_once(':') {
+            Some((a, b)) if !a.is_empty() && !b.is_empty() => {
+                renames.insert(a.to_string(), b.to_string());
+            }
+            _ => {
+                return Err(s.invalid(
+                    "renames",
+                    s.get_or("renames", ""),
+                    "Invalid rename mapping; expected a comma-separated list of 'old:new'",
+                ));
+            }
+        }
+    }
+    Ok(Box::new(ReplaceField {
+        part: part(p),
+        exclude: list("exclude", "blacklist"),
+        include: list("include", "whitelist"),
+        renames,
+    }))
+}
+
+struct ExtractField {
+    part: Part,
+    path: Vec<String>,
+}
+
+impl Transformation for ExtractField {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(map) = require_map(self.part.get(&r), "field extraction")? else {
+            self.part.set(&mut r, Data::Null);
+            return Ok(Some(r));
+        };
+        let mut current = Value::Object(map);
+        for step in &self.path {
+            current = match current {
+                Value::Object(mut m) => m.remove(step).unwrap_or(Value::Null),
+                _ => Value::Null,
+            };
+        }
+        let data = if current.is_null() {
+            Data::Null
+        } else {
+            Data::Json(current)
+        };
+        self.part.set(&mut r, data);
+        Ok(Some(r))
+    }
+}
+
+/// A field path: one name (V1), or dotted with backquotes for names
+/// containing dots (V2, `field.syntax.version=V2`).
+fn field_path(s: &Settings<'_>, field: &str) -> Result<Vec<String>, ConfigIssue> {
+    match s
+        .get_or("field.syntax.version", "V1")
+        .trim()
+        .to_ascii_uppercase()
+        .as_str()
+    {
+        "V1" => Ok(vec![field.to_string()]),
+        "V2" => {
+            let mut path = Vec::new();
+            let mut cur = String::new();
+            let mut quoted = false;
+            for c in field.chars() {
+                match c {
+                    '`' => quoted = !quoted,
+                    '.' if !quoted => path.push(std::mem::take(&mut cur)),
+                    c => cur.push(c),
+                }
+            }
+            path.push(cur);
+            Ok(path)
+        }
+        v => Err(s.invalid("field.syntax.version", v, "String must be one of: V1, V2")),
+    }
+}
+
+pub(super) fn extract_field(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let field = s.required("field")?;
+    Ok(Box::new(ExtractField {
+        part: part(p),
+        path: field_path(s, field)?,
+    }))
+}
+
+struct HoistField {
+    part: Part,
+    field: String,
+}
+
+impl Transformation for HoistField {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let inner = json_of(self.part.get(&r))?.unwrap_or(Value::Null);
+        let mut m = Map::new();
+        m.insert(self.field.clone(), inner);
+        self.part.set(&mut r, Data::Json(Value::Object(m)));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn hoist_field(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    Ok(Box::new(HoistField {
+        part: part(p),
+        field: s.required("field")?.to_string(),
+    }))
+}
+
+struct MaskField {
+    part: Part,
+    fields: Vec<String>,
+    replacement: Option<String>,
+}
+
+impl MaskField {
+    fn masked(&self, field: &str, v: &Value) -> Result<Value, String> {
+        if v.is_null() {
+            return Ok(Value::Null);
+        }
+        let Some(rep) = &self.replacement else {
+            return Ok(match v {
+                Value::Bool(_) => Value::Bool(false),
+                Value::Number(n) if n.is_f64() => Value::from(0.0),
+                Value::Number(_) => Value::from(0),
+                Value::String(_) => Value::String(String::new()),
+                Value::Array(_) => Value::Array(Vec::new()),
+                Value::Object(_) => Value::Object(Map::new()),
+                Value::Null => Value::Null,
+            });
+        };
+        let bad = || {
+            format!(
+                "Unable to convert {rep} ({}) to number for field {field}",
+                "java.lang.String"
+            )
+        };
+        Ok(match v {
+            Value::String(_) => Value::String(rep.clone()),
+            Value::Number(n) if n.is_f64() => Value::from(rep.parse::<f64>().map_err(|_| bad())?),
+            Value::Number(_) => Value::from(rep.parse::<i64>().map_err(|_| bad())?),
+            other => {
+                return Err(format!(
+                    "Cannot mask value of type {} with custom replacement.",
+                    java_type(other)
+                ));
+            }
+        })
+    }
+}
+
+impl Transformation for MaskField {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(mut map) = require_map(self.part.get(&r), "masking fields")? else {
+            return Ok(Some(r));
+        };
+        for f in &self.fields {
+            if let Some(v) = map.get(f) {
+                let m = self.masked(f, v)?;
+                map.insert(f.clone(), m);
+            }
+        }
+        self.part.set(&mut r, Data::Json(Value::Object(map)));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn mask_field(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let fields = s.list("fields");
+    if fields.is_empty() {
+        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
+    }
+    let replacement = s
+        .get("replacement")
+        .filter(|r| !r.is_empty())
+        .map(str::to_string);
+    Ok(Box::new(MaskField {
+        part: part(p),
+        fields,
+        replacement,
+    }))
+}
+
+struct Flatten {
+    part: Part,
+    delimiter: String,
+}
+
+impl Flatten {
+    fn flatten_into(&self, prefix: &str, map: Map<String, Value>, out: &mut Map<String, Value>) {
+        for (k, v) in map {
+            let name = if prefix.is_empty() {
+                k
+            } else {
+                format!("{prefix}{}{k}", self.delimiter)
+            };
+            match v {
+                Value::Object(inner) => self.flatten_into(&name, inner, out),
+                other => {
+                    out.insert(name, other);
+                }
+            }
+        }
+    }
+}
+
+impl Transformation for Flatten {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(map) = require_map(self.part.get(&r), "flattening")? else {
+            return Ok(Some(r));
+        };
+        let mut out = Map::new();
+        self.flatten_into("", map, &mut out);
+        self.part.set(&mut r, Data::Json(Value::Object(out)));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn flatten(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    Ok(Box::new(Flatten {
+        part: part(p),
+        delimiter: s.get_or("delimiter", ".").to_string(),
+    }))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum CastType {
+    Int(u32),
+    Float32,
+    Float64,
+    Boolean,
+    String,
+}
+
+fn cast_type(name: &str) -> Option<CastType> {
+    Some(match name.trim() {
+        "int8" => CastType::Int(8),
+        "int16" => CastType::Int(16),
+        "int32" => CastType::Int(32),
+        "int64" => CastType::Int(64),
+        "float32" => CastType::Float32,
+        "float64" => CastType::Float64,
+        "boolean" => CastType::Boolean,
+        "string" => CastType::String,
+        _ => return None,
+    })
+}
+
+fn cast_value(v: &Value, to: CastType) -> Result<Value, String> {
+    if v.is_null() {
+        return Ok(Value::Null);
+    }
+    let as_f64 = |v: &Value| -> Result<f64, String> {
+        match v {
+            Value::Number(n) => Ok(n.as_f64().unwrap_or_default()),
+            Value::Bool(b) => Ok(if *b { 1.0 } else { 0.0 }),
+            Value::String(s) => s
+                .trim()
+                .parse::<f64>()
+                .map_err(|_| format!("Value ({s}) was out of range for requested data type")),
+            other => Err(format!(
+                "Unexpected type in Cast transformation: {}",
+                java_type(other)
+            )),
+        }
+    };
+    Ok(match to {
+        CastType::String => match v {
+            Value::String(s) => Value::String(s.clone()),
+            Value::Array(_) | Value::Object(_) => {
+                return Err(format!(
+                    "Unexpected type in Cast transformation: {}",
+                    java_type(v)
+                ));
+            }
+            other => Value::String(other.to_string()),
+        },
+        CastType::Boolean => match v {
+            Value::Bool(b) => Value::Bool(*b),
+            Value::String(s) => Value::Bool(s.trim().eq_ignore_ascii_case("true")),
+            other => Value::Bool(as_f64(other)? != 0.0),
+        },
+        CastType::Float32 => Value::from(as_f64(v)? as f32 as f64),
+        CastType::Float64 => Value::from(as_f64(v)?),
+        CastType::Int(bits) => {
+            let i = match v {
+                Value::Number(n) if n.is_i64() || n.is_u64() => n.as_i64().unwrap_or(i64::MAX),
+                Value::String(s) if s.trim().parse::<i64>().is_ok() => {
+                    s.trim().parse::<i64>().unwrap_or_default()
+                }
+                other => as_f64(other)?.trunc() as i64,
+            };
+            // Java's narrowing conversions wrap.
+            Value::from(match bits {
+                8 => i as i8 as i64,
+                16 => i as i16 as i64,
+                32 => i as i32 as i64,
+                _ => i,
+            })
+        }
+    })
+}
+
+struct Cast {
+    part: Part,
+    whole: Option<CastType>,
+    fields: Vec<(String, CastType)>,
+}
+
+impl Transformation for Cast {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(v) = json_of(self.part.get(&r))? else {
+            return Ok(Some(r));
+        };
+        let out = if let Some(to) = self.whole {
+            cast_value(&v, to)?
+        } else {
+            let Value::Object(mut map) = v else {
+                return Err(format!(
+                    "Only Map objects supported in absence of schema for [cast types], found: {}",
+                    java_type(&v)
+                ));
+            };
+            for (f, to) in &self.fields {
+                if let Some(old) = map.get(f) {
+                    let new = cast_value(old, *to)?;
+                    map.insert(f.clone(), new);
+                }
+            }
+            Value::Object(map)
+        };
+        self.part.set(&mut r, Data::Json(out));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn cast(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let spec = s.required("spec")?;
+    let entries = split_list(spec);
+    let bad = |why: &str| s.invalid("spec", spec, why);
+    let mut whole = None;
+    let mut fields = Vec::new();
+    for e in &entries {
+        match e.split_once(':') {
+            Some((f, t)) => {
+                let t = cast_type(t)
+                    .ok_or_else(|| bad(&format!("Invalid type found in casting spec: {t}")))?;
+                fields.push((f.trim().to_string(), t));
+            }
+            None if entries.len() == 1 => {
+                whole = Some(
+                    cast_type(e)
+                        .ok_or_else(|| bad(&format!("Invalid type found in casting spec: {e}")))?,
+                );
+            }
+            None => {
+                return Err(bad(
+                    "Must specify field:type pairs, or a single type to cast the whole value",
+                ));
+            }
+        }
+    }
+    Ok(Box::new(Cast {
+        part: part(p),
+        whole,
+        fields,
+    }))
+}
+
+struct ValueToKey {
+    fields: Vec<String>,
+}
+
+impl Transformation for ValueToKey {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let map = require_map(&r.value, "copying fields from value to key")?.unwrap_or_default();
+        let key: Map<String, Value> = self
+            .fields
+            .iter()
+            .map(|f| (f.clone(), map.get(f).cloned().unwrap_or(Value::Null)))
+            .collect();
+        r.key = Data::Json(Value::Object(key));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn value_to_key(
+    s: &Settings<'_>,
+    _: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let fields = s.list("fields");
+    if fields.is_empty() {
+        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
+    }
+    Ok(Box::new(ValueToKey { fields }))
+}
+
+/// Schemaless records have no schema to rename: passed through unchanged.
+struct SetSchemaMetadata;
+
+impl Transformation for SetSchemaMetadata {
+    fn apply(&self, r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn set_schema_metadata(
+    s: &Settings<'_>,
+    _: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    if let Some(v) = s.get("schema.version")
+        && v.trim().parse::<i32>().is_err()
+    {
+        return Err(s.invalid("schema.version", v, "Not a number of type INT"));
+    }
+    Ok(Box::new(SetSchemaMetadata))
+}
+
+#[cfg(test)]
+mod tests {
+    use connect_api::Data;
+    use serde_json::json;
+
+    use super::super::test_support::{apply, chain, record, try_chain};
+
+    fn value(c: &super::super::TransformChain, v: serde_json::Value) -> Data {
+        apply(c, record(v)).value
+    }
+
+    #[test]
+    fn insert_field_schemaless() {
+        let c = chain(
+            "InsertField$Value",
+            &[
+                ("topic.field", "topic_field!"),
+                ("partition.field", "partition_field"),
+                ("timestamp.field", "timestamp_field?"),
+                ("static.field", "instance_id"),
+                ("static.value", "my-instance-id"),
+                ("offset.field", "offset_field"),
+            ],
+        );
+        assert_eq!(
+            value(&c, json!({"magic": 42})),
+            Data::Json(json!({
+                "magic": 42, "topic_field": "test", "partition_field": 0,
+                "timestamp_field": 1_483_425_001_864i64, "instance_id": "my-instance-id",
+                "offset_field": 42
+            }))
+        );
+        // Tombstones pass through unchanged.
+        let mut t = record(json!(null));
+        t.value = Data::Null;
+        assert_eq!(apply(&c, t).value, Data::Null);
+        // A non-map is refused.
+        assert!(c.apply(record(json!(42))).is_err());
+        let k = chain("InsertField$Key", &[("topic.field", "t")]);
+        let mut r = record(json!(1));
+        r.key = Data::Json(json!({}));
+        assert_eq!(apply(&k, r).key, Data::Json(json!({"t": "test"})));
+    }
+
+    #[test]
+    fn replace_field_schemaless() {
+        let c = chain(
+            "ReplaceField$Value",
+            &[("exclude", "dont"), ("renames", "abc:xyz,foo:bar")],
+        );
+        assert_eq!(
+            value(
+                &c,
+                json!({"dont": "whatever", "abc": 42, "foo": true, "etc": "etc"})
+            ),
+            Data::Json(json!({"xyz": 42, "bar": true, "etc": "etc"}))
+        );
+        let c = chain(
+            "ReplaceField$Value",
+            &[("include", "abc,foo"), ("renames", "abc:xyz")],
+        );
+        assert_eq!(
+            value(&c, json!({"dont": 1, "abc": 42, "foo": true})),
+            Data::Json(json!({"xyz": 42, "foo": true}))
+        );
+        let c = chain(
+            "ReplaceField$Value",
+            &[("blacklist", "dont"), ("whitelist", "abc,dont")],
+        );
+        assert_eq!(
+            value(&c, json!({"dont": 1, "abc": 2, "x": 3})),
+            Data::Json(json!({"abc": 2}))
+        );
+        assert!(try_chain("ReplaceField$Value", &[("renames", "a")]).is_err());
+    }
+
+    #[test]
+    fn extract_field_schemaless() {
+        let c = chain("ExtractField$Value", &[("field", "magic")]);
+        assert_eq!(value(&c, json!({"magic": 42})), Data::Json(json!(42)));
+        assert_eq!(value(&c, json!({"other": 42})), Data::Null);
+        let k = chain("ExtractField$Key", &[("field", "magic")]);
+        let mut r = record(json!(1));
+        r.key = Data::Json(json!({"magic": {"x": 1}}));
+        assert_eq!(apply(&k, r).key, Data::Json(json!({"x": 1})));
+        let mut t = record(json!(1));
+        t.value = Data::Null;
+        assert_eq!(apply(&c, t).value, Data::Null);
+        let n = chain(
+            "ExtractField$Value",
+            &[("field", "a.`b.c`"), ("field.syntax.version", "V2")],
+        );
+        assert_eq!(value(&n, json!({"a": {"b.c": 7}})), Data::Json(json!(7)));
+        assert!(try_chain("ExtractField$Value", &[]).is_err());
+    }
+
+    #[test]
+    fn hoist_field_schemaless() {
+        let c = chain("HoistField$Value", &[("field", "magic")]);
+        assert_eq!(value(&c, json!(42)), Data::Json(json!({"magic": 42})));
+        let k = chain("HoistField$Key", &[("field", "k")]);
+        let mut r = record(json!(1));
+        r.key = Data::Text("id".into());
+        assert_eq!(apply(&k, r).key, Data::Json(json!({"k": "id"})));
+    }
+
+    #[test]
+    fn mask_field_schemaless() {
+        let c = chain(
+            "MaskField$Value",
+            &[("fields", "int,str,bool,arr,map,nil,dbl")],
+        );
+        assert_eq!(
+            value(
+                &c,
+                json!({"int": 42, "str": "s", "bool": true, "arr": [1], "map": {"a": 1}, "nil": null, "dbl": 1.5, "keep": 1})
+            ),
+            Data::Json(
+                json!({"int": 0, "str": "", "bool": false, "arr": [], "map": {}, "nil": null, "dbl": 0.0, "keep": 1})
+            )
+        );
+        let c = chain(
+            "MaskField$Value",
+            &[("fields", "int,str"), ("replacement", "123")],
+        );
+        assert_eq!(
+            value(&c, json!({"int": 42, "str": "s"})),
+            Data::Json(json!({"int": 123, "str": "123"}))
+        );
+        let c = chain(
+            "MaskField$Value",
+            &[("fields", "int"), ("replacement", "abc")],
+        );
+        assert!(c.apply(record(json!({"int": 1}))).is_err());
+        let c = chain("MaskField$Value", &[("fields", "b"), ("replacement", "x")]);
+        assert!(c.apply(record(json!({"b": true}))).is_err());
+    }
+
+    #[test]
+    fn flatten_schemaless() {
+        let c = chain("Flatten$Value", &[]);
+        assert_eq!(
+            value(
+                &c,
+                json!({"A": {"B": {"int8": 8, "arr": [1]}, "s": "x"}, "n": null, "top": 1})
+            ),
+            Data::Json(json!({"A.B.int8": 8, "A.B.arr": [1], "A.s": "x", "n": null, "top": 1}))
+        );
+        let c = chain("Flatten$Value", &[("delimiter", "#")]);
+        assert_eq!(
+            value(&c, json!({"a": {"b": 1}})),
+            Data::Json(json!({"a#b": 1}))
+        );
+        assert!(c.apply(record(json!(1))).is_err());
+    }
+
+    #[test]
+    fn cast_schemaless() {
+        let c = chain(
+            "Cast$Value",
+            &[(
+                "spec",
+                "a:int8,b:int32,c:float32,d:boolean,e:string,f:int64",
+            )],
+        );
+        assert_eq!(
+            value(
+                &c,
+                json!({"a": 300, "b": "42", "c": 1.5, "d": 0, "e": 12, "f": 3.9, "g": 1})
+            ),
+            Data::Json(json!({"a": 44, "b": 42, "c": 1.5, "d": false, "e": "12", "f": 3, "g": 1}))
+        );
+        let w = chain("Cast$Value", &[("spec", "int32")]);
+        assert_eq!(value(&w, json!("7")), Data::Json(json!(7)));
+        let w = chain("Cast$Value", &[("spec", "string")]);
+        assert_eq!(value(&w, json!(true)), Data::Json(json!("true")));
+        assert!(try_chain("Cast$Value", &[("spec", "a:nope")]).is_err());
+        assert!(try_chain("Cast$Value", &[("spec", "int32,a:int8")]).is_err());
+    }
+
+    #[test]
+    fn value_to_key_schemaless() {
+        let c = chain("ValueToKey", &[("fields", "a,b")]);
+        let out = apply(&c, record(json!({"a": 1, "b": 2, "c": 3})));
+        assert_eq!(out.key, Data::Json(json!({"a": 1, "b": 2})));
+        assert_eq!(out.value, Data::Json(json!({"a": 1, "b": 2, "c": 3})));
+        assert!(try_chain("ValueToKey", &[]).is_err());
+    }
+
+    #[test]
+    fn set_schema_metadata_passes_schemaless_through() {
+        let c = chain(
+            "SetSchemaMetadata$Value",
+            &[("schema.name", "foo"), ("schema.version", "2")],
+        );
+        assert_eq!(value(&c, json!({"a": 1})), Data::Json(json!({"a": 1})));
+        assert!(try_chain("SetSchemaMetadata$Value", &[("schema.version", "x")]).is_err());
+    }
+}

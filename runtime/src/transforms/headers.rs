@@ -1,0 +1,213 @@
+//! Header SMTs: `DropHeaders`, `InsertHeader`, `HeaderFrom`.
+//!
+//! Header values on this host are raw bytes: a literal is its UTF-8 bytes,
+//! a field copied into a header is its string form (JSON for non-strings).
+
+use bytes::Bytes;
+use connect_api::{ConfigIssue, Data, SinkRecord};
+use serde_json::Value;
+
+use super::{Part, Settings, Transformation, require_map};
+
+struct DropHeaders(Vec<String>);
+
+impl Transformation for DropHeaders {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        r.headers.retain(|(k, _)| !self.0.contains(k));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn drop_headers(
+    s: &Settings<'_>,
+    _: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let headers = s.list("headers");
+    if headers.is_empty() {
+        return Err(s.invalid("headers", s.get_or("headers", ""), "Empty list"));
+    }
+    Ok(Box::new(DropHeaders(headers)))
+}
+
+struct InsertHeader {
+    header: String,
+    value: Bytes,
+}
+
+impl Transformation for InsertHeader {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        r.headers
+            .push((self.header.clone(), Some(self.value.clone())));
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn insert_header(
+    s: &Settings<'_>,
+    _: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let header = s.required("header")?.to_string();
+    let Some(literal) = s.get("value.literal") else {
+        return Err(s.issue(
+            "value.literal",
+            format!(
+                "Missing required configuration \"{}value.literal\" which has no default value.",
+                s.prefix
+            ),
+        ));
+    };
+    Ok(Box::new(InsertHeader {
+        header,
+        value: Bytes::from(literal.to_string()),
+    }))
+}
+
+struct HeaderFrom {
+    part: Part,
+    pairs: Vec<(String, String)>,
+    moving: bool,
+}
+
+fn header_bytes(v: &Value) -> Option<Bytes> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(Bytes::from(s.clone())),
+        other => Some(Bytes::from(other.to_string())),
+    }
+}
+
+impl Transformation for HeaderFrom {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        let Some(mut map) = require_map(self.part.get(&r), "header ")? else {
+            for (_, h) in &self.pairs {
+                r.headers.push((h.clone(), None));
+            }
+            return Ok(Some(r));
+        };
+        for (f, h) in &self.pairs {
+            let v = if self.moving {
+                map.remove(f)
+            } else {
+                map.get(f).cloned()
+            };
+            r.headers
+                .push((h.clone(), v.as_ref().and_then(header_bytes)));
+        }
+        if self.moving {
+            self.part.set(&mut r, Data::Json(Value::Object(map)));
+        }
+        Ok(Some(r))
+    }
+}
+
+pub(super) fn header_from(
+    s: &Settings<'_>,
+    p: Option<Part>,
+) -> Result<Box<dyn Transformation>, ConfigIssue> {
+    let fields = s.list("fields");
+    let headers = s.list("headers");
+    if fields.is_empty() {
+        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
+    }
+    if fields.len() != headers.len() {
+        return Err(s.issue("headers", format!("'fields' config must have the same number of elements as 'headers' config ({} vs {})", fields.len(), headers.len())));
+    }
+    let moving = match s.get("operation").map(str::trim) {
+        Some("move") => true,
+        Some("copy") => false,
+        other => {
+            return Err(s.invalid(
+                "operation",
+                other.unwrap_or(""),
+                "String must be one of: move, copy",
+            ));
+        }
+    };
+    Ok(Box::new(HeaderFrom {
+        part: p.unwrap_or(Part::Value),
+        pairs: fields.into_iter().zip(headers).collect(),
+        moving,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use connect_api::Data;
+    use serde_json::json;
+
+    use super::super::test_support::{apply, chain, record, try_chain};
+
+    fn with_headers(h: &[(&str, &str)]) -> connect_api::SinkRecord {
+        let mut r = record(json!({"a": 1}));
+        r.headers = h
+            .iter()
+            .map(|(k, v)| (k.to_string(), Some(Bytes::from(v.to_string()))))
+            .collect();
+        r
+    }
+
+    #[test]
+    fn drop_headers() {
+        let c = chain("DropHeaders", &[("headers", "a,b")]);
+        let out = apply(
+            &c,
+            with_headers(&[("a", "1"), ("x", "2"), ("b", "3"), ("a", "4")]),
+        );
+        assert_eq!(out.headers, vec![("x".to_string(), Some(Bytes::from("2")))]);
+        assert!(try_chain("DropHeaders", &[]).is_err());
+    }
+
+    #[test]
+    fn insert_header() {
+        let c = chain(
+            "InsertHeader",
+            &[("header", "inserted"), ("value.literal", "lit")],
+        );
+        let out = apply(&c, with_headers(&[("a", "1")]));
+        assert_eq!(
+            out.headers[1],
+            ("inserted".to_string(), Some(Bytes::from("lit")))
+        );
+        assert!(try_chain("InsertHeader", &[("header", "h")]).is_err());
+        assert!(try_chain("InsertHeader", &[("value.literal", "v")]).is_err());
+    }
+
+    #[test]
+    fn header_from_copy_and_move() {
+        let c = chain(
+            "HeaderFrom$Value",
+            &[
+                ("fields", "a,s"),
+                ("headers", "ha,hs"),
+                ("operation", "copy"),
+            ],
+        );
+        let mut r = record(json!({"a": 1, "s": "x", "k": true}));
+        r.headers.push(("old".into(), None));
+        let out = apply(&c, r);
+        assert_eq!(out.value, Data::Json(json!({"a": 1, "s": "x", "k": true})));
+        assert_eq!(out.headers[1], ("ha".to_string(), Some(Bytes::from("1"))));
+        assert_eq!(out.headers[2], ("hs".to_string(), Some(Bytes::from("x"))));
+        let c = chain(
+            "HeaderFrom$Value",
+            &[("fields", "a"), ("headers", "ha"), ("operation", "move")],
+        );
+        let out = apply(&c, record(json!({"a": 1, "b": 2})));
+        assert_eq!(out.value, Data::Json(json!({"b": 2})));
+        assert!(
+            try_chain(
+                "HeaderFrom$Value",
+                &[("fields", "a,b"), ("headers", "x"), ("operation", "move")]
+            )
+            .is_err()
+        );
+        assert!(
+            try_chain(
+                "HeaderFrom$Key",
+                &[("fields", "a"), ("headers", "x"), ("operation", "swap")]
+            )
+            .is_err()
+        );
+    }
+}
