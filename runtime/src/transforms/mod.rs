@@ -41,6 +41,21 @@ impl Settings<'_> {
     pub(crate) fn get_or<'b>(&'b self, key: &str, default: &'b str) -> &'b str {
         self.get(key).unwrap_or(default)
     }
+    /// The class of a transformation or predicate (`type`); a missing one
+    /// is an issue naming `what` (its kind and alias).
+    fn class(&self, what: &str, issues: &mut Vec<ConfigIssue>) -> Option<String> {
+        match self.required("type") {
+            Ok(class) => Some(class.trim().to_string()),
+            Err(e) => {
+                issues.push(ConfigIssue::new(
+                    e.key.clone(),
+                    format!("{what}: {}", e.message),
+                ));
+                None
+            }
+        }
+    }
+
     pub(crate) fn required(&self, key: &str) -> Result<&str, ConfigIssue> {
         match self.get(key) {
             Some(v) if !v.trim().is_empty() => Ok(v),
@@ -293,15 +308,8 @@ impl TransformChain {
             let prefix = format!("predicates.{alias}.");
             let map = with_prefix(config, &prefix);
             let settings = Settings { prefix, map: &map };
-            let class = match settings.required("type") {
-                Ok(c) => c.trim().to_string(),
-                Err(e) => {
-                    issues.push(ConfigIssue::new(
-                        e.key.clone(),
-                        format!("Predicate '{alias}': {}", e.message),
-                    ));
-                    continue;
-                }
+            let Some(class) = settings.class(&format!("Predicate '{alias}'"), &mut issues) else {
+                continue;
             };
             match build_predicate(&class, &settings) {
                 Ok(p) => {
@@ -318,15 +326,9 @@ impl TransformChain {
             let prefix = format!("transforms.{alias}.");
             let map = with_prefix(config, &prefix);
             let settings = Settings { prefix, map: &map };
-            let class = match settings.required("type") {
-                Ok(c) => c.trim().to_string(),
-                Err(e) => {
-                    issues.push(ConfigIssue::new(
-                        e.key.clone(),
-                        format!("Transformation '{alias}': {}", e.message),
-                    ));
-                    continue;
-                }
+            let Some(class) = settings.class(&format!("Transformation '{alias}'"), &mut issues)
+            else {
+                continue;
             };
             let name = |m: &str| format!("Transformation '{alias}' ({class}): {m}");
             let negate = match settings.get("negate").map(str::trim) {
