@@ -15,57 +15,11 @@ use std::time::{Duration, Instant};
 use base64::Engine;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use serde_json::{Value, json};
+use support::tls::{Pki, pki};
 use support::{Broker, Worker, cluster_env, eventually, free_port};
-
-/// A test CA, a server certificate for 127.0.0.1 and localhost, and a
-/// client certificate, as PEM files in `dir`.
-struct Pki {
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-    client_cert: PathBuf,
-    client_key: PathBuf,
-}
-
-fn pki(dir: &Path) -> Pki {
-    let ca_key = KeyPair::generate().unwrap();
-    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca.distinguished_name
-        .push(DnType::CommonName, "connect-host test CA");
-    ca.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
-    let ca_cert = ca.self_signed(&ca_key).unwrap();
-    let issuer = Issuer::new(ca, ca_key);
-    let leaf = |names: Vec<String>, cn: &str| {
-        let key = KeyPair::generate().unwrap();
-        let mut params = CertificateParams::new(names).unwrap();
-        params.distinguished_name.push(DnType::CommonName, cn);
-        let cert = params.signed_by(&key, &issuer).unwrap();
-        (cert.pem(), key.serialize_pem())
-    };
-    let (server_pem, server_key) = leaf(vec!["127.0.0.1".into(), "localhost".into()], "worker");
-    let (client_pem, client_key) = leaf(vec![], "operator");
-    let write = |name: &str, text: &str| {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    Pki {
-        ca: write("ca.pem", &ca_cert.pem()),
-        cert: write("worker.pem", &server_pem),
-        key: write("worker-key.pem", &server_key),
-        client_cert: write("operator.pem", &client_pem),
-        client_key: write("operator-key.pem", &client_key),
-    }
-}
 
 /// The settings of https listeners with `pki`'s files.
 fn tls_env(pki: &Pki) -> Vec<(String, String)> {
@@ -408,7 +362,7 @@ async fn required_client_certificates_are_checked_against_the_truststore() {
     );
     // A certificate of another CA is refused as well.
     let other = tempfile::tempdir().unwrap();
-    let stranger = crate::pki(other.path());
+    let stranger = support::tls::pki(other.path());
     let foreign = Client {
         ca: Some(&pki.ca),
         identity: Some((&stranger.client_cert, &stranger.client_key)),

@@ -36,36 +36,12 @@ impl TlsFiles {
     /// A fresh CA (`ca.pem`) and a server certificate it signed for
     /// `127.0.0.1` and `localhost` (`server.pem`, `server-key.pem`), in `dir`.
     pub fn self_signed(dir: &Path) -> Self {
-        use rcgen::{
-            BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer,
-            KeyPair, KeyUsagePurpose,
-        };
-        std::fs::create_dir_all(dir).unwrap();
-        let ca_key = KeyPair::generate().unwrap();
-        let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        ca.distinguished_name
-            .push(DnType::CommonName, "connect-host test CA");
-        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        let ca_cert = ca.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca, ca_key);
-        let key = KeyPair::generate().unwrap();
-        let mut server =
-            CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()]).unwrap();
-        server
-            .distinguished_name
-            .push(DnType::CommonName, "qdrant-test-server");
-        server.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
-        let cert = server.signed_by(&key, &issuer).unwrap();
-        let files = Self {
-            cert: dir.join("server.pem"),
-            key: dir.join("server-key.pem"),
-            ca: dir.join("ca.pem"),
-        };
-        std::fs::write(&files.cert, cert.pem()).unwrap();
-        std::fs::write(&files.key, key.serialize_pem()).unwrap();
-        std::fs::write(&files.ca, ca_cert.pem()).unwrap();
-        files
+        let pki = super::tls::pki(dir);
+        Self {
+            cert: pki.cert,
+            key: pki.key,
+            ca: pki.ca,
+        }
     }
 }
 
