@@ -10,8 +10,10 @@ pub mod connector;
 pub mod error;
 pub mod metrics;
 pub mod record;
+pub mod schema;
 
 pub use config::{ConfigDef, ConfigIssue, ConfigKey, ConfigMap, ConfigType, Importance};
 pub use connector::{PutContext, SinkConnector, SinkConnectorPlugin, SinkTask, SinkTaskContext};
 pub use error::{RecordError, SinkError};
 pub use record::{Data, OffsetMap, SinkRecord, TopicPartition};
+pub use schema::{Field, Schema, SchemaAndValue, SchemaKind};

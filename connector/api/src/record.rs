@@ -5,6 +5,8 @@ use std::fmt;
 
 use bytes::Bytes;
 
+use crate::schema::{SchemaAndValue, Value};
+
 /// A topic partition; ordered so offset maps print and commit deterministically.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
@@ -31,7 +33,8 @@ impl fmt::Display for TopicPartition {
 pub type OffsetMap = BTreeMap<TopicPartition, i64>;
 
 /// A converted key or value. Which variant appears depends on the converter:
-/// `JsonConverter` gives `Json`, `StringConverter` `Text`, `ByteArrayConverter` `Bytes`.
+/// `JsonConverter` gives `Json` (or `Typed` with `schemas.enable`), `StringConverter`
+/// `Text`, `ByteArrayConverter` `Bytes`, the Schema Registry converters `Typed`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Data {
     /// Absent key, or a tombstone value.
@@ -39,11 +42,21 @@ pub enum Data {
     Json(serde_json::Value),
     Text(String),
     Bytes(Bytes),
+    /// A value with its Connect schema.
+    Typed(SchemaAndValue),
 }
 
 impl Data {
     pub fn is_null(&self) -> bool {
-        matches!(self, Data::Null | Data::Json(serde_json::Value::Null))
+        matches!(
+            self,
+            Data::Null
+                | Data::Json(serde_json::Value::Null)
+                | Data::Typed(SchemaAndValue {
+                    value: Value::Null,
+                    ..
+                })
+        )
     }
 
     /// The value as JSON: JSON as is, text parsed as JSON when it is JSON,
@@ -56,6 +69,7 @@ impl Data {
                 serde_json::from_str(s).unwrap_or_else(|_| serde_json::Value::String(s.clone())),
             ),
             Data::Bytes(_) => None,
+            Data::Typed(v) => Some(v.to_json()),
         }
     }
 
@@ -67,6 +81,7 @@ impl Data {
             Data::Json(v) => v.to_string(),
             Data::Text(s) => s.clone(),
             Data::Bytes(b) => String::from_utf8_lossy(b).into_owned(),
+            Data::Typed(v) => v.to_display_string(),
         }
     }
 }

@@ -1,10 +1,15 @@
+use std::sync::Arc;
+
+use base64::Engine as _;
 use connect_api::Data;
+use connect_api::schema::{self, Field, Logical, Schema, SchemaAndValue, SchemaKind};
 use serde_json::Value;
 
 use super::{ConversionError, Converter};
 
 /// `org.apache.kafka.connect.json.JsonConverter`. With `schemas.enable=true`
-/// (Connect's default) values must be `{"schema": …, "payload": …}` envelopes.
+/// (Connect's default) values must be `{"schema": …, "payload": …}` envelopes;
+/// the envelope's schema is kept, so the value becomes [`Data::Typed`].
 pub struct JsonConverter {
     pub schemas_enable: bool,
 }
@@ -30,7 +35,15 @@ impl Converter for JsonConverter {
             Value::Object(mut envelope)
                 if envelope.len() == 2 && envelope.contains_key("schema") && envelope.contains_key("payload") =>
             {
-                Ok(Data::Json(envelope.remove("payload").unwrap_or(Value::Null)))
+                let payload = envelope.remove("payload").unwrap_or(Value::Null);
+                match envelope.remove("schema") {
+                    None | Some(Value::Null) => Ok(Data::Json(payload)),
+                    Some(schema) => {
+                        let schema = parse_schema(&schema).map_err(ConversionError::Data)?;
+                        let value = to_value(&schema, &payload).map_err(ConversionError::Data)?;
+                        Ok(Data::Typed(SchemaAndValue::new(schema, value)))
+                    }
+                }
             }
             Value::Null => Ok(Data::Null),
             _ => Err(ConversionError::Data(
@@ -41,6 +54,162 @@ impl Converter for JsonConverter {
             )),
         }
     }
+}
+
+/// A schema in JsonConverter's envelope format (`{"type":"struct","fields":[…]}`).
+pub fn parse_schema(json: &Value) -> Result<Schema, String> {
+    let obj = json
+        .as_object()
+        .ok_or_else(|| format!("Schema must be a JSON object, found {json}"))?;
+    let type_name = obj
+        .get("type")
+        .and_then(Value::as_str)
+        .ok_or("Schema must contain 'type' field")?;
+    let sub = |key: &str| -> Result<Arc<Schema>, String> {
+        let s = obj
+            .get(key)
+            .ok_or_else(|| format!("{type_name} schema did not specify the {key} type"))?;
+        parse_schema(s).map(Arc::new)
+    };
+    let kind = match type_name {
+        "int8" => SchemaKind::Int8,
+        "int16" => SchemaKind::Int16,
+        "int32" => SchemaKind::Int32,
+        "int64" => SchemaKind::Int64,
+        "float" => SchemaKind::Float32,
+        "double" => SchemaKind::Float64,
+        "boolean" => SchemaKind::Boolean,
+        "string" => SchemaKind::String,
+        "bytes" => SchemaKind::Bytes,
+        "array" => SchemaKind::Array(sub("items")?),
+        "map" => SchemaKind::Map {
+            key: sub("keys")?,
+            value: sub("values")?,
+        },
+        "struct" => {
+            let fields = obj
+                .get("fields")
+                .and_then(Value::as_array)
+                .ok_or("Struct schema's \"fields\" argument is not an array.")?;
+            let mut out = Vec::with_capacity(fields.len());
+            for f in fields {
+                let name = f
+                    .get("field")
+                    .and_then(Value::as_str)
+                    .ok_or("Struct schema's field name not specified properly")?;
+                out.push(Field::new(name, parse_schema(f)?));
+            }
+            SchemaKind::Struct(out)
+        }
+        other => return Err(format!("Unknown schema type: {other}")),
+    };
+    let mut schema = Schema::new(kind);
+    schema.optional = obj
+        .get("optional")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    schema.name = obj.get("name").and_then(Value::as_str).map(str::to_string);
+    schema.version = obj
+        .get("version")
+        .and_then(Value::as_i64)
+        .and_then(|v| i32::try_from(v).ok());
+    schema.doc = obj.get("doc").and_then(Value::as_str).map(str::to_string);
+    if let Some(params) = obj.get("parameters").and_then(Value::as_object) {
+        for (k, v) in params {
+            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+            schema.parameters.insert(k.clone(), v);
+        }
+    }
+    if let Some(default) = obj.get("default").filter(|d| !d.is_null()) {
+        schema.default = Some(to_value(&schema, default)?);
+    }
+    Ok(schema)
+}
+
+/// A payload read under its envelope schema, as JsonConverter's
+/// `convertToConnect` reads it: null takes the default, or is allowed when
+/// optional; decimals are base64 (or, with `decimal.format=NUMERIC`, numbers).
+pub fn to_value(schema: &Schema, json: &Value) -> Result<schema::Value, String> {
+    use schema::Value as V;
+    if json.is_null() {
+        return match (&schema.default, schema.optional) {
+            (Some(d), _) => Ok(d.clone()),
+            (None, true) => Ok(V::Null),
+            (None, false) => Err(format!(
+                "Invalid null value for required {} field",
+                schema.kind.type_name()
+            )),
+        };
+    }
+    let mismatch = || {
+        format!(
+            "Invalid type for {}: {}",
+            schema.kind.type_name(),
+            connect_api::config::json_kind(json)
+        )
+    };
+    let int = || json.as_i64().ok_or_else(mismatch);
+    if let Some(Logical::Decimal { scale }) = schema.logical() {
+        return match json {
+            Value::String(b64) => base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .map(|b| V::Bytes(b.into()))
+                .map_err(|e| format!("Invalid bytes field: {e}")),
+            Value::Number(n) => schema::decimal_bytes(&n.to_string(), scale)
+                .map(V::Bytes)
+                .ok_or_else(|| format!("Invalid decimal {n} for scale {scale}")),
+            _ => Err(mismatch()),
+        };
+    }
+    Ok(match &schema.kind {
+        SchemaKind::Int8 => V::Int8(i8::try_from(int()?).map_err(|_| mismatch())?),
+        SchemaKind::Int16 => V::Int16(i16::try_from(int()?).map_err(|_| mismatch())?),
+        SchemaKind::Int32 => V::Int32(i32::try_from(int()?).map_err(|_| mismatch())?),
+        SchemaKind::Int64 => V::Int64(int()?),
+        SchemaKind::Float32 => V::Float32(json.as_f64().ok_or_else(mismatch)? as f32),
+        SchemaKind::Float64 => V::Float64(json.as_f64().ok_or_else(mismatch)?),
+        SchemaKind::Boolean => V::Boolean(json.as_bool().ok_or_else(mismatch)?),
+        SchemaKind::String => V::String(json.as_str().ok_or_else(mismatch)?.to_string()),
+        SchemaKind::Bytes => V::Bytes(
+            base64::engine::general_purpose::STANDARD
+                .decode(json.as_str().ok_or_else(mismatch)?)
+                .map_err(|e| format!("Invalid bytes field: {e}"))?
+                .into(),
+        ),
+        SchemaKind::Array(element) => V::Array(
+            json.as_array()
+                .ok_or_else(mismatch)?
+                .iter()
+                .map(|v| to_value(element, v))
+                .collect::<Result<_, _>>()?,
+        ),
+        SchemaKind::Map { key, value } => match json {
+            Value::Object(m) if key.kind == SchemaKind::String => V::Map(
+                m.iter()
+                    .map(|(k, v)| Ok((V::String(k.clone()), to_value(value, v)?)))
+                    .collect::<Result<_, String>>()?,
+            ),
+            Value::Array(pairs) => V::Map(
+                pairs
+                    .iter()
+                    .map(|pair| match pair.as_array().map(Vec::as_slice) {
+                        Some([k, v]) => Ok((to_value(key, k)?, to_value(value, v)?)),
+                        _ => Err("Found invalid map entry instead of array tuple".to_string()),
+                    })
+                    .collect::<Result<_, String>>()?,
+            ),
+            _ => return Err(mismatch()),
+        },
+        SchemaKind::Struct(fields) => {
+            let obj = json.as_object().ok_or_else(mismatch)?;
+            V::Struct(
+                fields
+                    .iter()
+                    .map(|f| to_value(&f.schema, obj.get(&f.name).unwrap_or(&Value::Null)))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -63,11 +232,43 @@ mod tests {
             schemas_enable: true,
         };
         let v = enveloped
-            .to_connect("t", Some(br#"{"schema":{"type":"string"},"payload":"hi"}"#))
+            .to_connect("t", Some(br#"{"schema":null,"payload":"hi"}"#))
             .unwrap();
         assert_eq!(v, Data::Json(Value::String("hi".into())));
         let err = enveloped.to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
         assert!(err.to_string().contains("schemas.enable"));
+    }
+
+    #[test]
+    fn the_envelope_schema_is_kept() {
+        let enveloped = JsonConverter {
+            schemas_enable: true,
+        };
+        let bytes = br#"{"schema":{"type":"struct","name":"shop.Product","version":2,"fields":[
+            {"field":"id","type":"int64"},
+            {"field":"price","type":"bytes","name":"org.apache.kafka.connect.data.Decimal","parameters":{"scale":"2"}},
+            {"field":"day","type":"int32","name":"org.apache.kafka.connect.data.Date","optional":true},
+            {"field":"tags","type":"array","items":{"type":"string"}},
+            {"field":"qty","type":"int32","default":1}
+        ]},"payload":{"id":7,"price":"BOI=","day":19844,"tags":["a"],"qty":null}}"#;
+        let Data::Typed(v) = enveloped.to_connect("t", Some(bytes)).unwrap() else {
+            panic!("not typed")
+        };
+        assert_eq!(v.schema.name.as_deref(), Some("shop.Product"));
+        assert_eq!(v.schema.version, Some(2));
+        assert_eq!(v.schema.fields().len(), 5);
+        assert_eq!(
+            v.to_json(),
+            serde_json::json!({"id": 7, "price": 12.5, "day": "2024-05-01", "tags": ["a"], "qty": 1})
+        );
+        let missing = br#"{"schema":{"type":"struct","fields":[{"field":"id","type":"int64"}]},"payload":{}}"#;
+        let err = enveloped.to_connect("t", Some(missing)).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Invalid null value for required INT64 field"
+        );
+        let wrong = br#"{"schema":{"type":"int8"},"payload":300}"#;
+        assert!(enveloped.to_connect("t", Some(wrong)).is_err());
     }
 }
 

@@ -126,6 +126,8 @@ pub(crate) fn json_of(data: &Data) -> Result<Option<serde_json::Value>, String> 
             Err("Only Map objects supported in absence of schema, found: byte[]".into())
         }
         Data::Null => Ok(None),
+        // Schema'd values are transformed through their JSON view (README).
+        Data::Typed(v) => Ok(Some(v.to_json())),
     }
 }
 
