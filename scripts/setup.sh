@@ -34,6 +34,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# Confluent's own serializers (confluent-kafka with its Avro, Protobuf and
+# JSON Schema extras) produce the Schema Registry converters' test records.
+SR_VENV="$CONNECTHOST_CACHE/sr-venv"
+if [ ! -f "$SR_VENV/.connect-host-ready" ]; then
+  step "installing confluent-kafka 2.16.0 with its serializers into $SR_VENV"
+  rm -rf "$SR_VENV"
+  python3 -m venv "$SR_VENV"
+  "$SR_VENV/bin/pip" install --quiet --disable-pip-version-check \
+    "confluent-kafka[avro,json,protobuf,schemaregistry]==2.16.0"
+  touch "$SR_VENV/.connect-host-ready"
+fi
+
 # libtorch for tch 0.24 is torch 2.11.0 (the PyPI wheel, +cu130: it runs on
 # CPU without a GPU), in a venv outside the clone; plus the default model.
 if [ ! -f "$TORCH_VENV/.connect-host-ready" ]; then

@@ -248,6 +248,8 @@ fn converter_for(
         .unwrap_or_else(|| "org.apache.kafka.connect.json.JsonConverter".to_string());
     let mut props = worker.with_prefix(&format!("{which}."));
     props.extend(strip_prefix(config, &format!("{which}.")));
+    let converter_type = which.strip_suffix(".converter").unwrap_or(which);
+    props.insert("converter.type".to_string(), converter_type.to_string());
     converters::create(&class, &props)
 }
 

@@ -5,6 +5,7 @@
 pub mod broker;
 pub mod kafka;
 pub mod qdrant;
+pub mod schema_registry;
 pub mod tls;
 pub mod worker;
 

@@ -401,6 +401,13 @@ pub fn timestamp_string(millis: i64) -> Option<String> {
 }
 
 fn display(schema: &Schema, value: &Value, out: &mut String) {
+    // A Decimal prints exactly, as Java's BigDecimal does ("12.50").
+    if let (Some(Logical::Decimal { scale }), Value::Bytes(b)) = (schema.logical(), value)
+        && let Some(text) = decimal_string(b, scale)
+    {
+        out.push_str(&text);
+        return;
+    }
     if let Some(logical) = schema.logical()
         && let Some(json) = logical_json(logical, value)
     {
@@ -527,7 +534,7 @@ mod tests {
     fn display_is_connects_struct_to_string() {
         assert_eq!(
             shoe().to_display_string(),
-            "Struct{name=shoe,price=12.5,added=2024-05-01,at=2024-05-01T13:45:30.123Z,opens=01:01:01.005,stock={7=3}}"
+            "Struct{name=shoe,price=12.50,added=2024-05-01,at=2024-05-01T13:45:30.123Z,opens=01:01:01.005,stock={7=3}}"
         );
     }
 

@@ -5,7 +5,7 @@ use connect_api::Data;
 use connect_api::schema::{self, Field, Logical, Schema, SchemaAndValue, SchemaKind};
 use serde_json::Value;
 
-use super::{ConversionError, Converter};
+use super::{ConversionError, Converter, Origin};
 
 /// `org.apache.kafka.connect.json.JsonConverter`. With `schemas.enable=true`
 /// (Connect's default) values must be `{"schema": …, "payload": …}` envelopes;
@@ -19,7 +19,7 @@ impl Converter for JsonConverter {
         "org.apache.kafka.connect.json.JsonConverter"
     }
 
-    fn to_connect(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
+    fn to_connect(&self, _at: Origin<'_>, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
         let Some(bytes) = bytes else {
             return Ok(Data::Null);
         };
@@ -222,20 +222,34 @@ mod tests {
             schemas_enable: false,
         };
         assert_eq!(
-            plain.to_connect("t", Some(br#"{"a":1}"#)).unwrap(),
+            plain
+                .to_connect(Origin::topic("t"), Some(br#"{"a":1}"#))
+                .unwrap(),
             Data::Json(serde_json::json!({"a":1}))
         );
-        assert!(plain.to_connect("t", Some(b"{not json")).is_err());
-        assert_eq!(plain.to_connect("t", None).unwrap(), Data::Null);
+        assert!(
+            plain
+                .to_connect(Origin::topic("t"), Some(b"{not json"))
+                .is_err()
+        );
+        assert_eq!(
+            plain.to_connect(Origin::topic("t"), None).unwrap(),
+            Data::Null
+        );
 
         let enveloped = JsonConverter {
             schemas_enable: true,
         };
         let v = enveloped
-            .to_connect("t", Some(br#"{"schema":null,"payload":"hi"}"#))
+            .to_connect(
+                Origin::topic("t"),
+                Some(br#"{"schema":null,"payload":"hi"}"#),
+            )
             .unwrap();
         assert_eq!(v, Data::Json(Value::String("hi".into())));
-        let err = enveloped.to_connect("t", Some(br#"{"a":1}"#)).unwrap_err();
+        let err = enveloped
+            .to_connect(Origin::topic("t"), Some(br#"{"a":1}"#))
+            .unwrap_err();
         assert!(err.to_string().contains("schemas.enable"));
     }
 
@@ -251,7 +265,10 @@ mod tests {
             {"field":"tags","type":"array","items":{"type":"string"}},
             {"field":"qty","type":"int32","default":1}
         ]},"payload":{"id":7,"price":"BOI=","day":19844,"tags":["a"],"qty":null}}"#;
-        let Data::Typed(v) = enveloped.to_connect("t", Some(bytes)).unwrap() else {
+        let Data::Typed(v) = enveloped
+            .to_connect(Origin::topic("t"), Some(bytes))
+            .unwrap()
+        else {
             panic!("not typed")
         };
         assert_eq!(v.schema.name.as_deref(), Some("shop.Product"));
@@ -262,13 +279,19 @@ mod tests {
             serde_json::json!({"id": 7, "price": 12.5, "day": "2024-05-01", "tags": ["a"], "qty": 1})
         );
         let missing = br#"{"schema":{"type":"struct","fields":[{"field":"id","type":"int64"}]},"payload":{}}"#;
-        let err = enveloped.to_connect("t", Some(missing)).unwrap_err();
+        let err = enveloped
+            .to_connect(Origin::topic("t"), Some(missing))
+            .unwrap_err();
         assert_eq!(
             err.to_string(),
             "Invalid null value for required INT64 field"
         );
         let wrong = br#"{"schema":{"type":"int8"},"payload":300}"#;
-        assert!(enveloped.to_connect("t", Some(wrong)).is_err());
+        assert!(
+            enveloped
+                .to_connect(Origin::topic("t"), Some(wrong))
+                .is_err()
+        );
     }
 }
 

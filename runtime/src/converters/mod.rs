@@ -1,14 +1,17 @@
 //! Connect's converters: raw Kafka bytes → [`Data`], chosen per connector
 //! with `key.converter` / `value.converter` (class name or simple name).
 
+mod avro;
 mod byte_array;
 mod json;
+pub mod registry;
 mod string;
 
 use std::sync::Arc;
 
 use connect_api::{ConfigDef, ConfigMap, Data};
 
+pub use avro::AvroConverter;
 pub use byte_array::ByteArrayConverter;
 pub use json::JsonConverter;
 pub use string::StringConverter;
@@ -20,16 +23,59 @@ pub enum ConversionError {
     /// (DLQ or task failure under `errors.tolerance`).
     #[error("{0}")]
     Data(String),
-    /// Something the converter needs is unavailable for now (e.g. a schema
-    /// registry): retried until `errors.retry.timeout`.
+    /// A transient failure: retried until `errors.retry.timeout`.
     #[error("{0}")]
     Retriable(String),
+    /// A service the converter needs (a schema registry) cannot be reached:
+    /// retried with backoff until it answers, never sent to the DLQ.
+    #[error("{0}")]
+    Unavailable(String),
 }
+
+/// Where a record comes from, for converters' error messages.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'a> {
+    pub topic: &'a str,
+    pub partition: i32,
+    pub offset: i64,
+}
+
+impl Origin<'_> {
+    /// Where a record the test and tool paths convert comes from: only a topic.
+    pub fn topic(topic: &str) -> Origin<'_> {
+        Origin {
+            topic,
+            partition: -1,
+            offset: -1,
+        }
+    }
+}
+
+impl std::fmt::Display for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "topic {}, partition {}, offset {}",
+            self.topic, self.partition, self.offset
+        )
+    }
+}
+
+/// Work a converter must finish before it can read a record; it owns what
+/// it needs, so it outlives the record's bytes.
+pub type Prepare = futures::future::BoxFuture<'static, Result<(), ConversionError>>;
 
 pub trait Converter: Send + Sync {
     /// The class name reported in `__connect.errors.class.name`.
     fn class_name(&self) -> &'static str;
-    fn to_connect(&self, topic: &str, bytes: Option<&[u8]>) -> Result<Data, ConversionError>;
+    fn to_connect(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Result<Data, ConversionError>;
+
+    /// What must be fetched before `bytes` can be read (a Schema Registry
+    /// converter's schema), or `None` when `to_connect` can go ahead:
+    /// conversion itself stays synchronous on the hot path.
+    fn prepare(&self, _at: Origin<'_>, _bytes: Option<&[u8]>) -> Option<Prepare> {
+        None
+    }
 }
 
 /// (class name, simple name) of every converter this host ships.
@@ -46,6 +92,7 @@ pub const CONVERTERS: &[(&str, &str)] = &[
         "org.apache.kafka.connect.converters.ByteArrayConverter",
         "ByteArrayConverter",
     ),
+    ("io.confluent.connect.avro.AvroConverter", "AvroConverter"),
 ];
 
 /// The full class name of a converter this host ships, given its full or
@@ -114,6 +161,10 @@ pub enum ConverterConfigError {
         value: String,
         reason: &'static str,
     },
+    #[error("Missing required configuration \"{key}\" which has no default value.")]
+    Missing { key: &'static str },
+    #[error("Invalid configuration {key}: {reason}")]
+    Unsupported { key: String, reason: &'static str },
 }
 
 /// Build the converter `class` (full or simple name) configured by `props`
@@ -159,6 +210,16 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Conv
             }
             Arc::new(StringConverter)
         }
+        "io.confluent.connect.avro.AvroConverter" => Arc::new(AvroConverter::new(
+            registry::RegistryConfig::from_props(props)?,
+            is_key(props),
+        )),
         _ => Arc::new(ByteArrayConverter),
     })
+}
+
+/// Whether the converter reads keys (`converter.type=key`, which the
+/// runtime sets as Connect's Worker does).
+fn is_key(props: &ConfigMap) -> bool {
+    props.get("converter.type").map(|t| t.trim()) == Some("key")
 }

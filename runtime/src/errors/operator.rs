@@ -42,12 +42,18 @@ pub enum StageFailure {
     Retriable(ErrorContext),
     /// No attempt will succeed (a poison record, a fatal sink error).
     Final(ErrorContext),
+    /// A service the stage needs is out of reach (a schema registry): the
+    /// record is not at fault, so it is retried without end, whatever the
+    /// stage's limit, and never sent to the DLQ for it.
+    Unavailable(ErrorContext),
 }
 
 impl StageFailure {
     pub fn context(&self) -> &ErrorContext {
         match self {
-            StageFailure::Retriable(ctx) | StageFailure::Final(ctx) => ctx,
+            StageFailure::Retriable(ctx)
+            | StageFailure::Final(ctx)
+            | StageFailure::Unavailable(ctx) => ctx,
         }
     }
 }
@@ -138,14 +144,18 @@ impl RetryWithToleranceOperator {
         let mut backoff = Backoff::new(FIRST_DELAY, self.delay_max);
         let mut first_failure: Option<Instant> = None;
         loop {
-            let failure = match attempt(host).await {
+            let (failure, limit) = match attempt(host).await {
                 Ok(value) => return Outcome::Done(value),
                 Err(StageFailure::Final(ctx)) => return Outcome::Failed(ctx),
-                Err(StageFailure::Retriable(ctx)) => ctx,
+                Err(StageFailure::Retriable(ctx)) => {
+                    let limit = self.limit(ctx.stage);
+                    (ctx, limit)
+                }
+                Err(StageFailure::Unavailable(ctx)) => (ctx, RetryLimit::Forever),
             };
             let since = *first_failure.get_or_insert_with(Instant::now);
             let mut delay = backoff.next_delay();
-            match self.limit(failure.stage) {
+            match limit {
                 RetryLimit::Never => return Outcome::Failed(failure),
                 RetryLimit::For(limit) => {
                     let left = limit.saturating_sub(since.elapsed());

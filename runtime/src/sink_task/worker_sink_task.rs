@@ -22,7 +22,7 @@ use super::consumer::{
 use super::{TaskSpec, TaskTarget};
 use crate::config_provider::Secrets;
 use crate::connector_config::{SinkConnectorConfig, Subscription};
-use crate::converters::{ConversionError, Converter};
+use crate::converters::{ConversionError, Converter, Origin, Prepare};
 use crate::errors::{
     DeadLetterQueue, ErrorContext, ErrorReporter, Outcome, RetryHost, RetryWithToleranceOperator,
     Stage, StageFailure, TaskFailure, attempt,
@@ -416,8 +416,22 @@ impl WorkerSinkTask {
             // Convert, then transform; a record a transformation drops is
             // not put, but its offset is committed with the batch.
             let convert = attempt(|task: &mut Self| {
-                let converted = task.convert(msg).and_then(|r| task.transform(r));
-                Box::pin(async move { converted })
+                let fetches = task.fetches(msg);
+                if fetches.is_empty() {
+                    let converted = task.convert(msg).and_then(|r| task.transform(r));
+                    return Box::pin(async move { converted });
+                }
+                // Rare: a schema to fetch first (the message is copied so the
+                // attempt does not borrow the batch).
+                let msg = msg.clone();
+                Box::pin(async move {
+                    for (stage, converter, fetch) in fetches {
+                        fetch
+                            .await
+                            .map_err(|e| conversion_failure(stage, &converter, e))?;
+                    }
+                    task.convert(&msg).and_then(|r| task.transform(r))
+                })
             });
             match operator.execute(self, convert).await {
                 Outcome::Done(Some(record)) => {
@@ -528,30 +542,41 @@ impl WorkerSinkTask {
         result
     }
 
+    /// What the converters must fetch before they can read `msg`
+    /// (Schema Registry schemas not cached yet).
+    fn fetches(&self, msg: &OwnedMessage) -> Vec<(Stage, Arc<dyn Converter>, Prepare)> {
+        let at = Origin {
+            topic: msg.topic(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        let mut out = Vec::new();
+        for (stage, converter, bytes) in [
+            (Stage::KeyConverter, &self.key_converter, msg.key()),
+            (Stage::ValueConverter, &self.value_converter, msg.payload()),
+        ] {
+            if let Some(fetch) = converter.prepare(at, bytes) {
+                out.push((stage, converter.clone(), fetch));
+            }
+        }
+        out
+    }
+
     fn convert(&self, msg: &OwnedMessage) -> Result<SinkRecord, StageFailure> {
         let topic = msg.topic();
-        let failed = |stage, converter: &Arc<dyn Converter>, error: ConversionError| {
-            let ctx = |exception: &str, message: String| ErrorContext {
-                stage,
-                executing_class: converter.class_name().to_string(),
-                exception_class: format!("org.apache.kafka.connect.errors.{exception}"),
-                message,
-            };
-            match error {
-                ConversionError::Data(m) => StageFailure::Final(ctx("DataException", m)),
-                ConversionError::Retriable(m) => {
-                    StageFailure::Retriable(ctx("RetriableException", m))
-                }
-            }
+        let at = Origin {
+            topic,
+            partition: msg.partition(),
+            offset: msg.offset(),
         };
         let key = self
             .key_converter
-            .to_connect(topic, msg.key())
-            .map_err(|e| failed(Stage::KeyConverter, &self.key_converter, e))?;
+            .to_connect(at, msg.key())
+            .map_err(|e| conversion_failure(Stage::KeyConverter, &self.key_converter, e))?;
         let value = self
             .value_converter
-            .to_connect(topic, msg.payload())
-            .map_err(|e| failed(Stage::ValueConverter, &self.value_converter, e))?;
+            .to_connect(at, msg.payload())
+            .map_err(|e| conversion_failure(Stage::ValueConverter, &self.value_converter, e))?;
         let headers = msg
             .headers()
             .map(|h| {
@@ -769,5 +794,24 @@ impl RetryHost for WorkerSinkTask {
                 false
             }
         }
+    }
+}
+
+/// A converter's failure as the retry operator sees it.
+fn conversion_failure(
+    stage: Stage,
+    converter: &Arc<dyn Converter>,
+    error: ConversionError,
+) -> StageFailure {
+    let ctx = |exception: &str, message: String| ErrorContext {
+        stage,
+        executing_class: converter.class_name().to_string(),
+        exception_class: format!("org.apache.kafka.connect.errors.{exception}"),
+        message,
+    };
+    match error {
+        ConversionError::Data(m) => StageFailure::Final(ctx("DataException", m)),
+        ConversionError::Retriable(m) => StageFailure::Retriable(ctx("RetriableException", m)),
+        ConversionError::Unavailable(m) => StageFailure::Unavailable(ctx("RetriableException", m)),
     }
 }

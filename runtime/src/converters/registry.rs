@@ -1,0 +1,501 @@
+//! A Confluent Schema Registry client for the registry converters: schemas
+//! by id, read once and cached.
+//!
+//! - The cache is bounded (`schemas.cache.config` entries, least recently
+//!   used out first) and holds each converter's parsed form of a schema.
+//! - One fetch per id is in flight at a time, however many records wait.
+//! - An id the registry does not know is remembered for [`NEGATIVE_TTL`], so
+//!   a topic full of bad ids does not hammer the registry.
+//! - Unreachable, timing out or failing (5xx, auth) is [`RegistryError::Unavailable`]:
+//!   the task backs off and retries; records are never dead-lettered for it.
+
+use std::collections::HashMap;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use futures::FutureExt as _;
+use futures::future::{BoxFuture, Shared};
+use serde::Deserialize;
+
+use super::{ConversionError, ConverterConfigError, Prepare};
+
+/// How long an unknown schema id is remembered as unknown.
+pub const NEGATIVE_TTL: Duration = Duration::from_secs(30);
+/// One request to the registry gives up after this long.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum RegistryError {
+    /// The registry answered that the id or subject does not exist.
+    #[error("{message} (error code {code})")]
+    NotFound { code: i64, message: String },
+    /// The registry cannot be used now: retry later.
+    #[error("{0}")]
+    Unavailable(String),
+    /// The registry's answer cannot be used (a schema that does not parse).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// A schema as `GET /schemas/ids/{id}` returns it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RegisteredSchema {
+    pub schema: String,
+    /// AVRO when absent, as the registry leaves it out for Avro.
+    #[serde(rename = "schemaType", default = "avro")]
+    pub schema_type: String,
+    #[serde(default)]
+    pub references: Vec<Reference>,
+}
+
+fn avro() -> String {
+    "AVRO".into()
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Reference {
+    pub name: String,
+    pub subject: String,
+    pub version: i32,
+}
+
+/// A subject version, as `GET /subjects/{s}/versions/{v}` and
+/// `POST /subjects/{s}` return it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SubjectVersion {
+    pub version: i32,
+    #[serde(default)]
+    pub schema: String,
+    #[serde(default)]
+    pub references: Vec<Reference>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error_code: i64,
+    message: String,
+}
+
+/// The registry settings of one converter (under `value.converter.` or
+/// `key.converter.`), as Confluent's `AbstractKafkaSchemaSerDeConfig` names them.
+#[derive(Debug, Clone)]
+pub struct RegistryConfig {
+    pub urls: Vec<String>,
+    /// `Authorization` value for every request, from the basic or bearer settings.
+    pub authorization: Option<String>,
+    pub cache_capacity: NonZeroUsize,
+}
+
+impl RegistryConfig {
+    pub fn from_props(props: &connect_api::ConfigMap) -> Result<Self, ConverterConfigError> {
+        let invalid = |key: &'static str, value: &str, reason: &'static str| {
+            ConverterConfigError::InvalidValue {
+                key,
+                value: value.to_string(),
+                reason,
+            }
+        };
+        let urls: Vec<String> = props
+            .get("schema.registry.url")
+            .map(|v| crate::transforms::split_list(v))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|u| u.trim_end_matches('/').to_string())
+            .collect();
+        if urls.is_empty() {
+            return Err(ConverterConfigError::Missing {
+                key: "schema.registry.url",
+            });
+        }
+        for url in &urls {
+            if url.starts_with("https://") {
+                return Err(invalid(
+                    "schema.registry.url",
+                    url,
+                    "HTTPS registries are not supported yet by this host; use http://",
+                ));
+            }
+            if !url.starts_with("http://") {
+                return Err(invalid("schema.registry.url", url, "not an http:// URL"));
+            }
+        }
+        let source = props
+            .get("basic.auth.credentials.source")
+            .map(|s| s.trim().to_ascii_uppercase());
+        let basic = |user_info: &str| {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(user_info);
+            Some(format!("Basic {encoded}"))
+        };
+        let mut authorization = match source.as_deref() {
+            None | Some("") => None,
+            Some("USER_INFO") => match props.get("basic.auth.user.info") {
+                Some(info) if info.contains(':') => basic(info),
+                Some(info) => {
+                    return Err(invalid(
+                        "basic.auth.user.info",
+                        info,
+                        "expected <user>:<password>",
+                    ));
+                }
+                None => {
+                    return Err(ConverterConfigError::Missing {
+                        key: "basic.auth.user.info",
+                    });
+                }
+            },
+            Some("URL") => {
+                let url = &urls[0];
+                let rest = url.trim_start_matches("http://");
+                match rest.split_once('@') {
+                    Some((info, _)) if !info.contains('/') => basic(info),
+                    _ => {
+                        return Err(invalid(
+                            "basic.auth.credentials.source",
+                            "URL",
+                            "schema.registry.url holds no user info",
+                        ));
+                    }
+                }
+            }
+            Some(other) => {
+                return Err(invalid(
+                    "basic.auth.credentials.source",
+                    other,
+                    "supported: USER_INFO, URL",
+                ));
+            }
+        };
+        if let Some(token) = props
+            .get("bearer.auth.token")
+            .filter(|t| !t.trim().is_empty())
+        {
+            let source = props
+                .get("bearer.auth.credentials.source")
+                .map_or("STATIC_TOKEN".into(), |s| s.trim().to_ascii_uppercase());
+            if source != "STATIC_TOKEN" {
+                return Err(invalid(
+                    "bearer.auth.credentials.source",
+                    &source,
+                    "supported: STATIC_TOKEN",
+                ));
+            }
+            authorization = Some(format!("Bearer {}", token.trim()));
+        }
+        if let Some((key, _)) = props
+            .iter()
+            .find(|(k, v)| k.starts_with("schema.registry.ssl.") && !v.trim().is_empty())
+        {
+            return Err(ConverterConfigError::Unsupported {
+                key: key.clone(),
+                reason: "HTTPS registries are not supported yet by this host",
+            });
+        }
+        let cache_capacity = match props.get("schemas.cache.config") {
+            None => NonZeroUsize::new(1000).expect("non-zero"),
+            Some(v) => v
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .and_then(NonZeroUsize::new)
+                .ok_or_else(|| invalid("schemas.cache.config", v, "expected a positive integer"))?,
+        };
+        Ok(Self {
+            urls,
+            authorization,
+            cache_capacity,
+        })
+    }
+}
+
+/// The HTTP side: requests to the first registry URL that answers.
+#[derive(Clone)]
+pub struct RegistryClient {
+    http: reqwest::Client,
+    config: Arc<RegistryConfig>,
+}
+
+impl RegistryClient {
+    pub fn new(config: RegistryConfig) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(3))
+            .build()
+            .unwrap_or_default();
+        Self {
+            http,
+            config: Arc::new(config),
+        }
+    }
+
+    pub async fn schema_by_id(
+        &self,
+        id: u32,
+        serialized: bool,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        let query = if serialized { "?format=serialized" } else { "" };
+        self.get(&format!("/schemas/ids/{id}{query}")).await
+    }
+
+    pub async fn subject_version(
+        &self,
+        subject: &str,
+        version: i32,
+    ) -> Result<SubjectVersion, RegistryError> {
+        self.get(&format!("/subjects/{}/versions/{version}", encode(subject)))
+            .await
+    }
+
+    /// The version of `schema` under `subject` (`POST /subjects/{s}`), which
+    /// sets the Connect schema's version. Best-effort: callers ignore errors.
+    pub async fn lookup_version(
+        &self,
+        subject: &str,
+        schema: &RegisteredSchema,
+    ) -> Result<i32, RegistryError> {
+        let mut body = serde_json::json!({ "schema": schema.schema });
+        if schema.schema_type != "AVRO" {
+            body["schemaType"] = schema.schema_type.clone().into();
+        }
+        let found: SubjectVersion = self
+            .send(|http, base| {
+                http.post(format!("{base}/subjects/{}", encode(subject)))
+                    .json(&body)
+            })
+            .await?;
+        Ok(found.version)
+    }
+
+    async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RegistryError> {
+        self.send(|http, base| http.get(format!("{base}{path}")))
+            .await
+    }
+
+    /// One request, tried on each URL in turn until one answers.
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+    ) -> Result<T, RegistryError> {
+        let mut last = RegistryError::Unavailable("no schema registry URL".into());
+        for base in &self.config.urls {
+            let mut request = build(&self.http, base).header(
+                "Accept",
+                "application/vnd.schemaregistry.v1+json, application/json",
+            );
+            if let Some(auth) = &self.config.authorization {
+                request = request.header("Authorization", auth);
+            }
+            let response = match request.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = RegistryError::Unavailable(format!(
+                        "schema registry {base} is unreachable: {e}"
+                    ));
+                    continue;
+                }
+            };
+            let status = response.status();
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| RegistryError::Unavailable(format!("schema registry {base}: {e}")))?;
+            if status.is_success() {
+                return serde_json::from_slice(&body).map_err(|e| {
+                    RegistryError::Invalid(format!("schema registry {base} answered {e}"))
+                });
+            }
+            let error = serde_json::from_slice::<ErrorBody>(&body).ok();
+            if status == reqwest::StatusCode::NOT_FOUND
+                && let Some(ErrorBody {
+                    error_code,
+                    message,
+                }) = error
+            {
+                return Err(RegistryError::NotFound {
+                    code: error_code,
+                    message,
+                });
+            }
+            last = RegistryError::Unavailable(format!(
+                "schema registry {base} answered {status}: {}",
+                error.map_or_else(
+                    || String::from_utf8_lossy(&body).into_owned(),
+                    |e| e.message
+                )
+            ));
+            if status.is_client_error() {
+                break;
+            }
+        }
+        Err(last)
+    }
+}
+
+fn encode(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+type Fetch<T> = Shared<BoxFuture<'static, Result<Arc<T>, RegistryError>>>;
+
+/// What a converter keeps per schema id: its parsed form `T` of each schema,
+/// the unknown ids, and the fetches in flight.
+pub struct SchemaCache<T> {
+    client: RegistryClient,
+    parsed: Mutex<lru::LruCache<u32, Arc<T>>>,
+    unknown: Mutex<HashMap<u32, (Instant, String)>>,
+    in_flight: Mutex<HashMap<u32, Fetch<T>>>,
+    /// Requests sent, for tests and metrics.
+    pub fetches: std::sync::atomic::AtomicU64,
+}
+
+/// How a converter turns a registered schema into its parsed form, given
+/// the subject the record's topic maps to (for the version lookup).
+pub type Parse<T> = Arc<
+    dyn Fn(RegistryClient, RegisteredSchema, String) -> BoxFuture<'static, Result<T, RegistryError>>
+        + Send
+        + Sync,
+>;
+
+/// What the cache knows of an id right now.
+pub enum Lookup<T> {
+    Ready(Arc<T>),
+    Unknown(String),
+    Missing,
+}
+
+impl<T: Send + Sync + 'static> SchemaCache<T> {
+    pub fn new(config: RegistryConfig) -> Self {
+        let capacity = config.cache_capacity;
+        Self {
+            client: RegistryClient::new(config),
+            parsed: Mutex::new(lru::LruCache::new(capacity)),
+            unknown: Mutex::new(HashMap::new()),
+            in_flight: Mutex::new(HashMap::new()),
+            fetches: Default::default(),
+        }
+    }
+
+    pub fn lookup(&self, id: u32) -> Lookup<T> {
+        if let Some(t) = self.parsed.lock().expect("cache lock").get(&id) {
+            return Lookup::Ready(t.clone());
+        }
+        let mut unknown = self.unknown.lock().expect("cache lock");
+        match unknown.get(&id) {
+            Some((since, why)) if since.elapsed() < NEGATIVE_TTL => Lookup::Unknown(why.clone()),
+            Some(_) => {
+                unknown.remove(&id);
+                Lookup::Missing
+            }
+            None => Lookup::Missing,
+        }
+    }
+
+    /// Fetch and parse schema `id` unless it is known either way; the
+    /// returned future completes once [`Self::lookup`] has an answer.
+    pub fn prepare(
+        self: &Arc<Self>,
+        id: u32,
+        subject: String,
+        parse: &Parse<T>,
+    ) -> Option<Prepare> {
+        if !matches!(self.lookup(id), Lookup::Missing) {
+            return None;
+        }
+        let fetch = {
+            let mut in_flight = self.in_flight.lock().expect("cache lock");
+            in_flight
+                .entry(id)
+                .or_insert_with(|| {
+                    let cache = self.clone();
+                    let parse = parse.clone();
+                    async move {
+                        cache
+                            .fetches
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let client = cache.client.clone();
+                        let result = match client.schema_by_id(id, false).await {
+                            Ok(schema) => parse(client, schema, subject).await.map(Arc::new),
+                            Err(e) => Err(e),
+                        };
+                        cache.in_flight.lock().expect("cache lock").remove(&id);
+                        match &result {
+                            Ok(t) => {
+                                cache.parsed.lock().expect("cache lock").put(id, t.clone());
+                            }
+                            Err(RegistryError::NotFound { .. } | RegistryError::Invalid(_)) => {
+                                let why = result.as_ref().err().map(ToString::to_string);
+                                cache
+                                    .unknown
+                                    .lock()
+                                    .expect("cache lock")
+                                    .insert(id, (Instant::now(), why.unwrap_or_default()));
+                            }
+                            Err(RegistryError::Unavailable(_)) => {}
+                        }
+                        result
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone()
+        };
+        Some(
+            async move {
+                match fetch.await {
+                    Ok(_) | Err(RegistryError::NotFound { .. } | RegistryError::Invalid(_)) => {
+                        Ok(())
+                    }
+                    Err(RegistryError::Unavailable(why)) => Err(ConversionError::Unavailable(why)),
+                }
+            }
+            .boxed(),
+        )
+    }
+
+    pub fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+}
+
+/// The schema id of Confluent's wire format (magic byte 0, then the id big-endian).
+pub fn schema_id(bytes: &[u8]) -> Option<u32> {
+    match bytes {
+        [0, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+        _ => None,
+    }
+}
+
+/// The DLQ message for bytes that are not Confluent's wire format or whose
+/// schema id is unknown: where the record is, and its first bytes.
+pub fn unreadable(at: super::Origin<'_>, bytes: &[u8], why: &str) -> ConversionError {
+    let head: Vec<String> = bytes.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    ConversionError::Data(format!(
+        "{why} ({at}; first bytes: {})",
+        if head.is_empty() {
+            "none".to_string()
+        } else {
+            head.join(" ")
+        }
+    ))
+}
+
+/// Read-through of `at`'s bytes: the schema id, or the error for a bad
+/// magic byte.
+pub fn wire_id(at: super::Origin<'_>, bytes: &[u8]) -> Result<u32, ConversionError> {
+    schema_id(bytes).ok_or_else(|| {
+        unreadable(
+            at,
+            bytes,
+            "Unknown magic byte: not Confluent's Schema Registry wire format",
+        )
+    })
+}

@@ -1,0 +1,284 @@
+//! Schema Registry converters end to end: records serialized by Confluent's
+//! own Python serializers (confluent-kafka) against the test registry, read
+//! by the worker with `AvroConverter` into FileStream and into Qdrant;
+//! logical types, a schema evolution, an unknown id in the DLQ, and a
+//! registry outage that loses nothing and dead-letters nothing.
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use support::kafka::{self, Rec};
+use support::qdrant::{self, QdrantServer};
+use support::schema_registry::SchemaRegistry;
+use support::worker::lines;
+use support::{Broker, Worker, eventually};
+
+/// The Python with confluent-kafka that scripts/setup.sh installs.
+fn python() -> PathBuf {
+    let cache = std::env::var("CONNECTHOST_CACHE").unwrap_or_else(|_| {
+        format!(
+            "{}/.cache/connect-host",
+            std::env::var("HOME").unwrap_or_default()
+        )
+    });
+    PathBuf::from(cache).join("sr-venv/bin/python")
+}
+
+/// Produce `count` records from `first` with Confluent's AvroSerializer,
+/// schema version `version` (1, or 2 with an added optional field).
+fn produce_avro(
+    broker: &Broker,
+    registry: &SchemaRegistry,
+    topic: &str,
+    version: u8,
+    first: u32,
+    count: u32,
+) {
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/support/python/sr_produce.py"
+    );
+    let out = Command::new(python())
+        .args([script, &broker.bootstrap(), &registry.url, topic, "avro"])
+        .args([version.to_string(), first.to_string(), count.to_string()])
+        .output()
+        .expect("run sr_produce.py (scripts/setup.sh installs its venv)");
+    assert!(
+        out.status.success(),
+        "sr_produce.py failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().count(),
+        count as usize
+    );
+}
+
+fn file_connector(topic: &str, file: &std::path::Path, registry: &SchemaRegistry) -> Value {
+    json!({
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "1",
+        "topics": topic,
+        "file": file.display().to_string(),
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": registry.url,
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": format!("{topic}-dlq"),
+        "errors.deadletterqueue.topic.replication.factor": "1",
+        "errors.deadletterqueue.context.headers.enable": "true",
+    })
+}
+
+/// What FileStream writes for record `i` (Connect's `Struct.toString`,
+/// logical values in their documented text form, nulls left out).
+fn expected_line(i: u32, version: u8) -> String {
+    assert!(i < 31);
+    let day = format!("2024-05-{:02}", 1 + i);
+    let colour = ["RED", "GREEN", "BLUE"][i as usize % 3];
+    let second = 30 + i;
+    let at = format!(
+        "2024-05-01T13:{:02}:{:02}.123Z",
+        45 + second / 60,
+        second % 60
+    );
+    let price = format!("{i}.{:02}", i % 100);
+    let mut line = format!(
+        "Struct{{id={i},name=product {i},price={price},added={day},at={at},colour={colour}"
+    );
+    if i % 2 == 0 {
+        line.push_str(&format!(",note=note {i}"));
+    }
+    if version == 2 {
+        line.push_str(&format!(",description=described {i}"));
+    }
+    line.push('}');
+    line
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evolution_and_bad_ids_go_to_the_dlq()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    kafka::create_topic(&broker.bootstrap(), "products", 1).await;
+    produce_avro(&broker, &registry, "products", 1, 0, 10);
+    produce_avro(&broker, &registry, "products", 2, 10, 10);
+    assert_eq!(registry.ids(), [1, 2], "v1 and v2 registered");
+    // Poison: an id the registry does not know, and bytes that are not the
+    // wire format at all.
+    let producer = kafka::producer(&broker.bootstrap());
+    kafka::produce(
+        &producer,
+        "products",
+        vec![
+            Rec::value(0, vec![0u8, 0, 0, 0x03, 0xe7, 2, 4]),
+            Rec::value(0, b"{\"plain\":\"json\"}".to_vec()),
+        ],
+    )
+    .await;
+    produce_avro(&broker, &registry, "products", 1, 20, 5);
+
+    let before = registry.requests();
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("products.txt");
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "products-file", "config": file_connector("products", &out, &registry)})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let written = eventually(
+        Duration::from_secs(60),
+        "25 Avro records in the file",
+        || async {
+            let l = lines(&out);
+            (l.len() >= 25).then_some(l)
+        },
+    )
+    .await;
+    let expected: Vec<String> = (0..10)
+        .map(|i| expected_line(i, 1))
+        .chain((10..20).map(|i| expected_line(i, 2)))
+        .chain((20..25).map(|i| expected_line(i, 1)))
+        .collect();
+    assert_eq!(written, expected);
+
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "products-dlq",
+        1,
+        2,
+        Duration::from_secs(30),
+    );
+    assert_eq!(dlq.len(), 2, "the unknown id and the bad magic byte");
+    let unknown = kafka::header(&dlq[0], "__connect.errors.exception.message").unwrap();
+    assert!(
+        unknown.contains("999")
+            && unknown.contains("topic products, partition 0, offset 20")
+            && unknown.contains("first bytes: 00 00 00 03 e7"),
+        "{unknown}"
+    );
+    assert_eq!(
+        kafka::header(&dlq[0], "__connect.errors.stage"),
+        Some("VALUE_CONVERTER")
+    );
+    let magic = kafka::header(&dlq[1], "__connect.errors.exception.message").unwrap();
+    assert!(
+        magic.contains("Unknown magic byte") && magic.contains("offset 21"),
+        "{magic}"
+    );
+    // Three schema fetches (ids 1, 2 and 999) and two best-effort version
+    // lookups: none per record.
+    assert_eq!(registry.requests() - before, 5);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_outage_is_retried_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    kafka::create_topic(&broker.bootstrap(), "outage", 1).await;
+    produce_avro(&broker, &registry, "outage", 1, 0, 5);
+    produce_avro(&broker, &registry, "outage", 2, 5, 5);
+    registry.set_down(true);
+
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("outage.txt");
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "outage-file", "config": file_connector("outage", &out, &registry)})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    // The task keeps asking: the registry sees retries, nothing is written.
+    let asked = registry.requests();
+    eventually(
+        Duration::from_secs(30),
+        "retries against the down registry",
+        || async { (registry.requests() >= asked + 3).then_some(()) },
+    )
+    .await;
+    assert!(lines(&out).is_empty());
+    let status = worker.get("/connectors/outage-file/status").await.1;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+
+    registry.set_down(false);
+    let written = eventually(
+        Duration::from_secs(60),
+        "all 10 records after the outage",
+        || async {
+            let l = lines(&out);
+            (l.len() >= 10).then_some(l)
+        },
+    )
+    .await;
+    let expected: Vec<String> = (0..5)
+        .map(|i| expected_line(i, 1))
+        .chain((5..10).map(|i| expected_line(i, 2)))
+        .collect();
+    assert_eq!(written, expected);
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "outage-dlq",
+        1,
+        1,
+        Duration::from_secs(3),
+    );
+    assert!(dlq.is_empty(), "nothing dead-lettered for an outage");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn avro_records_become_points_with_their_fields_as_payload() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    let server = QdrantServer::start(&dir.path().join("qdrant"));
+    kafka::create_topic(&broker.bootstrap(), "avro-products", 1).await;
+    produce_avro(&broker, &registry, "avro-products", 2, 0, 12);
+
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let config = json!({
+        "connector.class": "qdrant-embedding",
+        "topics": "avro-products",
+        "qdrant.url": server.url(),
+        "collection.name": "products",
+        "embedding.device": "cpu",
+        "embedding.text.template": "{name}: {description}",
+        "id.strategy": "field:id",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+        "value.converter.schema.registry.url": registry.url,
+    });
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "avro-qdrant", "config": config})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let client = server.client();
+    eventually(Duration::from_secs(120), "12 points", || async {
+        (qdrant::count(&client, "products").await == Some(12)).then_some(())
+    })
+    .await;
+    let points = qdrant::all_points(&client, "products").await;
+    let p = &points["3"];
+    assert_eq!(p["name"], "product 3");
+    assert_eq!(p["price"], 3.03);
+    assert_eq!(p["added"], "2024-05-04");
+    assert_eq!(p["at"], "2024-05-01T13:45:33.123Z");
+    assert_eq!(p["colour"], "RED");
+    assert_eq!(p["note"], Value::Null);
+    assert_eq!(p["description"], "described 3");
+}
