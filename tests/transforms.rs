@@ -230,3 +230,119 @@ async fn tolerated_transformation_errors_go_to_the_dlq_at_stage_transformation()
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smts_and_predicates_are_plugins_and_timestamp_converter_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+
+    let (code, plugins) = worker.get("/connector-plugins?connectorsOnly=false").await;
+    assert_eq!(code, 200, "{plugins}");
+    let listed =
+        |class: &str, kind: &str| {
+            plugins.as_array().unwrap().iter().any(|p| {
+                p["class"] == class && p["type"] == kind && p["version"].as_str().is_some()
+            })
+        };
+    assert!(
+        listed(
+            "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+            "transformation"
+        ),
+        "{plugins}"
+    );
+    assert!(listed(
+        "org.apache.kafka.connect.transforms.Cast$Key",
+        "transformation"
+    ));
+    assert!(listed(
+        "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
+        "predicate"
+    ));
+    let (_, connectors_only) = worker.get("/connector-plugins").await;
+    assert!(
+        !connectors_only
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["type"] == "transformation" || p["type"] == "predicate"),
+        "{connectors_only}"
+    );
+
+    let (code, keys) = worker
+        .get("/connector-plugins/org.apache.kafka.connect.transforms.TimestampConverter$Value/config")
+        .await;
+    assert_eq!(code, 200, "{keys}");
+    let target = keys
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["name"] == "target.type")
+        .unwrap_or_else(|| panic!("{keys}"));
+    assert_eq!(target["type"], "STRING");
+    assert_eq!(target["required"], true);
+    assert_eq!(target["importance"], "HIGH");
+    let (code, keys) = worker.get("/connector-plugins/HasHeaderKey/config").await;
+    assert_eq!(code, 200, "{keys}");
+    assert_eq!(keys[0]["name"], "name", "{keys}");
+
+    kafka::create_topic(&broker.bootstrap(), "events", 1).await;
+    let producer = kafka::producer(&broker.bootstrap());
+    // 2017-01-03T06:30:01.864Z and 2024-02-29T23:59:59.999Z.
+    let records = [1_483_425_001_864_i64, 1_709_251_199_999]
+        .iter()
+        .map(|at| Rec::value(0, json!({"at": at, "n": 1}).to_string()))
+        .collect();
+    kafka::produce(&producer, "events", records).await;
+    let out = dir.path().join("out.txt");
+    let mut config = json!({
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "topics": "events",
+        "file": out.display().to_string(),
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "transforms": "day",
+        "transforms.day.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        "transforms.day.field": "at",
+        "transforms.day.target.type": "string",
+        "transforms.day.format": "yyyy-ww",
+    });
+    // A pattern letter this host does not support is refused, named.
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "ts-file", "config": config})),
+        )
+        .await;
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body.to_string().contains("transforms.day.format") && body.to_string().contains("'w'"),
+        "{body}"
+    );
+    config["transforms.day.format"] = json!("yyyy-MM-dd");
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "ts-file", "config": config})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    eventually(Duration::from_secs(60), "2 lines", || async {
+        (lines(&out).len() >= 2).then_some(())
+    })
+    .await;
+    let got: Vec<serde_json::Value> = lines(&out)
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            json!({"at": "2017-01-03", "n": 1}),
+            json!({"at": "2024-02-29", "n": 1})
+        ]
+    );
+}

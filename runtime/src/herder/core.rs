@@ -342,9 +342,13 @@ impl HerderCore {
             })
             .collect();
         if !connectors_only {
-            plugins.extend(CONVERTERS.iter().map(|(class, _)| PluginInfo {
-                class_name: class.to_string(),
-                kind: "converter",
+            let others = CONVERTERS
+                .iter()
+                .map(|(class, _)| (class.to_string(), "converter"))
+                .chain(crate::transforms::plugin_classes());
+            plugins.extend(others.map(|(class_name, kind)| PluginInfo {
+                class_name,
+                kind,
                 version: Some(env!("CARGO_PKG_VERSION").to_string()),
             }));
         }
@@ -354,6 +358,9 @@ impl HerderCore {
     pub fn plugin_config(&self, plugin: &str) -> HerderResult<Vec<ConfigKeyInfo>> {
         if let Some(keys) = converter_config_keys(plugin) {
             return Ok(keys);
+        }
+        if let Some(def) = crate::transforms::config_def(plugin) {
+            return Ok(def.keys.iter().map(ConfigKeyInfo::from).collect());
         }
         let plugin = self
             .worker

@@ -69,10 +69,12 @@ pub struct ConfigInfos {
 
 /// Everything a validation report shows for `config`, as Connect's
 /// `AbstractHerder.validateConnectorConfig` does: the sink keys and the
-/// plugin's, each `consumer.override.*` key given, and the settings of the
+/// plugin's, the keys of each transformation and predicate alias, each
+/// `consumer.override.*` key given, and the settings of the
 /// converters the config names (prefixed, e.g. `value.converter.schemas.enable`).
 fn report_def(plugin: &dyn SinkConnectorPlugin, config: &ConfigMap) -> ConfigDef {
     let mut def = full_def(plugin);
+    def.keys.extend(crate::transforms::alias_keys(config));
     for key in config.keys() {
         if let Some(client_key) = key.strip_prefix("consumer.override.") {
             let mut entry = ConfigKey::plain(key, "");

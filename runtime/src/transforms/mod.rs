@@ -7,16 +7,20 @@
 //! `predicates`) with `negate`. Classes this host cannot run are refused,
 //! never ignored.
 
+mod catalog;
+mod dates;
 mod fields;
 mod headers;
 mod predicates;
 mod routing;
+mod timestamp_converter;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use connect_api::{ConfigIssue, ConfigMap, Data, SinkRecord};
 
+pub use catalog::{alias_keys, config_def, plugin_classes};
 pub use predicates::Predicate;
 
 const TRANSFORMS_PACKAGE: &str = "org.apache.kafka.connect.transforms.";
@@ -66,6 +70,14 @@ impl Settings<'_> {
                     self.prefix
                 ),
             )),
+        }
+    }
+    pub(crate) fn boolean(&self, key: &str, default: bool) -> Result<bool, ConfigIssue> {
+        match self.get(key).map(str::trim) {
+            None => Ok(default),
+            Some(v) if v.eq_ignore_ascii_case("true") => Ok(true),
+            Some(v) if v.eq_ignore_ascii_case("false") => Ok(false),
+            Some(v) => Err(self.invalid(key, v, "Expected value to be either true or false")),
         }
     }
     pub(crate) fn list(&self, key: &str) -> Vec<String> {
@@ -170,6 +182,11 @@ fn transformation_factories() -> Vec<(&'static str, bool, Factory)> {
         ("Filter", false, routing::filter),
         ("RegexRouter", false, routing::regex_router),
         ("TimestampRouter", false, routing::timestamp_router),
+        (
+            "TimestampConverter",
+            true,
+            timestamp_converter::timestamp_converter,
+        ),
         ("InsertField", true, fields::insert_field),
         ("ReplaceField", true, fields::replace_field),
         ("ExtractField", true, fields::extract_field),
@@ -185,8 +202,19 @@ fn transformation_factories() -> Vec<(&'static str, bool, Factory)> {
     ]
 }
 
-/// Kafka SMTs this host knows of but does not run: refused by name.
-const NOT_IMPLEMENTED: &[&str] = &["TimestampConverter"];
+/// What a predicate class resolves to.
+type PredicateFactory = fn(&Settings<'_>) -> Result<Arc<dyn Predicate>, ConfigIssue>;
+
+/// `(short name, factory)` of every predicate.
+fn predicate_factories() -> Vec<(&'static str, PredicateFactory)> {
+    vec![
+        ("TopicNameMatches", predicates::topic_name_matches),
+        ("HasHeaderKey", predicates::has_header_key),
+        ("RecordIsTombstone", |_| {
+            Ok(Arc::new(predicates::RecordIsTombstone))
+        }),
+    ]
+}
 
 fn unknown_class(class: &str) -> String {
     if class.contains('.') {
@@ -196,10 +224,32 @@ fn unknown_class(class: &str) -> String {
     }
 }
 
+/// The type problems of the settings Connect's definitions of `class`
+/// give a type (BOOLEAN, INT, LIST), as Connect's `ConfigDef.parse` reports
+/// them; required keys and allowed values are the factories' to check.
+fn type_issues(class: &str, settings: &Settings<'_>) -> Vec<ConfigIssue> {
+    let Some(mut def) = catalog::transformation_def(class) else {
+        return Vec::new();
+    };
+    for key in &mut def.keys {
+        key.required = false;
+    }
+    def.validate(settings.map)
+        .into_iter()
+        .map(|issue| {
+            let message = issue.message.replace(
+                &format!("configuration {}:", issue.key),
+                &format!("configuration {}{}:", settings.prefix, issue.key),
+            );
+            settings.issue(&issue.key, message)
+        })
+        .collect()
+}
+
 fn build_transformation(
     class: &str,
     settings: &Settings<'_>,
-) -> Result<Box<dyn Transformation>, ConfigIssue> {
+) -> Result<Box<dyn Transformation>, Vec<ConfigIssue>> {
     let short = class.strip_prefix(TRANSFORMS_PACKAGE).unwrap_or(class);
     let (base, variant) = match short.split_once('$') {
         Some((b, "Key")) => (b, Some(Part::Key)),
@@ -207,13 +257,6 @@ fn build_transformation(
         Some(_) => ("", None),
         None => (short, None),
     };
-    if NOT_IMPLEMENTED.contains(&base) {
-        return Err(settings.invalid(
-            "type",
-            class,
-            &format!("{class} is not implemented by this host yet"),
-        ));
-    }
     for (name, variants, factory) in transformation_factories() {
         if name != base || base.contains('.') {
             continue;
@@ -224,11 +267,15 @@ fn build_transformation(
             } else {
                 format!("Class {class} could not be found.")
             };
-            return Err(settings.invalid("type", class, &why));
+            return Err(vec![settings.invalid("type", class, &why)]);
         }
-        return factory(settings, variant);
+        let issues = type_issues(class, settings);
+        if !issues.is_empty() {
+            return Err(issues);
+        }
+        return factory(settings, variant).map_err(|e| vec![e]);
     }
-    Err(settings.invalid("type", class, &unknown_class(class)))
+    Err(vec![settings.invalid("type", class, &unknown_class(class))])
 }
 
 fn build_predicate(
@@ -236,11 +283,12 @@ fn build_predicate(
     settings: &Settings<'_>,
 ) -> Result<Arc<dyn Predicate>, ConfigIssue> {
     let short = class.strip_prefix(PREDICATES_PACKAGE).unwrap_or(class);
-    match short {
-        "TopicNameMatches" => predicates::topic_name_matches(settings),
-        "HasHeaderKey" => predicates::has_header_key(settings),
-        "RecordIsTombstone" => Ok(Arc::new(predicates::RecordIsTombstone)),
-        _ => Err(settings.invalid("type", class, &unknown_class(class))),
+    match predicate_factories()
+        .into_iter()
+        .find(|(name, _)| *name == short)
+    {
+        Some((_, factory)) => factory(settings),
+        None => Err(settings.invalid("type", class, &unknown_class(class))),
     }
 }
 
@@ -378,7 +426,11 @@ impl TransformChain {
                     transformation,
                     predicate,
                 }),
-                Err(e) => issues.push(ConfigIssue::new(e.key.clone(), name(&e.message))),
+                Err(errors) => issues.extend(
+                    errors
+                        .into_iter()
+                        .map(|e| ConfigIssue::new(e.key.clone(), name(&e.message))),
+                ),
             }
         }
         if issues.is_empty() {
@@ -560,10 +612,14 @@ mod tests {
             ("transforms", "x"),
             (
                 "transforms.x.type",
-                "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+                "org.apache.kafka.connect.transforms.TimestampConverter",
             ),
         ]);
-        assert!(i[0].message.contains("not implemented"), "{}", i[0].message);
+        assert!(
+            i[0].message.contains("TimestampConverter$Value"),
+            "{}",
+            i[0].message
+        );
         let i = issues(&[("predicates", "p"), ("predicates.p.type", "com.acme.Pred")]);
         assert_eq!(i[0].key, "predicates.p.type");
         assert!(i[0].message.contains("'p'"));
@@ -584,6 +640,25 @@ mod tests {
             ("transforms.r.replacement", "x"),
         ]);
         assert_eq!(i[0].key, "transforms.r.regex");
+    }
+
+    #[test]
+    fn setting_types_are_checked_per_alias() {
+        let i = issues(&[
+            ("transforms", "x"),
+            ("transforms.x.type", "SetSchemaMetadata$Value"),
+            ("transforms.x.schema.version", "two"),
+            ("transforms.x.replace.null.with.default", "maybe"),
+        ]);
+        assert_eq!(i.len(), 2, "{i:?}");
+        assert_eq!(i[0].key, "transforms.x.schema.version");
+        assert!(
+            i[0].message
+                .contains("Invalid value two for configuration transforms.x.schema.version"),
+            "{}",
+            i[0].message
+        );
+        assert_eq!(i[1].key, "transforms.x.replace.null.with.default");
     }
 
     #[test]
