@@ -273,14 +273,11 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
     }
 }
 
-/// Passes on some runs and not others on the test broker: after a drain
-/// (or all three workers restarting) a connector's consumer group (or the
-/// cluster's membership group) sometimes never gets its partitions
-/// reassigned by tansu, the quirk README's "Known limits" describes for
-/// members leaving mid-join. Run it with `--ignored`; it stays until that
-/// is fixed or worked around.
+/// Drain, rebalance and a whole-cluster restart. The test workers stop
+/// their consumers without LeaveGroup (`internal.leave.group.on.close=false`,
+/// see `cluster_env`): tansu never reassigns a forming group whose leader
+/// left it (README, "Known limits").
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "tansu sometimes never reassigns a group after members leave (see README)"]
 async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state() {
     let _one = ONE_CLUSTER.lock().await;
     let dir = tempfile::tempdir().unwrap();
@@ -401,8 +398,9 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
         .await;
     assert_eq!(code, 202);
     workers[2].wait_state("views-file", "PAUSED", 3).await;
-    // One at a time, letting the groups settle in between: tansu strands a
-    // group when two members leave at once (README, "Known limits").
+    // Lines before the stop: moves above may have redelivered some records
+    // (at least once); what matters here is what the restart re-reads.
+    let before_stop = lines(&dir.path().join("carts.txt")).len();
     for w in workers.iter_mut() {
         w.stop();
         tokio::time::sleep(Duration::from_secs(8)).await;
@@ -421,10 +419,12 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
         (carts().len() == 900).then_some(())
     })
     .await;
-    let written = lines(&dir.path().join("carts.txt")).len();
+    // 300 new records; without the committed offsets all 600 old ones
+    // would be written again too.
+    let reread = lines(&dir.path().join("carts.txt")).len() - before_stop - 300;
     assert!(
-        written < 1_200,
-        "the committed offsets came back: {written} lines for 900 records"
+        reread < 300,
+        "the committed offsets came back: {reread} of 600 old records written again"
     );
 
     // A config the leader refuses is a 400 from whichever worker took it.
@@ -530,12 +530,8 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
 
 /// Fencing: workers that lose the broker stop their tasks within their
 /// session timeout (6 s here), and take their work up again when it is
-/// back, losing nothing. The fencing itself holds on every run; the
-/// redelivery after the thaw sometimes never comes, because tansu leaves
-/// the connector's group without a new assignment after its members'
-/// sessions expired together (README, "Known limits").
+/// back, losing nothing.
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "tansu sometimes never reassigns a group after members leave (see README)"]
 async fn workers_cut_off_from_the_broker_stop_their_tasks_and_resume_after() {
     let _one = ONE_CLUSTER.lock().await;
     let dir = tempfile::tempdir().unwrap();

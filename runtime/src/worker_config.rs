@@ -82,6 +82,9 @@ const KNOWN: &[(&str, Option<&str>)] = &[
     ("status.storage.replication.factor", Some("3")),
     ("status.storage.partitions", Some("5")),
     ("scheduled.rebalance.max.delay.ms", Some("10000")),
+    // Kafka's consumer setting of the same name: `false` makes stopping
+    // consumers go silently (see `sink_task::close_consumer`).
+    ("internal.leave.group.on.close", Some("true")),
     ("client.id", None),
     ("topic.tracking.enable", Some("true")),
     ("topic.tracking.allow.reset", Some("true")),
@@ -285,6 +288,9 @@ pub struct WorkerConfig {
     pub log_levels: Vec<(String, String)>,
     /// `log.format`: how log lines are written.
     pub log_format: LogFormat,
+    /// `internal.leave.group.on.close`: whether stopping consumers leave
+    /// their group (`false` works around a test broker's bug).
+    pub leave_group_on_close: bool,
     /// Every setting as given, defaults filled in.
     pub settings: ConfigMap,
 }
@@ -509,6 +515,7 @@ impl WorkerConfig {
             offset_flush_interval: ms("offset.flush.interval.ms")?,
             task_shutdown_timeout: ms("task.shutdown.graceful.timeout.ms")?,
             topic_tracking_enable: parse_bool(&settings, "topic.tracking.enable")?,
+            leave_group_on_close: parse_bool(&settings, "internal.leave.group.on.close")?,
             topic_tracking_allow_reset: parse_bool(&settings, "topic.tracking.allow.reset")?,
             admin_listeners,
             cors: cors(&settings),

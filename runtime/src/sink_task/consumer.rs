@@ -11,6 +11,30 @@ use crate::monitoring::TaskMetrics;
 
 use crate::worker_config::{WorkerConfig, strip_prefix};
 
+/// Close a group consumer. With `leave_group` (the default,
+/// `internal.leave.group.on.close=true`) it leaves its group, so the group
+/// rebalances at once. Without, it goes away silently and the broker
+/// evicts it when its session times out, as after a crash: slower, but it
+/// avoids a broker bug (tansu keeps a leader that left a forming group as
+/// leader forever, so the group is never assigned again). Not leaving leaks
+/// the Rust wrapper of the handle once; librdkafka's handle is destroyed.
+pub fn close<C: Consumer<X>, X: ConsumerContext>(consumer: C, leave_group: bool) {
+    if leave_group {
+        drop(consumer);
+        return;
+    }
+    let native = consumer.client().native_ptr();
+    std::mem::forget(consumer);
+    // SAFETY: `native` is the live handle of the consumer just forgotten,
+    // so nothing else uses or destroys it.
+    unsafe {
+        rdkafka::bindings::rd_kafka_destroy_flags(
+            native,
+            rdkafka::bindings::RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE,
+        );
+    }
+}
+
 /// Partition changes seen in rebalance callbacks, acted on by the task loop.
 #[derive(Debug)]
 pub enum RebalanceEvent {

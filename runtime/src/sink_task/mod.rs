@@ -14,7 +14,7 @@ use crate::config_provider::Secrets;
 use crate::status::StatusReporter;
 use crate::worker_config::WorkerConfig;
 
-pub use consumer::consumer_config;
+pub use consumer::{close as close_consumer, consumer_config};
 pub use worker_sink_task::{WorkerSinkTask, spawn};
 
 /// What the herder wants a running task to do.

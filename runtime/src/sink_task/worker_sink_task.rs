@@ -42,6 +42,8 @@ pub struct WorkerSinkTask {
     task: Box<dyn SinkTask>,
     task_class: String,
     consumer: StreamConsumer<TaskConsumerContext>,
+    /// `internal.leave.group.on.close`.
+    leave_group_on_close: bool,
     key_converter: Arc<dyn Converter>,
     value_converter: Arc<dyn Converter>,
     /// Retries: how long, and how often.
@@ -175,6 +177,7 @@ impl WorkerSinkTask {
             task,
             task_class: spec.plugin.class_name().to_string() + "Task",
             consumer,
+            leave_group_on_close: spec.worker.leave_group_on_close,
             key_converter,
             value_converter,
             batch_size,
@@ -218,9 +221,12 @@ impl WorkerSinkTask {
         // Closing a consumer blocks (leave group, final fetch teardown):
         // keep it off the async worker threads.
         let consumer = self.consumer;
+        let leave_group = self.leave_group_on_close;
         let _ = tokio::task::spawn_blocking(move || {
-            consumer.unsubscribe();
-            drop(consumer);
+            if leave_group {
+                consumer.unsubscribe();
+            }
+            super::consumer::close(consumer, leave_group);
         })
         .await;
         match outcome {

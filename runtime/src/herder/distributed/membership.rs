@@ -85,6 +85,7 @@ impl Membership {
             .subscribe(&[topic])
             .map_err(|e| StorageError::Backend(format!("cannot join the cluster: {e}")))?;
         let stop = Arc::new(AtomicBool::new(false));
+        let leave_group = worker.leave_group_on_close;
         let thread = {
             let stop = stop.clone();
             std::thread::Builder::new()
@@ -96,7 +97,10 @@ impl Membership {
                             tracing::debug!("membership poll: {e}");
                         }
                     }
-                    consumer.unsubscribe();
+                    if leave_group {
+                        consumer.unsubscribe();
+                    }
+                    crate::sink_task::close_consumer(consumer, leave_group);
                 })
                 .map_err(|e| StorageError::Backend(format!("cannot join the cluster: {e}")))?
         };
