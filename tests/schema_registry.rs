@@ -28,12 +28,14 @@ fn python() -> PathBuf {
     PathBuf::from(cache).join("sr-venv/bin/python")
 }
 
-/// Produce `count` records from `first` with Confluent's AvroSerializer,
-/// schema version `version` (1, or 2 with an added optional field).
-fn produce_avro(
+/// Produce `count` records from `first` with Confluent's serializer for
+/// `format` (`avro`, `json` or `protobuf`), schema version `version` (1, or
+/// 2 with an added field; Protobuf has one).
+fn produce(
     broker: &Broker,
     registry: &SchemaRegistry,
     topic: &str,
+    format: &str,
     version: u8,
     first: u32,
     count: u32,
@@ -43,7 +45,7 @@ fn produce_avro(
         "/tests/support/python/sr_produce.py"
     );
     let out = Command::new(python())
-        .args([script, &broker.bootstrap(), &registry.url, topic, "avro"])
+        .args([script, &broker.bootstrap(), &registry.url, topic, format])
         .args([version.to_string(), first.to_string(), count.to_string()])
         .output()
         .expect("run sr_produce.py (scripts/setup.sh installs its venv)");
@@ -90,7 +92,7 @@ fn expected_line(i: u32, version: u8) -> String {
     let mut line = format!(
         "Struct{{id={i},name=product {i},price={price},added={day},at={at},colour={colour}"
     );
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         line.push_str(&format!(",note=note {i}"));
     }
     if version == 2 {
@@ -107,8 +109,8 @@ async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evol
     let broker = Broker::start();
     let registry = SchemaRegistry::start().await;
     kafka::create_topic(&broker.bootstrap(), "products", 1).await;
-    produce_avro(&broker, &registry, "products", 1, 0, 10);
-    produce_avro(&broker, &registry, "products", 2, 10, 10);
+    produce(&broker, &registry, "products", "avro", 1, 0, 10);
+    produce(&broker, &registry, "products", "avro", 2, 10, 10);
     assert_eq!(registry.ids(), [1, 2], "v1 and v2 registered");
     // Poison: an id the registry does not know, and bytes that are not the
     // wire format at all.
@@ -122,7 +124,7 @@ async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evol
         ],
     )
     .await;
-    produce_avro(&broker, &registry, "products", 1, 20, 5);
+    produce(&broker, &registry, "products", "avro", 1, 20, 5);
 
     let before = registry.requests();
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
@@ -186,8 +188,8 @@ async fn a_registry_outage_is_retried_and_loses_nothing() {
     let broker = Broker::start();
     let registry = SchemaRegistry::start().await;
     kafka::create_topic(&broker.bootstrap(), "outage", 1).await;
-    produce_avro(&broker, &registry, "outage", 1, 0, 5);
-    produce_avro(&broker, &registry, "outage", 2, 5, 5);
+    produce(&broker, &registry, "outage", "avro", 1, 0, 5);
+    produce(&broker, &registry, "outage", "avro", 2, 5, 5);
     registry.set_down(true);
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
@@ -244,7 +246,7 @@ async fn avro_records_become_points_with_their_fields_as_payload() {
     let registry = SchemaRegistry::start().await;
     let server = QdrantServer::start(&dir.path().join("qdrant"));
     kafka::create_topic(&broker.bootstrap(), "avro-products", 1).await;
-    produce_avro(&broker, &registry, "avro-products", 2, 0, 12);
+    produce(&broker, &registry, "avro-products", "avro", 2, 0, 12);
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let config = json!({
@@ -281,4 +283,195 @@ async fn avro_records_become_points_with_their_fields_as_payload() {
     assert_eq!(p["colour"], "RED");
     assert_eq!(p["note"], Value::Null);
     assert_eq!(p["description"], "described 3");
+}
+
+/// What FileStream writes for Protobuf record `i`: ProtobufData's struct
+/// (the oneof first, as `detail_0`), Connect's `Struct.toString`.
+fn expected_protobuf_line(i: u32) -> String {
+    let second = 30 + i;
+    let at = format!(
+        "2024-05-01T13:{:02}:{:02}.123Z",
+        45 + second / 60,
+        second % 60
+    );
+    let mut line = String::from("Struct{");
+    match i % 3 {
+        0 => line.push_str(&format!("detail_0=Struct{{note=note {i}}},")),
+        1 => line.push_str(&format!("detail_0=Struct{{rank={i}}},")),
+        _ => {}
+    }
+    line.push_str(&format!(
+        "id={i},name=product {i},price={i}.{:02},added=2024-05-{:02},at={at},colour={},tags=[t{i}, all]",
+        i % 100,
+        1 + i,
+        ["RED", "GREEN", "BLUE"][i as usize % 3],
+    ));
+    if i.is_multiple_of(2) {
+        line.push_str(&format!(
+            ",dims=Struct{{width={i}.5,height={}.0}}",
+            2 * i + 1
+        ));
+    }
+    line.push_str(&format!(",stock={{north={i}, south={}}}}}", 2 * i));
+    line
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_go_to_the_dlq() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    kafka::create_topic(&broker.bootstrap(), "pb-products", 1).await;
+    produce(&broker, &registry, "pb-products", "protobuf", 1, 0, 6);
+    assert_eq!(
+        registry.ids(),
+        [1, 2],
+        "shop/common.proto (a reference) and shop.Product"
+    );
+    // Poison: an id the registry does not know.
+    let producer = kafka::producer(&broker.bootstrap());
+    kafka::produce(
+        &producer,
+        "pb-products",
+        vec![Rec::value(0, vec![0u8, 0, 0, 0x03, 0xe7, 0, 8, 1])],
+    )
+    .await;
+    produce(&broker, &registry, "pb-products", "protobuf", 1, 6, 3);
+
+    let before = registry.requests();
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("pb-products.txt");
+    let mut config = file_connector("pb-products", &out, &registry);
+    config["value.converter"] = json!("io.confluent.connect.protobuf.ProtobufConverter");
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "pb-products-file", "config": config})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let written = eventually(
+        Duration::from_secs(60),
+        "9 Protobuf records in the file",
+        || async {
+            let l = lines(&out);
+            (l.len() >= 9).then_some(l)
+        },
+    )
+    .await;
+    let expected: Vec<String> = (0..9).map(expected_protobuf_line).collect();
+    assert_eq!(written, expected);
+
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "pb-products-dlq",
+        1,
+        1,
+        Duration::from_secs(30),
+    );
+    assert_eq!(dlq.len(), 1, "the unknown id");
+    let unknown = kafka::header(&dlq[0], "__connect.errors.exception.message").unwrap();
+    assert!(
+        unknown.contains("Protobuf schema for id 999")
+            && unknown.contains("topic pb-products, partition 0, offset 6")
+            && unknown.contains("first bytes: 00 00 00 03 e7"),
+        "{unknown}"
+    );
+    // Schema 2 (serialized), its reference, the best-effort version lookup
+    // and id 999: none per record.
+    assert_eq!(registry.requests() - before, 4);
+}
+
+/// What FileStream writes for JSON Schema record `i` (fields in the
+/// schema's property order; Date and Timestamp in their text form).
+fn expected_json_line(i: u32, version: u8) -> String {
+    let colour = ["RED", "GREEN", "BLUE"][i as usize % 3];
+    let mut line = format!(
+        "Struct{{id={i},name=product {i},price={},added=2024-05-{:02},at=2024-05-01T13:45:{:02}.123Z,colour={colour}",
+        f64::from(i) + 0.5,
+        1 + i,
+        30 + i
+    );
+    if i.is_multiple_of(2) {
+        line.push_str(&format!(",note=note {i}"));
+    }
+    if version == 2 {
+        line.push_str(&format!(",description=described {i}"));
+    }
+    line.push('}');
+    line
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    let server = QdrantServer::start(&dir.path().join("qdrant"));
+    kafka::create_topic(&broker.bootstrap(), "js-products", 1).await;
+    produce(&broker, &registry, "js-products", "json", 1, 0, 4);
+    produce(&broker, &registry, "js-products", "json", 2, 4, 4);
+    assert_eq!(registry.ids(), [1, 2], "v1 and v2 registered");
+
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("js-products.txt");
+    let mut config = file_connector("js-products", &out, &registry);
+    config["value.converter"] = json!("io.confluent.connect.json.JsonSchemaConverter");
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "js-file", "config": config})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let qdrant = json!({
+        "connector.class": "qdrant-embedding",
+        "topics": "js-products",
+        "qdrant.url": server.url(),
+        "collection.name": "js-products",
+        "embedding.device": "cpu",
+        "embedding.text.template": "{name} ({colour})",
+        "id.strategy": "field:id",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
+        "value.converter.schema.registry.url": registry.url,
+    });
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "js-qdrant", "config": qdrant})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+
+    let written = eventually(
+        Duration::from_secs(60),
+        "8 JSON Schema records in the file",
+        || async {
+            let l = lines(&out);
+            (l.len() >= 8).then_some(l)
+        },
+    )
+    .await;
+    let expected: Vec<String> = (0..4)
+        .map(|i| expected_json_line(i, 1))
+        .chain((4..8).map(|i| expected_json_line(i, 2)))
+        .collect();
+    assert_eq!(written, expected);
+
+    let client = server.client();
+    eventually(Duration::from_secs(120), "8 points", || async {
+        (qdrant::count(&client, "js-products").await == Some(8)).then_some(())
+    })
+    .await;
+    let points = qdrant::all_points(&client, "js-products").await;
+    let p = &points["5"];
+    assert_eq!(p["name"], "product 5");
+    assert_eq!(p["price"], 5.5);
+    assert_eq!(p["added"], "2024-05-06");
+    assert_eq!(p["at"], "2024-05-01T13:45:35.123Z");
+    assert_eq!(p["description"], "described 5");
 }

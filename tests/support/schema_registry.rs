@@ -130,7 +130,7 @@ async fn handle(
     let parts: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|p| percent_decode(p))
+        .map(percent_decode)
         .collect();
     let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
     let mut st = state.lock().unwrap();

@@ -15,9 +15,7 @@ use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind, Value};
 use futures::FutureExt as _;
 use serde_json::Value as Json;
 
-use super::registry::{
-    self, Lookup, Parse, RegisteredSchema, RegistryClient, RegistryError, SchemaCache,
-};
+use super::registry::{self, Parse, RegisteredSchema, RegistryClient, RegistryError, SchemaCache};
 use super::{ConversionError, Converter, Origin, Prepare};
 
 /// Connect's name for the struct a general Avro union becomes.
@@ -67,22 +65,7 @@ impl Converter for AvroConverter {
             return Ok(Data::Null);
         };
         let id = registry::wire_id(at, bytes)?;
-        let decoder = match self.cache.lookup(id) {
-            Lookup::Ready(d) => d,
-            Lookup::Unknown(why) => {
-                return Err(registry::unreadable(
-                    at,
-                    bytes,
-                    &format!("Error retrieving Avro schema for id {id}: {why}"),
-                ));
-            }
-            // Evicted since `prepare`: fetch again on the retry.
-            Lookup::Missing => {
-                return Err(ConversionError::Unavailable(format!(
-                    "Avro schema {id} is not cached yet"
-                )));
-            }
-        };
+        let decoder = self.cache.ready(at, bytes, id, "Avro")?;
         decoder.decode(&bytes[5..]).map(Data::Typed).map_err(|e| {
             registry::unreadable(
                 at,
@@ -113,7 +96,12 @@ impl Decoder {
                 registered.schema_type
             )));
         }
-        let referenced = fetch_references(client, &registered.references).await?;
+        let referenced: Vec<String> = client
+            .fetch_references(&registered.references, false)
+            .await?
+            .into_iter()
+            .map(|(_, text)| text)
+            .collect();
         let texts: Vec<&str> = referenced.iter().map(String::as_str).collect();
         let (writer, references) =
             apache_avro::Schema::parse_str_with_list(&registered.schema, &texts)
@@ -159,27 +147,6 @@ impl Decoder {
             self.plan.value(value)?,
         ))
     }
-}
-
-/// The texts of every schema `references` names, dependencies first.
-async fn fetch_references(
-    client: &RegistryClient,
-    references: &[registry::Reference],
-) -> Result<Vec<String>, RegistryError> {
-    let mut out = Vec::new();
-    let mut todo: Vec<registry::Reference> = references.to_vec();
-    let mut seen = std::collections::HashSet::new();
-    while let Some(reference) = todo.pop() {
-        if !seen.insert((reference.subject.clone(), reference.version)) {
-            continue;
-        }
-        let found = client
-            .subject_version(&reference.subject, reference.version)
-            .await?;
-        todo.extend(found.references.iter().cloned());
-        out.insert(0, found.schema);
-    }
-    Ok(out)
 }
 
 /// A node of the mapping from Avro values to Connect values, beside its

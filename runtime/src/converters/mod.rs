@@ -4,6 +4,8 @@
 mod avro;
 mod byte_array;
 mod json;
+mod json_schema;
+mod protobuf;
 pub mod registry;
 mod string;
 
@@ -14,6 +16,8 @@ use connect_api::{ConfigDef, ConfigMap, Data};
 pub use avro::AvroConverter;
 pub use byte_array::ByteArrayConverter;
 pub use json::JsonConverter;
+pub use json_schema::JsonSchemaConverter;
+pub use protobuf::ProtobufConverter;
 pub use string::StringConverter;
 
 /// Why a converter could not read a record.
@@ -93,6 +97,14 @@ pub const CONVERTERS: &[(&str, &str)] = &[
         "ByteArrayConverter",
     ),
     ("io.confluent.connect.avro.AvroConverter", "AvroConverter"),
+    (
+        "io.confluent.connect.protobuf.ProtobufConverter",
+        "ProtobufConverter",
+    ),
+    (
+        "io.confluent.connect.json.JsonSchemaConverter",
+        "JsonSchemaConverter",
+    ),
 ];
 
 /// The full class name of a converter this host ships, given its full or
@@ -210,9 +222,18 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Conv
             }
             Arc::new(StringConverter)
         }
+        "io.confluent.connect.json.JsonSchemaConverter" => Arc::new(JsonSchemaConverter::new(
+            registry::RegistryConfig::from_props(props)?,
+            is_key(props),
+        )),
         "io.confluent.connect.avro.AvroConverter" => Arc::new(AvroConverter::new(
             registry::RegistryConfig::from_props(props)?,
             is_key(props),
+        )),
+        "io.confluent.connect.protobuf.ProtobufConverter" => Arc::new(ProtobufConverter::new(
+            registry::RegistryConfig::from_props(props)?,
+            is_key(props),
+            protobuf::Options::from_props(props),
         )),
         _ => Arc::new(ByteArrayConverter),
     })

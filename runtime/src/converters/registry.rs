@@ -242,9 +242,37 @@ impl RegistryClient {
         &self,
         subject: &str,
         version: i32,
+        serialized: bool,
     ) -> Result<SubjectVersion, RegistryError> {
-        self.get(&format!("/subjects/{}/versions/{version}", encode(subject)))
-            .await
+        let query = if serialized { "?format=serialized" } else { "" };
+        self.get(&format!(
+            "/subjects/{}/versions/{version}{query}",
+            encode(subject)
+        ))
+        .await
+    }
+
+    /// The texts of every schema `references` names, transitively, with the
+    /// name each is imported under; dependencies first.
+    pub async fn fetch_references(
+        &self,
+        references: &[Reference],
+        serialized: bool,
+    ) -> Result<Vec<(String, String)>, RegistryError> {
+        let mut out = Vec::new();
+        let mut todo: Vec<Reference> = references.to_vec();
+        let mut seen = std::collections::HashSet::new();
+        while let Some(reference) = todo.pop() {
+            if !seen.insert((reference.subject.clone(), reference.version)) {
+                continue;
+            }
+            let found = self
+                .subject_version(&reference.subject, reference.version, serialized)
+                .await?;
+            todo.extend(found.references.iter().cloned());
+            out.insert(0, (reference.name, found.schema));
+        }
+        Ok(out)
     }
 
     /// The version of `schema` under `subject` (`POST /subjects/{s}`), which
@@ -257,6 +285,13 @@ impl RegistryClient {
         let mut body = serde_json::json!({ "schema": schema.schema });
         if schema.schema_type != "AVRO" {
             body["schemaType"] = schema.schema_type.clone().into();
+        }
+        if !schema.references.is_empty() {
+            body["references"] = schema
+                .references
+                .iter()
+                .map(|r| serde_json::json!({"name": r.name, "subject": r.subject, "version": r.version}))
+                .collect();
         }
         let found: SubjectVersion = self
             .send(|http, base| {
@@ -353,6 +388,8 @@ pub struct SchemaCache<T> {
     parsed: Mutex<lru::LruCache<u32, Arc<T>>>,
     unknown: Mutex<HashMap<u32, (Instant, String)>>,
     in_flight: Mutex<HashMap<u32, Fetch<T>>>,
+    /// Whether schemas are fetched with `?format=serialized` (Protobuf).
+    serialized: bool,
     /// Requests sent, for tests and metrics.
     pub fetches: std::sync::atomic::AtomicU64,
 }
@@ -380,8 +417,16 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
             parsed: Mutex::new(lru::LruCache::new(capacity)),
             unknown: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
+            serialized: false,
             fetches: Default::default(),
         }
+    }
+
+    /// Fetch schemas with `?format=serialized` (Protobuf's base64
+    /// FileDescriptorProto).
+    pub fn serialized(mut self) -> Self {
+        self.serialized = true;
+        self
     }
 
     pub fn lookup(&self, id: u32) -> Lookup<T> {
@@ -422,7 +467,7 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
                             .fetches
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let client = cache.client.clone();
-                        let result = match client.schema_by_id(id, false).await {
+                        let result = match client.schema_by_id(id, cache.serialized).await {
                             Ok(schema) => parse(client, schema, subject).await.map(Arc::new),
                             Err(e) => Err(e),
                         };
@@ -459,6 +504,30 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
             }
             .boxed(),
         )
+    }
+
+    /// The parsed schema `id` for `at`'s record `bytes` once [`Self::prepare`]
+    /// has run: a DLQ error for an unknown id, `Unavailable` when it was
+    /// evicted since (fetched again on the retry). `format` names the
+    /// schema type in messages ("Avro", "Protobuf").
+    pub fn ready(
+        &self,
+        at: super::Origin<'_>,
+        bytes: &[u8],
+        id: u32,
+        format: &str,
+    ) -> Result<Arc<T>, ConversionError> {
+        match self.lookup(id) {
+            Lookup::Ready(t) => Ok(t),
+            Lookup::Unknown(why) => Err(unreadable(
+                at,
+                bytes,
+                &format!("Error retrieving {format} schema for id {id}: {why}"),
+            )),
+            Lookup::Missing => Err(ConversionError::Unavailable(format!(
+                "{format} schema {id} is not cached yet"
+            ))),
+        }
     }
 
     pub fn client(&self) -> &RegistryClient {
