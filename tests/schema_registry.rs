@@ -1,8 +1,9 @@
 //! Schema Registry converters end to end: records serialized by Confluent's
-//! own Python serializers (confluent-kafka) against the test registry, read
-//! by the worker with `AvroConverter` into FileStream and into Qdrant;
-//! logical types, a schema evolution, an unknown id in the DLQ, and a
-//! registry outage that loses nothing and dead-letters nothing.
+//! own Python serializers (confluent-kafka: Avro, JSON Schema, Protobuf)
+//! against the test registry, read by the worker into FileStream and into
+//! Qdrant; logical types, a schema evolution, unknown ids and bad magic
+//! bytes in the DLQ, a registry outage that loses nothing and dead-letters
+//! nothing, and an HTTPS registry with basic credentials.
 
 mod support;
 
@@ -44,7 +45,14 @@ fn produce(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/python/sr_produce.py"
     );
-    let out = Command::new(python())
+    let mut command = Command::new(python());
+    if let Some(ca) = &registry.ca {
+        command.env("SR_CA", ca);
+    }
+    if let Some(user_info) = &registry.user_info {
+        command.env("SR_USER_INFO", user_info);
+    }
+    let out = command
         .args([script, &broker.bootstrap(), &registry.url, topic, format])
         .args([version.to_string(), first.to_string(), count.to_string()])
         .output()
@@ -474,4 +482,93 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     assert_eq!(p["added"], "2024-05-06");
     assert_eq!(p["at"], "2024-05-01T13:45:35.123Z");
     assert_eq!(p["description"], "described 5");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_https_registry_with_basic_auth_is_read_with_the_right_settings_and_retried_with_wrong_ones()
+ {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = support::tls::pki(&dir.path().join("pki"));
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start_secured(Some(&pki), Some("sr-user:sr-secret")).await;
+    assert!(registry.url.starts_with("https://"));
+    kafka::create_topic(&broker.bootstrap(), "secure", 1).await;
+    produce(&broker, &registry, "secure", "avro", 1, 0, 3);
+
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let secured = |file: &str, password: &str| {
+        let mut config = file_connector("secure", &dir.path().join(file), &registry);
+        let extra = json!({
+            "value.converter.schema.registry.ssl.truststore.location": pki.ca.display().to_string(),
+            "value.converter.schema.registry.ssl.truststore.type": "PEM",
+            "value.converter.basic.auth.credentials.source": "USER_INFO",
+            "value.converter.basic.auth.user.info": format!("sr-user:{password}"),
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        config
+    };
+    // A Java keystore is refused, naming the setting, not ignored.
+    let mut jks = secured("jks.txt", "sr-secret");
+    jks["value.converter.schema.registry.ssl.truststore.type"] = json!("JKS");
+    let (code, body) = worker
+        .call("PUT", "/connectors/jks/config", Some(&jks))
+        .await;
+    assert_eq!(code, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("schema.registry.ssl.truststore.type"),
+        "{body}"
+    );
+
+    // Wrong password: retried (401 is the registry's answer, not the
+    // record's fault), nothing written, nothing dead-lettered.
+    let (code, body) = worker
+        .call(
+            "PUT",
+            "/connectors/wrong/config",
+            Some(&secured("wrong.txt", "nope")),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let asked = registry.requests();
+    eventually(
+        Duration::from_secs(30),
+        "retries with the wrong password",
+        || async { (registry.requests() >= asked + 3).then_some(()) },
+    )
+    .await;
+    assert!(lines(&dir.path().join("wrong.txt")).is_empty());
+    let status = worker.get("/connectors/wrong/status").await.1;
+    assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+
+    let (code, body) = worker
+        .call(
+            "PUT",
+            "/connectors/right/config",
+            Some(&secured("right.txt", "sr-secret")),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let written = eventually(Duration::from_secs(60), "3 records over HTTPS", || async {
+        let l = lines(&dir.path().join("right.txt"));
+        (l.len() >= 3).then_some(l)
+    })
+    .await;
+    let expected: Vec<String> = (0..3).map(|i| expected_line(i, 1)).collect();
+    assert_eq!(written, expected);
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "secure-dlq",
+        1,
+        1,
+        Duration::from_secs(3),
+    );
+    assert!(
+        dlq.is_empty(),
+        "nothing dead-lettered for a refused password"
+    );
 }

@@ -11,14 +11,10 @@
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::header::HeaderValue;
 use hyper::{Request, StatusCode, Uri};
-use hyper_util::rt::TokioIo;
 use rustls::ClientConfig;
-use rustls::pki_types::ServerName;
-use tokio::io::{AsyncRead, AsyncWrite};
 
 use crate::ApiError;
 use crate::handlers::Reply;
@@ -119,77 +115,15 @@ pub async fn to_leader(leader: &str, req: &Parsed) -> Result<Reply, ApiError> {
     let request = request
         .body(Full::new(req.body.clone()))
         .map_err(|e| unreachable(&e))?;
-    let (status, location, body) =
-        tokio::time::timeout(TIMEOUT, send(&uri, &forwarding.tls, request))
-            .await
-            .map_err(|_| unreachable(&"timed out"))?
-            .map_err(|e| unreachable(&e))?;
+    let (status, location, body) = tokio::time::timeout(
+        TIMEOUT,
+        connect_runtime::tls::send(&uri, &forwarding.tls, request),
+    )
+    .await
+    .map_err(|_| unreachable(&"timed out"))?
+    .map_err(|e| unreachable(&e))?;
     let status = StatusCode::from_u16(status.as_u16()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     Ok(Reply::forwarded(status, body.to_vec(), location))
-}
-
-type Answer = (StatusCode, Option<String>, Bytes);
-
-/// One request on a new connection (forwarded writes are rare).
-async fn send(
-    uri: &Uri,
-    tls: &Arc<ClientConfig>,
-    request: Request<Full<Bytes>>,
-) -> Result<Answer, String> {
-    let https = match uri.scheme_str() {
-        Some("https") => true,
-        Some("http") => false,
-        other => return Err(format!("unsupported scheme {other:?}")),
-    };
-    let host = uri
-        .host()
-        .ok_or("the leader's URL has no host")?
-        .trim_matches(['[', ']'])
-        .to_string();
-    let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
-    let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-        .await
-        .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
-    if !https {
-        return exchange(tcp, request).await;
-    }
-    let name = ServerName::try_from(host.clone()).map_err(|e| format!("{host}: {e}"))?;
-    let stream = tokio_rustls::TlsConnector::from(tls.clone())
-        .connect(name, tcp)
-        .await
-        .map_err(|e| format!("TLS with {host}:{port}: {e}"))?;
-    exchange(stream, request).await
-}
-
-async fn exchange<S>(stream: S, request: Request<Full<Bytes>>) -> Result<Answer, String>
-where
-    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .map_err(|e| e.to_string())?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!("forwarding connection: {e}");
-        }
-    });
-    let response = sender
-        .send_request(request)
-        .await
-        .map_err(|e| e.to_string())?;
-    let status = response.status();
-    let location = response
-        .headers()
-        .get(hyper::header::LOCATION)
-        .and_then(|l| l.to_str().ok())
-        .map(str::to_string);
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|e| e.to_string())?
-        .to_bytes();
-    Ok((status, location, body))
 }
 
 #[cfg(test)]

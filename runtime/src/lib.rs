@@ -24,6 +24,7 @@ pub mod plugins;
 pub mod sink_task;
 pub mod status;
 pub mod storage;
+pub mod tls;
 pub mod transforms;
 pub mod worker;
 pub mod worker_config;

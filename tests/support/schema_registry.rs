@@ -7,6 +7,9 @@
 //! - `GET /schemas/ids/{id}`: a schema by id (40403);
 //! - `GET /subjects/{s}/versions/{v|latest}`: a subject version (40401, 40402);
 //! - `GET /subjects`: the subjects.
+//!
+//! Optionally over TLS and requiring HTTP basic credentials, like a secured
+//! registry ([`SchemaRegistry::start_secured`]).
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -30,6 +33,9 @@ struct State {
 
 pub struct SchemaRegistry {
     pub url: String,
+    /// What a client needs: the CA to trust and the credentials, if secured.
+    pub ca: Option<std::path::PathBuf>,
+    pub user_info: Option<String>,
     state: Arc<Mutex<State>>,
     requests: Arc<AtomicU64>,
     down: Arc<AtomicBool>,
@@ -44,8 +50,42 @@ impl Drop for SchemaRegistry {
 
 impl SchemaRegistry {
     pub async fn start() -> Self {
+        Self::start_secured(None, None).await
+    }
+
+    /// Serve HTTPS with `pki`'s server certificate when set, and answer
+    /// 401 to requests without the basic credentials `user_info`
+    /// (`user:password`) when that is set.
+    pub async fn start_secured(pki: Option<&super::tls::Pki>, user_info: Option<&str>) -> Self {
+        let acceptor = pki.map(|pki| {
+            let (cert, key) = (&pki.cert, &pki.key);
+            use rustls::pki_types::pem::PemObject;
+            let chain = rustls::pki_types::CertificateDer::pem_file_iter(cert)
+                .unwrap()
+                .collect::<Result<Vec<_>, _>>()
+                .unwrap();
+            let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key).unwrap();
+            let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+                rustls::crypto::ring::default_provider(),
+            ))
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+            tokio_rustls::TlsAcceptor::from(Arc::new(config))
+        });
+        let expected_auth: Option<Arc<str>> = user_info.map(|u| {
+            use base64::Engine as _;
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(u)
+            )
+            .into()
+        });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let url = format!("{scheme}://{}", listener.local_addr().unwrap());
         let state = Arc::new(Mutex::new(State::default()));
         let requests = Arc::new(AtomicU64::new(0));
         let down = Arc::new(AtomicBool::new(false));
@@ -56,19 +96,45 @@ impl SchemaRegistry {
                     return;
                 };
                 let (s, r, d) = (s.clone(), r.clone(), d.clone());
+                let (acceptor, auth) = (acceptor.clone(), expected_auth.clone());
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |req| {
-                        let (s, r, d) = (s.clone(), r.clone(), d.clone());
-                        async move { Ok::<_, Infallible>(handle(req, &s, &r, &d).await) }
+                        let (s, r, d, auth) = (s.clone(), r.clone(), d.clone(), auth.clone());
+                        async move {
+                            let authorized = auth.as_deref().is_none_or(|expected| {
+                                req.headers()
+                                    .get("authorization")
+                                    .and_then(|h| h.to_str().ok())
+                                    == Some(expected)
+                            });
+                            if !authorized {
+                                r.fetch_add(1, Ordering::SeqCst);
+                                return Ok::<_, Infallible>(error(401, 401, "Unauthorized".into()));
+                            }
+                            Ok::<_, Infallible>(handle(req, &s, &r, &d).await)
+                        }
                     });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                        .await;
+                    let http = hyper::server::conn::http1::Builder::new();
+                    let _ = match acceptor {
+                        Some(acceptor) => match acceptor.accept(stream).await {
+                            Ok(tls) => {
+                                http.serve_connection(hyper_util::rt::TokioIo::new(tls), service)
+                                    .await
+                            }
+                            Err(_) => return,
+                        },
+                        None => {
+                            http.serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                                .await
+                        }
+                    };
                 });
             }
         });
         Self {
             url,
+            ca: pki.map(|p| p.ca.clone()),
+            user_info: user_info.map(str::to_string),
             state,
             requests,
             down,

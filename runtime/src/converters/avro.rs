@@ -10,70 +10,32 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use apache_avro::types::Value as Avro;
-use connect_api::Data;
 use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind, Value};
 use futures::FutureExt as _;
 use serde_json::Value as Json;
 
-use super::registry::{self, Parse, RegisteredSchema, RegistryClient, RegistryError, SchemaCache};
-use super::{ConversionError, Converter, Origin, Prepare};
+use super::registry::{
+    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
+};
 
 /// Connect's name for the struct a general Avro union becomes.
 const UNION: &str = "io.confluent.connect.avro.Union";
 const ENUM: &str = "io.confluent.connect.avro.Enum";
 
-pub struct AvroConverter {
-    cache: Arc<SchemaCache<Decoder>>,
-    parse: Parse<Decoder>,
-    /// `-key` or `-value`: the subject is `<topic><suffix>` (TopicNameStrategy).
-    suffix: &'static str,
-}
+/// `AvroConverter`: the registry converter with Avro's decoder.
+pub type AvroConverter = RegistryConverter<Decoder>;
 
-impl AvroConverter {
-    pub fn new(config: registry::RegistryConfig, is_key: bool) -> Self {
-        let parse: Parse<Decoder> = Arc::new(move |client, schema, subject| {
-            async move { Decoder::build(&client, schema, &subject).await }.boxed()
-        });
-        Self {
-            cache: Arc::new(SchemaCache::new(config)),
-            parse,
-            suffix: if is_key { "-key" } else { "-value" },
-        }
-    }
-
-    /// How many schemas were fetched from the registry (tests).
-    pub fn fetches(&self) -> u64 {
-        self.cache
-            .fetches
-            .load(std::sync::atomic::Ordering::Relaxed)
-    }
-}
-
-impl Converter for AvroConverter {
-    fn class_name(&self) -> &'static str {
-        "io.confluent.connect.avro.AvroConverter"
-    }
-
-    fn prepare(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Option<Prepare> {
-        let id = registry::schema_id(bytes?)?;
-        let subject = format!("{}{}", at.topic, self.suffix);
-        self.cache.prepare(id, subject, &self.parse)
-    }
-
-    fn to_connect(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
-        let Some(bytes) = bytes else {
-            return Ok(Data::Null);
-        };
-        let id = registry::wire_id(at, bytes)?;
-        let decoder = self.cache.ready(at, bytes, id, "Avro")?;
-        decoder.decode(&bytes[5..]).map(Data::Typed).map_err(|e| {
-            registry::unreadable(
-                at,
-                bytes,
-                &format!("Error deserializing Avro message for id {id}: {e}"),
-            )
-        })
-    }
+pub fn converter(config: registry::RegistryConfig, is_key: bool) -> AvroConverter {
+    let parse: Parse<Decoder> = Arc::new(move |client, schema, subject| {
+        async move { Decoder::build(&client, schema, &subject).await }.boxed()
+    });
+    RegistryConverter::new(
+        "io.confluent.connect.avro.AvroConverter",
+        "Avro",
+        SchemaCache::new(config),
+        parse,
+        is_key,
+    )
 }
 
 /// One registered schema, ready to decode: apache-avro's schema for the
@@ -130,7 +92,9 @@ impl Decoder {
             plan,
         })
     }
+}
 
+impl registry::Decode for Decoder {
     fn decode(&self, mut body: &[u8]) -> Result<SchemaAndValue, String> {
         let reader = apache_avro::reader::datum::GenericDatumReader::builder(&self.writer);
         let reader = if self.references.is_empty() {

@@ -20,61 +20,39 @@
 
 use std::sync::Arc;
 
-use connect_api::Data;
 use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind};
 use futures::FutureExt as _;
 use serde_json::Value as Json;
 
-use super::registry::{self, Parse, RegisteredSchema, RegistryClient, RegistryError, SchemaCache};
-use super::{ConversionError, Converter, Origin, Prepare};
+use super::registry::{
+    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
+};
 
-pub struct JsonSchemaConverter {
-    cache: Arc<SchemaCache<Arc<Schema>>>,
-    parse: Parse<Arc<Schema>>,
-    /// `-key` or `-value`: the subject is `<topic><suffix>` (TopicNameStrategy).
-    suffix: &'static str,
+/// `JsonSchemaConverter`: the registry converter with JSON Schema's decoder.
+pub type JsonSchemaConverter = RegistryConverter<Decoder>;
+
+pub fn converter(config: registry::RegistryConfig, is_key: bool) -> JsonSchemaConverter {
+    let parse: Parse<Decoder> = Arc::new(move |client, schema, subject| {
+        async move { build(&client, schema, &subject).await.map(Decoder) }.boxed()
+    });
+    RegistryConverter::new(
+        "io.confluent.connect.json.JsonSchemaConverter",
+        "JSON",
+        SchemaCache::new(config),
+        parse,
+        is_key,
+    )
 }
 
-impl JsonSchemaConverter {
-    pub fn new(config: registry::RegistryConfig, is_key: bool) -> Self {
-        let parse: Parse<Arc<Schema>> = Arc::new(move |client, schema, subject| {
-            async move { build(&client, schema, &subject).await }.boxed()
-        });
-        Self {
-            cache: Arc::new(SchemaCache::new(config)),
-            parse,
-            suffix: if is_key { "-key" } else { "-value" },
-        }
-    }
-}
+/// A registered JSON Schema as Connect's schema; values are read under it
+/// with JsonConverter's rules.
+pub struct Decoder(Arc<Schema>);
 
-impl Converter for JsonSchemaConverter {
-    fn class_name(&self) -> &'static str {
-        "io.confluent.connect.json.JsonSchemaConverter"
-    }
-
-    fn prepare(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Option<Prepare> {
-        let id = registry::schema_id(bytes?)?;
-        let subject = format!("{}{}", at.topic, self.suffix);
-        self.cache.prepare(id, subject, &self.parse)
-    }
-
-    fn to_connect(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
-        let Some(bytes) = bytes else {
-            return Ok(Data::Null);
-        };
-        let id = registry::wire_id(at, bytes)?;
-        let schema = self.cache.ready(at, bytes, id, "JSON")?;
-        let fail = |e: String| {
-            registry::unreadable(
-                at,
-                bytes,
-                &format!("Error deserializing JSON message for id {id}: {e}"),
-            )
-        };
-        let json: Json = serde_json::from_slice(&bytes[5..]).map_err(|e| fail(e.to_string()))?;
-        let value = super::json::to_value(&schema, &json).map_err(fail)?;
-        Ok(Data::Typed(SchemaAndValue::new((*schema).clone(), value)))
+impl registry::Decode for Decoder {
+    fn decode(&self, body: &[u8]) -> Result<SchemaAndValue, String> {
+        let json: Json = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        let value = super::json::to_value(&self.0, &json)?;
+        Ok(SchemaAndValue::new(self.0.clone(), value))
     }
 }
 

@@ -177,6 +177,8 @@ pub enum ConverterConfigError {
     Missing { key: &'static str },
     #[error("Invalid configuration {key}: {reason}")]
     Unsupported { key: String, reason: &'static str },
+    #[error("Invalid TLS settings: {0}")]
+    Tls(String),
 }
 
 /// Build the converter `class` (full or simple name) configured by `props`
@@ -222,15 +224,15 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Conv
             }
             Arc::new(StringConverter)
         }
-        "io.confluent.connect.json.JsonSchemaConverter" => Arc::new(JsonSchemaConverter::new(
+        "io.confluent.connect.json.JsonSchemaConverter" => Arc::new(json_schema::converter(
             registry::RegistryConfig::from_props(props)?,
             is_key(props),
         )),
-        "io.confluent.connect.avro.AvroConverter" => Arc::new(AvroConverter::new(
+        "io.confluent.connect.avro.AvroConverter" => Arc::new(avro::converter(
             registry::RegistryConfig::from_props(props)?,
             is_key(props),
         )),
-        "io.confluent.connect.protobuf.ProtobufConverter" => Arc::new(ProtobufConverter::new(
+        "io.confluent.connect.protobuf.ProtobufConverter" => Arc::new(protobuf::converter(
             registry::RegistryConfig::from_props(props)?,
             is_key(props),
             protobuf::Options::from_props(props),

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use base64::Engine as _;
+use connect_api::ConfigMap;
 use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind, Value};
-use connect_api::{ConfigMap, Data};
 use futures::FutureExt as _;
 use prost_reflect::{
     DescriptorPool, DynamicMessage, EnumDescriptor, FieldDescriptor, FileDescriptor, Kind, MapKey,
@@ -28,8 +28,9 @@ use prost_reflect::{
 use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FieldDescriptorProto, FileDescriptorProto, MessageOptions};
 
-use super::registry::{self, Parse, RegisteredSchema, RegistryClient, RegistryError, SchemaCache};
-use super::{ConversionError, Converter, Origin, Prepare};
+use super::registry::{
+    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
+};
 
 const NAMESPACE: &str = "io.confluent.connect.protobuf";
 
@@ -63,51 +64,24 @@ impl Options {
     }
 }
 
-pub struct ProtobufConverter {
-    cache: Arc<SchemaCache<Decoder>>,
-    parse: Parse<Decoder>,
-    /// `-key` or `-value`: the subject is `<topic><suffix>` (TopicNameStrategy).
-    suffix: &'static str,
-}
+/// `ProtobufConverter`: the registry converter with Protobuf's decoder.
+pub type ProtobufConverter = RegistryConverter<Decoder>;
 
-impl ProtobufConverter {
-    pub fn new(config: registry::RegistryConfig, is_key: bool, options: Options) -> Self {
-        let parse: Parse<Decoder> = Arc::new(move |client, schema, subject| {
-            async move { Decoder::build(&client, schema, &subject, options).await }.boxed()
-        });
-        Self {
-            cache: Arc::new(SchemaCache::new(config).serialized()),
-            parse,
-            suffix: if is_key { "-key" } else { "-value" },
-        }
-    }
-}
-
-impl Converter for ProtobufConverter {
-    fn class_name(&self) -> &'static str {
-        "io.confluent.connect.protobuf.ProtobufConverter"
-    }
-
-    fn prepare(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Option<Prepare> {
-        let id = registry::schema_id(bytes?)?;
-        let subject = format!("{}{}", at.topic, self.suffix);
-        self.cache.prepare(id, subject, &self.parse)
-    }
-
-    fn to_connect(&self, at: Origin<'_>, bytes: Option<&[u8]>) -> Result<Data, ConversionError> {
-        let Some(bytes) = bytes else {
-            return Ok(Data::Null);
-        };
-        let id = registry::wire_id(at, bytes)?;
-        let decoder = self.cache.ready(at, bytes, id, "Protobuf")?;
-        decoder.decode(&bytes[5..]).map(Data::Typed).map_err(|e| {
-            registry::unreadable(
-                at,
-                bytes,
-                &format!("Error deserializing Protobuf message for id {id}: {e}"),
-            )
-        })
-    }
+pub fn converter(
+    config: registry::RegistryConfig,
+    is_key: bool,
+    options: Options,
+) -> ProtobufConverter {
+    let parse: Parse<Decoder> = Arc::new(move |client, schema, subject| {
+        async move { Decoder::build(&client, schema, &subject, options).await }.boxed()
+    });
+    RegistryConverter::new(
+        "io.confluent.connect.protobuf.ProtobufConverter",
+        "Protobuf",
+        SchemaCache::new(config).serialized(),
+        parse,
+        is_key,
+    )
 }
 
 /// One registered schema, ready to decode: its file in a pool with its
@@ -149,7 +123,9 @@ impl Decoder {
             plans: Mutex::new(HashMap::new()),
         })
     }
+}
 
+impl registry::Decode for Decoder {
     fn decode(&self, body: &[u8]) -> Result<SchemaAndValue, String> {
         let (indexes, message) = message_indexes(body)?;
         let planned = self.plan(&indexes)?;
@@ -160,7 +136,9 @@ impl Decoder {
             plan.value(&Proto::Message(message))?,
         ))
     }
+}
 
+impl Decoder {
     /// The message the index path names, with its plan (built once).
     fn plan(&self, indexes: &[i64]) -> Result<Planned, String> {
         if let Some(plan) = self.plans.lock().expect("plans lock").get(indexes) {

@@ -82,7 +82,10 @@ struct ErrorBody {
 /// `key.converter.`), as Confluent's `AbstractKafkaSchemaSerDeConfig` names them.
 #[derive(Debug, Clone)]
 pub struct RegistryConfig {
+    /// Base URLs, user info taken out (it becomes `authorization`).
     pub urls: Vec<String>,
+    /// TLS for `https://` registries (`schema.registry.ssl.*`).
+    pub tls: Arc<rustls::ClientConfig>,
     /// `Authorization` value for every request, from the basic or bearer settings.
     pub authorization: Option<String>,
     pub cache_capacity: NonZeroUsize,
@@ -110,15 +113,12 @@ impl RegistryConfig {
             });
         }
         for url in &urls {
-            if url.starts_with("https://") {
+            if !url.starts_with("http://") && !url.starts_with("https://") {
                 return Err(invalid(
                     "schema.registry.url",
                     url,
-                    "HTTPS registries are not supported yet by this host; use http://",
+                    "not an http:// or https:// URL",
                 ));
-            }
-            if !url.starts_with("http://") {
-                return Err(invalid("schema.registry.url", url, "not an http:// URL"));
             }
         }
         let source = props
@@ -145,20 +145,16 @@ impl RegistryConfig {
                     });
                 }
             },
-            Some("URL") => {
-                let url = &urls[0];
-                let rest = url.trim_start_matches("http://");
-                match rest.split_once('@') {
-                    Some((info, _)) if !info.contains('/') => basic(info),
-                    _ => {
-                        return Err(invalid(
-                            "basic.auth.credentials.source",
-                            "URL",
-                            "schema.registry.url holds no user info",
-                        ));
-                    }
+            Some("URL") => match user_info(&urls[0]) {
+                Some(info) => basic(info),
+                _ => {
+                    return Err(invalid(
+                        "basic.auth.credentials.source",
+                        "URL",
+                        "schema.registry.url holds no user info",
+                    ));
                 }
-            }
+            },
             Some(other) => {
                 return Err(invalid(
                     "basic.auth.credentials.source",
@@ -183,15 +179,14 @@ impl RegistryConfig {
             }
             authorization = Some(format!("Bearer {}", token.trim()));
         }
-        if let Some((key, _)) = props
+        let tls = tls_config(props)?;
+        let urls = urls
             .iter()
-            .find(|(k, v)| k.starts_with("schema.registry.ssl.") && !v.trim().is_empty())
-        {
-            return Err(ConverterConfigError::Unsupported {
-                key: key.clone(),
-                reason: "HTTPS registries are not supported yet by this host",
-            });
-        }
+            .map(|u| match user_info(u) {
+                Some(info) => u.replacen(&format!("{info}@"), "", 1),
+                None => u.clone(),
+            })
+            .collect();
         let cache_capacity = match props.get("schemas.cache.config") {
             None => NonZeroUsize::new(1000).expect("non-zero"),
             Some(v) => v
@@ -203,28 +198,93 @@ impl RegistryConfig {
         };
         Ok(Self {
             urls,
+            tls,
             authorization,
             cache_capacity,
         })
     }
 }
 
+/// The `user:password` of a URL's authority, if it has one.
+fn user_info(url: &str) -> Option<&str> {
+    let rest = url.split_once("://")?.1;
+    let authority = rest.split('/').next()?;
+    authority.rsplit_once('@').map(|(info, _)| info)
+}
+
+/// The `schema.registry.ssl.*` settings this host reads: PEM files, as
+/// Kafka's `ssl.*.type=PEM`. Any other one is refused, not ignored.
+const SSL_SETTINGS: &[&str] = &[
+    "schema.registry.ssl.truststore.location",
+    "schema.registry.ssl.truststore.type",
+    "schema.registry.ssl.keystore.location",
+    "schema.registry.ssl.keystore.type",
+    "schema.registry.ssl.endpoint.identification.algorithm",
+];
+
+/// TLS for https registries: the PEM truststore's CAs (else the system's),
+/// and the PEM keystore's certificate and key when the registry asks for
+/// a client certificate.
+fn tls_config(
+    props: &connect_api::ConfigMap,
+) -> Result<Arc<rustls::ClientConfig>, ConverterConfigError> {
+    let unsupported = |key: &str, reason: &'static str| ConverterConfigError::Unsupported {
+        key: key.to_string(),
+        reason,
+    };
+    for (key, value) in props {
+        if key.starts_with("schema.registry.ssl.")
+            && !value.trim().is_empty()
+            && !SSL_SETTINGS.contains(&key.as_str())
+        {
+            return Err(unsupported(
+                key,
+                "not supported: this host reads schema.registry.ssl.{truststore,keystore}.location \
+                 (PEM) and .endpoint.identification.algorithm=https",
+            ));
+        }
+    }
+    for key in [
+        "schema.registry.ssl.truststore.type",
+        "schema.registry.ssl.keystore.type",
+    ] {
+        let not_pem = |t: &&String| !t.trim().is_empty() && !t.trim().eq_ignore_ascii_case("PEM");
+        if props.get(key).filter(not_pem).is_some() {
+            return Err(unsupported(
+                key,
+                "only PEM files are supported (no JKS or PKCS12)",
+            ));
+        }
+    }
+    if let Some(algorithm) = props.get("schema.registry.ssl.endpoint.identification.algorithm")
+        && !algorithm.trim().eq_ignore_ascii_case("https")
+    {
+        return Err(unsupported(
+            "schema.registry.ssl.endpoint.identification.algorithm",
+            "the registry's host name is always verified (https)",
+        ));
+    }
+    let file = |key: &str| {
+        props
+            .get(key)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (key.to_string(), std::path::PathBuf::from(v.trim())))
+    };
+    let truststore = file("schema.registry.ssl.truststore.location");
+    let keystore = file("schema.registry.ssl.keystore.location");
+    crate::tls::client_config(truststore.as_ref(), keystore.as_ref().map(|k| (k, k)))
+        .map_err(|e| ConverterConfigError::Tls(e.to_string()))
+}
+
 /// The HTTP side: requests to the first registry URL that answers.
 #[derive(Clone)]
 pub struct RegistryClient {
-    http: reqwest::Client,
     config: Arc<RegistryConfig>,
 }
 
 impl RegistryClient {
     pub fn new(config: RegistryConfig) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(3))
-            .build()
-            .unwrap_or_default();
         Self {
-            http,
             config: Arc::new(config),
         }
     }
@@ -294,35 +354,33 @@ impl RegistryClient {
                 .collect();
         }
         let found: SubjectVersion = self
-            .send(|http, base| {
-                http.post(format!("{base}/subjects/{}", encode(subject)))
-                    .json(&body)
-            })
+            .send(
+                hyper::Method::POST,
+                &format!("/subjects/{}", encode(subject)),
+                Some(body.to_string()),
+            )
             .await?;
         Ok(found.version)
     }
 
     async fn get<T: serde::de::DeserializeOwned>(&self, path: &str) -> Result<T, RegistryError> {
-        self.send(|http, base| http.get(format!("{base}{path}")))
-            .await
+        self.send(hyper::Method::GET, path, None).await
     }
 
     /// One request, tried on each URL in turn until one answers.
     async fn send<T: serde::de::DeserializeOwned>(
         &self,
-        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+        method: hyper::Method,
+        path: &str,
+        body: Option<String>,
     ) -> Result<T, RegistryError> {
         let mut last = RegistryError::Unavailable("no schema registry URL".into());
         for base in &self.config.urls {
-            let mut request = build(&self.http, base).header(
-                "Accept",
-                "application/vnd.schemaregistry.v1+json, application/json",
-            );
-            if let Some(auth) = &self.config.authorization {
-                request = request.header("Authorization", auth);
-            }
-            let response = match request.send().await {
-                Ok(r) => r,
+            let answer = match self
+                .exchange(base, method.clone(), path, body.clone())
+                .await
+            {
+                Ok(answer) => answer,
                 Err(e) => {
                     last = RegistryError::Unavailable(format!(
                         "schema registry {base} is unreachable: {e}"
@@ -330,18 +388,14 @@ impl RegistryClient {
                     continue;
                 }
             };
-            let status = response.status();
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| RegistryError::Unavailable(format!("schema registry {base}: {e}")))?;
+            let (status, _, body) = answer;
             if status.is_success() {
                 return serde_json::from_slice(&body).map_err(|e| {
                     RegistryError::Invalid(format!("schema registry {base} answered {e}"))
                 });
             }
             let error = serde_json::from_slice::<ErrorBody>(&body).ok();
-            if status == reqwest::StatusCode::NOT_FOUND
+            if status == hyper::StatusCode::NOT_FOUND
                 && let Some(ErrorBody {
                     error_code,
                     message,
@@ -364,6 +418,50 @@ impl RegistryClient {
             }
         }
         Err(last)
+    }
+}
+
+impl RegistryClient {
+    /// One request to `base`, within [`REQUEST_TIMEOUT`].
+    async fn exchange(
+        &self,
+        base: &str,
+        method: hyper::Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<crate::tls::Answer, String> {
+        let uri: hyper::Uri = format!("{base}{path}")
+            .parse()
+            .map_err(|e| format!("{e}"))?;
+        let authority = uri.authority().map(ToString::to_string).ok_or("no host")?;
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+            .header(hyper::header::HOST, authority)
+            .header(
+                hyper::header::ACCEPT,
+                "application/vnd.schemaregistry.v1+json, application/json",
+            );
+        if let Some(auth) = &self.config.authorization {
+            request = request.header(hyper::header::AUTHORIZATION, auth);
+        }
+        if body.is_some() {
+            request = request.header(
+                hyper::header::CONTENT_TYPE,
+                "application/vnd.schemaregistry.v1+json",
+            );
+        }
+        let request = request
+            .body(http_body_util::Full::new(bytes::Bytes::from(
+                body.unwrap_or_default(),
+            )))
+            .map_err(|e| e.to_string())?;
+        tokio::time::timeout(
+            REQUEST_TIMEOUT,
+            crate::tls::send(&uri, &self.config.tls, request),
+        )
+        .await
+        .map_err(|_| format!("no answer within {REQUEST_TIMEOUT:?}"))?
     }
 }
 
@@ -567,4 +665,77 @@ pub fn wire_id(at: super::Origin<'_>, bytes: &[u8]) -> Result<u32, ConversionErr
             "Unknown magic byte: not Confluent's Schema Registry wire format",
         )
     })
+}
+
+/// How one registered schema reads a record's body (what follows the
+/// magic byte and the schema id), per format.
+pub trait Decode: Send + Sync + 'static {
+    fn decode(&self, body: &[u8]) -> Result<connect_api::SchemaAndValue, String>;
+}
+
+/// A Schema Registry converter: Confluent's wire format, the schema cache,
+/// and a format's [`Decode`] (Avro, JSON Schema, Protobuf).
+pub struct RegistryConverter<T> {
+    class: &'static str,
+    /// The format's name in messages ("Avro").
+    format: &'static str,
+    cache: Arc<SchemaCache<T>>,
+    parse: Parse<T>,
+    /// `-key` or `-value`: the subject is `<topic><suffix>` (TopicNameStrategy).
+    suffix: &'static str,
+}
+
+impl<T: Decode> RegistryConverter<T> {
+    pub fn new(
+        class: &'static str,
+        format: &'static str,
+        cache: SchemaCache<T>,
+        parse: Parse<T>,
+        is_key: bool,
+    ) -> Self {
+        Self {
+            class,
+            format,
+            cache: Arc::new(cache),
+            parse,
+            suffix: if is_key { "-key" } else { "-value" },
+        }
+    }
+}
+
+impl<T: Decode> super::Converter for RegistryConverter<T> {
+    fn class_name(&self) -> &'static str {
+        self.class
+    }
+
+    fn prepare(&self, at: super::Origin<'_>, bytes: Option<&[u8]>) -> Option<Prepare> {
+        let id = schema_id(bytes?)?;
+        let subject = format!("{}{}", at.topic, self.suffix);
+        self.cache.prepare(id, subject, &self.parse)
+    }
+
+    fn to_connect(
+        &self,
+        at: super::Origin<'_>,
+        bytes: Option<&[u8]>,
+    ) -> Result<connect_api::Data, ConversionError> {
+        let Some(bytes) = bytes else {
+            return Ok(connect_api::Data::Null);
+        };
+        let id = wire_id(at, bytes)?;
+        let decoder = self.cache.ready(at, bytes, id, self.format)?;
+        decoder
+            .decode(&bytes[5..])
+            .map(connect_api::Data::Typed)
+            .map_err(|e| {
+                unreadable(
+                    at,
+                    bytes,
+                    &format!(
+                        "Error deserializing {} message for id {id}: {e}",
+                        self.format
+                    ),
+                )
+            })
+    }
 }

@@ -15,6 +15,7 @@ per record: what was sent, for the test to compare with.
 import datetime
 import decimal
 import json
+import os
 import sys
 
 from confluent_kafka import Producer
@@ -183,7 +184,13 @@ def main():
     bootstrap, registry, topic, fmt, version, first, count = sys.argv[1:8]
     version, first, count = int(version), int(first), int(count)
     assert fmt in ("avro", "json", "protobuf"), fmt
-    client = SchemaRegistryClient({"url": registry})
+    conf = {"url": registry}
+    # A secured registry: its CA and basic credentials, from the environment.
+    if os.environ.get("SR_CA"):
+        conf["ssl.ca.location"] = os.environ["SR_CA"]
+    if os.environ.get("SR_USER_INFO"):
+        conf["basic.auth.user.info"] = os.environ["SR_USER_INFO"]
+    client = SchemaRegistryClient(conf)
     if fmt == "protobuf":
         from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 
