@@ -11,6 +11,10 @@
 #   scripts/bench.sh                      # everything, cpu (and cuda when libtorch sees one)
 #   BENCH_ONLY=embedder scripts/bench.sh  # part 1 only
 #   BENCH_ONLY=side-by-side scripts/bench.sh
+#   BENCH_ONLY=stages scripts/bench.sh    # converters and SMTs alone (3.)
+#  3. records/s through the converter and transform stages alone: JSON,
+#     Avro (Confluent wire format) and a 5-step SMT chain, on one core
+#     (runtime/benches/stages.rs; results in stages-bench-results.md).
 # Sizes: BENCH_TEXTS (1000), BENCH_DISTINCT_EVENTS (4000),
 # BENCH_STREAM_EVENTS (200000), BENCH_SECONDS (120, per end-to-end run),
 # BENCH_RATE (1000 events/s), BENCH_LATENCY_SECONDS (30), BENCH_DEVICE (cpu).
@@ -26,6 +30,12 @@ N="${BENCH_TEXTS:-1000}"
 RESULTS="${BENCH_RESULTS:-$CONNECTHOST_CACHE/bench-results.md}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+
+if [ "${BENCH_ONLY:-}" = stages ]; then
+  BENCH_STAGES_RESULTS="${BENCH_STAGES_RESULTS:-$CONNECTHOST_CACHE/stages-bench-results.md}" \
+    cargo bench --quiet -p connect-runtime --bench stages
+  exit 0
+fi
 
 if [ "${BENCH_ONLY:-}" != side-by-side ]; then
   "$BIN/generate-events" --texts --distinct --count "$N" --catalogue-size $((N * 2)) --seed 1 > "$work/distinct"
@@ -58,4 +68,10 @@ if [ "${BENCH_ONLY:-}" != embedder ]; then
   echo
   echo "side by side with the Python pipeline (bench/run.py)"
   BENCH_BIN="$BIN" BENCH_RESULTS="$RESULTS" "$TORCH_VENV/bin/python" bench/run.py
+fi
+
+if [ -z "${BENCH_ONLY:-}" ]; then
+  echo
+  BENCH_STAGES_RESULTS="${BENCH_STAGES_RESULTS:-$CONNECTHOST_CACHE/stages-bench-results.md}" \
+    cargo bench --quiet -p connect-runtime --bench stages
 fi
