@@ -300,10 +300,11 @@ pub(super) fn mask_field(
     if fields.is_empty() {
         return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
     }
-    let replacement = s
-        .get("replacement")
-        .filter(|r| !r.is_empty())
-        .map(str::to_string);
+    // Connect's `NonEmptyString`: an empty replacement is refused, not unset.
+    if s.get("replacement") == Some("") {
+        return Err(s.invalid("replacement", "", "String must be non-empty"));
+    }
+    let replacement = s.get("replacement").map(str::to_string);
     Ok(Box::new(MaskField {
         part: part(p),
         fields,

@@ -78,23 +78,29 @@ fn header_bytes(v: &Value) -> Option<Bytes> {
 
 impl Transformation for HeaderFrom {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(mut map) = require_map(self.part.get(&r), "header ")? else {
+        let purpose = if self.moving {
+            "header move"
+        } else {
+            "header copy"
+        };
+        let Some(map) = require_map(self.part.get(&r), purpose)? else {
             for (_, h) in &self.pairs {
                 r.headers.push((h.clone(), None));
             }
             return Ok(Some(r));
         };
+        // Values are read from the original map, so that one field can feed
+        // several headers even when it is moved (as Connect does).
+        let mut updated = map.clone();
         for (f, h) in &self.pairs {
-            let v = if self.moving {
-                map.remove(f)
-            } else {
-                map.get(f).cloned()
-            };
+            if self.moving {
+                updated.remove(f);
+            }
             r.headers
-                .push((h.clone(), v.as_ref().and_then(header_bytes)));
+                .push((h.clone(), map.get(f).and_then(header_bytes)));
         }
         if self.moving {
-            self.part.set(&mut r, Data::Json(Value::Object(map)));
+            self.part.set(&mut r, Data::Json(Value::Object(updated)));
         }
         Ok(Some(r))
     }

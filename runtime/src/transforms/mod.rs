@@ -11,6 +11,8 @@ mod catalog;
 mod dates;
 mod fields;
 mod headers;
+#[cfg(test)]
+mod kafka_cases;
 mod predicates;
 mod routing;
 mod timestamp_converter;

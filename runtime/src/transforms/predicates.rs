@@ -19,15 +19,19 @@ impl Predicate for TopicNameMatches {
     }
 }
 
+/// A required setting that Connect validates with `NonEmptyString`: set
+/// but empty is "String must be non-empty", not "missing".
+fn non_empty<'a>(s: &'a Settings<'_>, key: &str) -> Result<&'a str, ConfigIssue> {
+    if s.get(key) == Some("") {
+        return Err(s.invalid(key, "", "String must be non-empty"));
+    }
+    s.required(key)
+}
+
 pub(super) fn topic_name_matches(s: &Settings<'_>) -> Result<Arc<dyn Predicate>, ConfigIssue> {
-    let pattern = s.required("pattern")?;
-    let regex = regex::Regex::new(&format!("^(?:{pattern})$")).map_err(|e| {
-        s.invalid(
-            "pattern",
-            pattern,
-            &format!("entry must be a valid regex: {e}"),
-        )
-    })?;
+    let pattern = non_empty(s, "pattern")?;
+    let regex = regex::Regex::new(&format!("^(?:{pattern})$"))
+        .map_err(|e| s.invalid("pattern", pattern, &format!("Invalid regex: {e}")))?;
     Ok(Arc::new(TopicNameMatches(regex)))
 }
 
@@ -41,7 +45,7 @@ impl Predicate for HasHeaderKey {
 }
 
 pub(super) fn has_header_key(s: &Settings<'_>) -> Result<Arc<dyn Predicate>, ConfigIssue> {
-    Ok(Arc::new(HasHeaderKey(s.required("name")?.to_string())))
+    Ok(Arc::new(HasHeaderKey(non_empty(s, "name")?.to_string())))
 }
 
 /// The value is null.
