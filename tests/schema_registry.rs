@@ -186,8 +186,10 @@ async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evol
         "{magic}"
     );
     // Three schema fetches (ids 1, 2 and 999) and two best-effort version
-    // lookups: none per record.
-    assert_eq!(registry.requests() - before, 5);
+    // lookups per task start (a task restarted while the connector starts
+    // begins with an empty cache, so at most twice that); none per record.
+    let requests = registry.requests() - before;
+    assert!((5..=10).contains(&requests), "{requests} registry requests");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -387,8 +389,10 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_
         "{unknown}"
     );
     // Schema 2 (serialized), its reference, the best-effort version lookup
-    // and id 999: none per record.
-    assert_eq!(registry.requests() - before, 4);
+    // and id 999: 4 requests per task start (a task restarted while the
+    // connector starts begins with an empty cache), none per record.
+    let requests = registry.requests() - before;
+    assert!((4..=8).contains(&requests), "{requests} registry requests");
 }
 
 /// What FileStream writes for JSON Schema record `i` (fields in the
