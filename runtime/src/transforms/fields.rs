@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::{Map, Value};
 
-use super::{Part, Settings, Transformation, java_type, json_of, require_map, split_list};
+use super::{
+    Part, Settings, Transformation, into_json, into_map, java_type, require_map, split_list,
+};
 
 fn part(p: Option<Part>) -> Part {
     p.unwrap_or(Part::Value)
@@ -31,7 +33,7 @@ struct InsertField {
 
 impl Transformation for InsertField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(mut map) = require_map(self.part.get(&r), "field insertion")? else {
+        let Some(mut map) = into_map(self.part.take(&mut r), "field insertion")? else {
             return Ok(Some(r));
         };
         if let Some(f) = &self.topic {
@@ -91,9 +93,17 @@ struct ReplaceField {
 
 impl Transformation for ReplaceField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(map) = require_map(self.part.get(&r), "field replacement")? else {
+        let Some(mut map) = into_map(self.part.take(&mut r), "field replacement")? else {
             return Ok(Some(r));
         };
+        if self.renames.is_empty() {
+            // Nothing renamed: drop fields in place, keeping the order.
+            map.retain(|k, _| {
+                !self.exclude.contains(k) && (self.include.is_empty() || self.include.contains(k))
+            });
+            self.part.set(&mut r, Data::Json(Value::Object(map)));
+            return Ok(Some(r));
+        }
         let mut out = Map::new();
         for (k, v) in map {
             let keep = !self.exclude.contains(&k)
@@ -149,7 +159,7 @@ struct ExtractField {
 
 impl Transformation for ExtractField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(map) = require_map(self.part.get(&r), "field extraction")? else {
+        let Some(map) = into_map(self.part.take(&mut r), "field extraction")? else {
             self.part.set(&mut r, Data::Null);
             return Ok(Some(r));
         };
@@ -216,7 +226,7 @@ struct HoistField {
 
 impl Transformation for HoistField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let inner = json_of(self.part.get(&r))?.unwrap_or(Value::Null);
+        let inner = into_json(self.part.take(&mut r))?.unwrap_or(Value::Null);
         let mut m = Map::new();
         m.insert(self.field.clone(), inner);
         self.part.set(&mut r, Data::Json(Value::Object(m)));
@@ -278,7 +288,7 @@ impl MaskField {
 
 impl Transformation for MaskField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(mut map) = require_map(self.part.get(&r), "masking fields")? else {
+        let Some(mut map) = into_map(self.part.take(&mut r), "masking fields")? else {
             return Ok(Some(r));
         };
         for f in &self.fields {
@@ -337,7 +347,7 @@ impl Flatten {
 
 impl Transformation for Flatten {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(map) = require_map(self.part.get(&r), "flattening")? else {
+        let Some(map) = into_map(self.part.take(&mut r), "flattening")? else {
             return Ok(Some(r));
         };
         let mut out = Map::new();
@@ -443,7 +453,7 @@ struct Cast {
 
 impl Transformation for Cast {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(v) = json_of(self.part.get(&r))? else {
+        let Some(v) = into_json(self.part.take(&mut r))? else {
             return Ok(Some(r));
         };
         let out = if let Some(to) = self.whole {

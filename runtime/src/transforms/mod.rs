@@ -121,6 +121,15 @@ impl Part {
             Part::Value => &r.value,
         }
     }
+    /// Move the part out of `r` (leaving null), for a transformation that
+    /// sets it again: no copy of the value.
+    pub(crate) fn take(self, r: &mut SinkRecord) -> Data {
+        let part = match self {
+            Part::Key => &mut r.key,
+            Part::Value => &mut r.value,
+        };
+        std::mem::replace(part, Data::Null)
+    }
     pub(crate) fn set(self, r: &mut SinkRecord, data: Data) {
         match self {
             Part::Key => r.key = data,
@@ -133,9 +142,20 @@ impl Part {
 /// Connect gives for something that is not schemaless data.
 pub(crate) fn json_of(data: &Data) -> Result<Option<serde_json::Value>, String> {
     match data {
+        // Only what is owned is copied; a schema'd value is converted.
+        Data::Json(_) | Data::Text(_) => into_json(data.clone()),
+        Data::Typed(v) if !data.is_null() => Ok(Some(v.to_json())),
+        Data::Typed(_) | Data::Null => Ok(None),
+        Data::Bytes(_) => into_json(Data::Bytes(Default::default())),
+    }
+}
+
+/// [`json_of`] on a part taken out of its record ([`Part::take`]).
+pub(crate) fn into_json(data: Data) -> Result<Option<serde_json::Value>, String> {
+    match data {
         d if d.is_null() => Ok(None),
-        Data::Json(v) => Ok(Some(v.clone())),
-        Data::Text(s) => Ok(Some(serde_json::Value::String(s.clone()))),
+        Data::Json(v) => Ok(Some(v)),
+        Data::Text(s) => Ok(Some(serde_json::Value::String(s))),
         Data::Bytes(_) => {
             Err("Only Map objects supported in absence of schema, found: byte[]".into())
         }
@@ -150,7 +170,22 @@ pub(crate) fn require_map(
     data: &Data,
     purpose: &str,
 ) -> Result<Option<serde_json::Map<String, serde_json::Value>>, String> {
-    match json_of(data) {
+    as_map(json_of(data), purpose)
+}
+
+/// [`require_map`] on a part taken out of its record ([`Part::take`]).
+pub(crate) fn into_map(
+    data: Data,
+    purpose: &str,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, String> {
+    as_map(into_json(data), purpose)
+}
+
+fn as_map(
+    json: Result<Option<serde_json::Value>, String>,
+    purpose: &str,
+) -> Result<Option<serde_json::Map<String, serde_json::Value>>, String> {
+    match json {
         Ok(None) => Ok(None),
         Ok(Some(serde_json::Value::Object(m))) => Ok(Some(m)),
         Ok(Some(other)) => Err(format!(

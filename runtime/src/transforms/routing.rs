@@ -29,11 +29,11 @@ struct RegexRouter {
 
 impl Transformation for RegexRouter {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        if self.regex.is_match(&r.topic) {
-            r.topic = self
-                .regex
-                .replace(&r.topic, self.replacement.as_str())
-                .into_owned();
+        // One pass: `replace` borrows when the whole-topic regex does not match.
+        if let std::borrow::Cow::Owned(topic) =
+            self.regex.replace(&r.topic, self.replacement.as_str())
+        {
+            r.topic = topic;
         }
         Ok(Some(r))
     }
