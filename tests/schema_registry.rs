@@ -68,6 +68,27 @@ fn produce(
     );
 }
 
+/// Create connector `name` on `worker`; it must be accepted.
+async fn create(worker: &Worker, name: &str, config: Value) {
+    let (code, body) = worker
+        .call(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": name, "config": config})),
+        )
+        .await;
+    assert_eq!(code, 201, "{body}");
+}
+
+/// The file's lines once it holds at least `n` (`what` names them).
+async fn file_lines(path: &std::path::Path, n: usize, what: &str) -> Vec<String> {
+    eventually(Duration::from_secs(60), what, || async {
+        let l = lines(path);
+        (l.len() >= n).then_some(l)
+    })
+    .await
+}
+
 fn file_connector(topic: &str, file: &std::path::Path, registry: &SchemaRegistry) -> Value {
     json!({
         "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
@@ -137,23 +158,13 @@ async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evol
     let before = registry.requests();
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let out = dir.path().join("products.txt");
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "products-file", "config": file_connector("products", &out, &registry)})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
-    let written = eventually(
-        Duration::from_secs(60),
-        "25 Avro records in the file",
-        || async {
-            let l = lines(&out);
-            (l.len() >= 25).then_some(l)
-        },
+    create(
+        &worker,
+        "products-file",
+        file_connector("products", &out, &registry),
     )
     .await;
+    let written = file_lines(&out, 25, "25 Avro records in the file").await;
     let expected: Vec<String> = (0..10)
         .map(|i| expected_line(i, 1))
         .chain((10..20).map(|i| expected_line(i, 2)))
@@ -204,14 +215,12 @@ async fn a_registry_outage_is_retried_and_loses_nothing() {
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let out = dir.path().join("outage.txt");
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "outage-file", "config": file_connector("outage", &out, &registry)})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(
+        &worker,
+        "outage-file",
+        file_connector("outage", &out, &registry),
+    )
+    .await;
     // The task keeps asking: the registry sees retries, nothing is written.
     let asked = registry.requests();
     eventually(
@@ -225,15 +234,7 @@ async fn a_registry_outage_is_retried_and_loses_nothing() {
     assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
 
     registry.set_down(false);
-    let written = eventually(
-        Duration::from_secs(60),
-        "all 10 records after the outage",
-        || async {
-            let l = lines(&out);
-            (l.len() >= 10).then_some(l)
-        },
-    )
-    .await;
+    let written = file_lines(&out, 10, "all 10 records after the outage").await;
     let expected: Vec<String> = (0..5)
         .map(|i| expected_line(i, 1))
         .chain((5..10).map(|i| expected_line(i, 2)))
@@ -271,14 +272,7 @@ async fn avro_records_become_points_with_their_fields_as_payload() {
         "value.converter": "io.confluent.connect.avro.AvroConverter",
         "value.converter.schema.registry.url": registry.url,
     });
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "avro-qdrant", "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(&worker, "avro-qdrant", config).await;
     let client = server.client();
     eventually(Duration::from_secs(120), "12 points", || async {
         (qdrant::count(&client, "products").await == Some(12)).then_some(())
@@ -353,23 +347,8 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_
     let out = dir.path().join("pb-products.txt");
     let mut config = file_connector("pb-products", &out, &registry);
     config["value.converter"] = json!("io.confluent.connect.protobuf.ProtobufConverter");
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "pb-products-file", "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
-    let written = eventually(
-        Duration::from_secs(60),
-        "9 Protobuf records in the file",
-        || async {
-            let l = lines(&out);
-            (l.len() >= 9).then_some(l)
-        },
-    )
-    .await;
+    create(&worker, "pb-products-file", config).await;
+    let written = file_lines(&out, 9, "9 Protobuf records in the file").await;
     let expected: Vec<String> = (0..9).map(expected_protobuf_line).collect();
     assert_eq!(written, expected);
 
@@ -430,14 +409,7 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     let out = dir.path().join("js-products.txt");
     let mut config = file_connector("js-products", &out, &registry);
     config["value.converter"] = json!("io.confluent.connect.json.JsonSchemaConverter");
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "js-file", "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(&worker, "js-file", config).await;
     let qdrant = json!({
         "connector.class": "qdrant-embedding",
         "topics": "js-products",
@@ -450,24 +422,9 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
         "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
         "value.converter.schema.registry.url": registry.url,
     });
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": "js-qdrant", "config": qdrant})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
+    create(&worker, "js-qdrant", qdrant).await;
 
-    let written = eventually(
-        Duration::from_secs(60),
-        "8 JSON Schema records in the file",
-        || async {
-            let l = lines(&out);
-            (l.len() >= 8).then_some(l)
-        },
-    )
-    .await;
+    let written = file_lines(&out, 8, "8 JSON Schema records in the file").await;
     let expected: Vec<String> = (0..4)
         .map(|i| expected_json_line(i, 1))
         .chain((4..8).map(|i| expected_json_line(i, 2)))
@@ -557,11 +514,7 @@ async fn an_https_registry_with_basic_auth_is_read_with_the_right_settings_and_r
         )
         .await;
     assert_eq!(code, 201, "{body}");
-    let written = eventually(Duration::from_secs(60), "3 records over HTTPS", || async {
-        let l = lines(&dir.path().join("right.txt"));
-        (l.len() >= 3).then_some(l)
-    })
-    .await;
+    let written = file_lines(&dir.path().join("right.txt"), 3, "3 records over HTTPS").await;
     let expected: Vec<String> = (0..3).map(|i| expected_line(i, 1)).collect();
     assert_eq!(written, expected);
     let dlq = kafka::read_all(
