@@ -529,3 +529,45 @@ async fn an_https_registry_with_basic_auth_is_read_with_the_right_settings_and_r
         "nothing dead-lettered for a refused password"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn smts_on_avro_structs_keep_and_change_the_schema() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    kafka::create_topic(&broker.bootstrap(), "smt-products", 1).await;
+    produce(&broker, &registry, "smt-products", "avro", 1, 0, 4);
+
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("smt.txt");
+    let mut config = file_connector("smt-products", &out, &registry);
+    let chain = json!({
+        "transforms": "drop,mask,cast,insert",
+        "transforms.drop.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+        "transforms.drop.exclude": "note,at",
+        "transforms.drop.renames": "colour:color",
+        "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value",
+        "transforms.mask.fields": "price",
+        "transforms.cast.type": "org.apache.kafka.connect.transforms.Cast$Value",
+        "transforms.cast.spec": "id:string",
+        "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
+        "transforms.insert.offset.field": "offset",
+    });
+    for (k, v) in chain.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    create(&worker, "smt-file", config).await;
+    let written = file_lines(&out, 4, "4 transformed records").await;
+    // The struct keeps its schema through the chain: Decimal masked to its
+    // zero at scale 2, the date still a Date, the id a string.
+    let expected: Vec<String> = (0..4u32)
+        .map(|i| {
+            format!(
+                "Struct{{id={i},name=product {i},price=0.00,added=2024-05-{:02},color={},offset={i}}}",
+                1 + i,
+                ["RED", "GREEN", "BLUE"][i as usize % 3]
+            )
+        })
+        .collect();
+    assert_eq!(written, expected);
+}

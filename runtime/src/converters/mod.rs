@@ -16,6 +16,8 @@ use connect_api::{ConfigDef, ConfigMap, Data};
 pub use avro::AvroConverter;
 pub use byte_array::ByteArrayConverter;
 pub use json::JsonConverter;
+/// A JSON value read under a Connect schema with JsonConverter's rules.
+pub(crate) use json::to_value as value_from_json;
 pub use json_schema::JsonSchemaConverter;
 pub use protobuf::ProtobufConverter;
 pub use string::StringConverter;

@@ -1,11 +1,16 @@
 //! Field-level SMTs on schemaless maps: `InsertField`, `ReplaceField`,
 //! `ExtractField`, `HoistField`, `MaskField`, `Flatten`, `Cast`,
-//! `ValueToKey`, `SetSchemaMetadata`.
+//! `ValueToKey`, `SetSchemaMetadata`. ReplaceField, InsertField, MaskField,
+//! Cast and SetSchemaMetadata also have a schema path (`typed.rs`).
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
+use connect_api::schema::{self as connect, Field, Schema, SchemaAndValue, SchemaKind};
 use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::{Map, Value};
+
+use super::typed::{self, Derived};
 
 use super::{
     Part, Settings, Transformation, into_json, into_map, java_type, require_map, split_list,
@@ -13,6 +18,24 @@ use super::{
 
 fn part(p: Option<Part>) -> Part {
     p.unwrap_or(Part::Value)
+}
+
+/// Take `part` out of `r`: a struct with a schema goes through `typed`
+/// (and is put back changed, `Ok(None)`); anything else is returned for the
+/// JSON path.
+fn struct_or_data(
+    part: Part,
+    r: &mut SinkRecord,
+    typed: impl FnOnce(SchemaAndValue, &SinkRecord) -> Result<SchemaAndValue, String>,
+) -> Result<Option<Data>, String> {
+    match part.take(r) {
+        Data::Typed(t) if typed::struct_value(&t) => {
+            let changed = typed(t, r)?;
+            part.set(r, Data::Typed(changed));
+            Ok(None)
+        }
+        other => Ok(Some(other)),
+    }
 }
 
 /// A field name of InsertField: `name`, `name!` (required) or `name?`.
@@ -24,6 +47,9 @@ fn field_name(v: Option<&str>) -> Option<String> {
 
 struct InsertField {
     part: Part,
+    /// Field names given with `!`: required in the schema path.
+    required: Vec<String>,
+    schema: Derived<Schema>,
     topic: Option<String>,
     partition: Option<String>,
     offset: Option<String>,
@@ -31,9 +57,68 @@ struct InsertField {
     static_field: Option<(String, String)>,
 }
 
+impl InsertField {
+    /// The inserted fields, in order: (name, schema, value for `r`).
+    fn inserted(&self, r: &SinkRecord) -> Vec<(&String, Schema, connect::Value)> {
+        use connect::Value as V;
+        let mut out = Vec::new();
+        if let Some(f) = &self.topic {
+            out.push((
+                f,
+                Schema::new(SchemaKind::String),
+                V::String(r.topic.clone()),
+            ));
+        }
+        if let Some(f) = &self.partition {
+            out.push((f, Schema::new(SchemaKind::Int32), V::Int32(r.partition)));
+        }
+        if let Some(f) = &self.offset {
+            out.push((f, Schema::new(SchemaKind::Int64), V::Int64(r.offset)));
+        }
+        if let Some(f) = &self.timestamp {
+            out.push((
+                f,
+                Schema::timestamp(),
+                r.timestamp.map_or(V::Null, V::Int64),
+            ));
+        }
+        if let Some((f, v)) = &self.static_field {
+            out.push((f, Schema::new(SchemaKind::String), V::String(v.clone())));
+        }
+        out
+    }
+
+    fn typed(&self, t: SchemaAndValue, r: &SinkRecord) -> Result<SchemaAndValue, String> {
+        let inserted = self.inserted(r);
+        let schema = self.schema.get(&t.schema, |s| {
+            let mut fields = s.fields().to_vec();
+            for (name, schema, _) in &inserted {
+                if fields.iter().any(|f| &f.name == *name) {
+                    return Err(format!(
+                        "Cannot create field because of field name duplication {name}"
+                    ));
+                }
+                let schema = if self.required.contains(name) {
+                    schema.clone()
+                } else {
+                    schema.clone().optional()
+                };
+                fields.push(Field::new(name.as_str(), schema));
+            }
+            Ok(typed::with_fields(s, fields))
+        })?;
+        let mut values = typed::into_fields(t.value);
+        values.extend(inserted.into_iter().map(|(_, _, v)| v));
+        Ok(SchemaAndValue::new(schema, connect::Value::Struct(values)))
+    }
+}
+
 impl Transformation for InsertField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(mut map) = into_map(self.part.take(&mut r), "field insertion")? else {
+        let Some(data) = struct_or_data(self.part, &mut r, |t, r| self.typed(t, r))? else {
+            return Ok(Some(r));
+        };
+        let Some(mut map) = into_map(data, "field insertion")? else {
             return Ok(Some(r));
         };
         if let Some(f) = &self.topic {
@@ -73,8 +158,22 @@ pub(super) fn insert_field(
         }
         _ => None,
     };
+    let required = [
+        "topic.field",
+        "partition.field",
+        "offset.field",
+        "timestamp.field",
+        "static.field",
+    ]
+    .iter()
+    .filter_map(|k| s.get(k))
+    .filter(|v| v.trim().ends_with('!'))
+    .filter_map(|v| field_name(Some(v)))
+    .collect();
     let t = InsertField {
         part: part(p),
+        required,
+        schema: Derived::default(),
         topic: field_name(s.get("topic.field")),
         partition: field_name(s.get("partition.field")),
         offset: field_name(s.get("offset.field")),
@@ -89,26 +188,64 @@ struct ReplaceField {
     exclude: Vec<String>,
     include: Vec<String>,
     renames: HashMap<String, String>,
+    /// The output schema and the input positions of its fields.
+    schema: Derived<(Arc<Schema>, Vec<usize>)>,
+}
+
+impl ReplaceField {
+    fn keeps(&self, name: &str) -> bool {
+        !self.exclude.iter().any(|e| e == name)
+            && (self.include.is_empty() || self.include.iter().any(|i| i == name))
+    }
+
+    fn typed(&self, t: SchemaAndValue) -> Result<SchemaAndValue, String> {
+        let plan = self.schema.get(&t.schema, |s| {
+            let (mut fields, mut positions) = (Vec::new(), Vec::new());
+            for (i, f) in s
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| self.keeps(&f.name))
+            {
+                let name = self.renames.get(&f.name).unwrap_or(&f.name);
+                fields.push(Field {
+                    name: name.clone(),
+                    schema: f.schema.clone(),
+                });
+                positions.push(i);
+            }
+            Ok((Arc::new(typed::with_fields(s, fields)), positions))
+        })?;
+        let mut values = typed::into_fields(t.value);
+        let kept = plan
+            .1
+            .iter()
+            .map(|&i| std::mem::replace(&mut values[i], connect::Value::Null))
+            .collect();
+        Ok(SchemaAndValue::new(
+            plan.0.clone(),
+            connect::Value::Struct(kept),
+        ))
+    }
 }
 
 impl Transformation for ReplaceField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(mut map) = into_map(self.part.take(&mut r), "field replacement")? else {
+        let Some(data) = struct_or_data(self.part, &mut r, |t, _| self.typed(t))? else {
+            return Ok(Some(r));
+        };
+        let Some(mut map) = into_map(data, "field replacement")? else {
             return Ok(Some(r));
         };
         if self.renames.is_empty() {
             // Nothing renamed: drop fields in place, keeping the order.
-            map.retain(|k, _| {
-                !self.exclude.contains(k) && (self.include.is_empty() || self.include.contains(k))
-            });
+            map.retain(|k, _| self.keeps(k));
             self.part.set(&mut r, Data::Json(Value::Object(map)));
             return Ok(Some(r));
         }
         let mut out = Map::new();
         for (k, v) in map {
-            let keep = !self.exclude.contains(&k)
-                && (self.include.is_empty() || self.include.contains(&k));
-            if keep {
+            if self.keeps(&k) {
                 let name = self.renames.get(&k).cloned().unwrap_or(k);
                 out.insert(name, v);
             }
@@ -149,6 +286,7 @@ pub(super) fn replace_field(
         exclude: list("exclude", "blacklist"),
         include: list("include", "whitelist"),
         renames,
+        schema: Derived::default(),
     }))
 }
 
@@ -286,9 +424,36 @@ impl MaskField {
     }
 }
 
+impl MaskField {
+    /// The masked struct: each listed field masked as its JSON view would
+    /// be (logical types to their zero), read back under its schema.
+    fn typed(&self, t: SchemaAndValue) -> Result<SchemaAndValue, String> {
+        let mut values = typed::into_fields(t.value);
+        for f in &self.fields {
+            let Some((i, field)) = t.schema.field(f) else {
+                continue;
+            };
+            let zero = typed::logical_zero(&field.schema).filter(|_| self.replacement.is_none());
+            values[i] = match zero {
+                Some(zero) if values[i] != connect::Value::Null => zero,
+                _ => typed::through_json(&field.schema, &field.schema, &values[i], |v| {
+                    self.masked(f, v)
+                })?,
+            };
+        }
+        Ok(SchemaAndValue::new(
+            t.schema,
+            connect::Value::Struct(values),
+        ))
+    }
+}
+
 impl Transformation for MaskField {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(mut map) = into_map(self.part.take(&mut r), "masking fields")? else {
+        let Some(data) = struct_or_data(self.part, &mut r, |t, _| self.typed(t))? else {
+            return Ok(Some(r));
+        };
+        let Some(mut map) = into_map(data, "masking fields")? else {
             return Ok(Some(r));
         };
         for f in &self.fields {
@@ -449,11 +614,91 @@ struct Cast {
     part: Part,
     whole: Option<CastType>,
     fields: Vec<(String, CastType)>,
+    /// The output schema and, per field, the type it is cast to.
+    schema: Derived<(Arc<Schema>, Vec<Option<CastType>>)>,
+}
+
+impl CastType {
+    fn kind(self) -> SchemaKind {
+        match self {
+            CastType::Int(8) => SchemaKind::Int8,
+            CastType::Int(16) => SchemaKind::Int16,
+            CastType::Int(32) => SchemaKind::Int32,
+            CastType::Int(_) => SchemaKind::Int64,
+            CastType::Float32 => SchemaKind::Float32,
+            CastType::Float64 => SchemaKind::Float64,
+            CastType::Boolean => SchemaKind::Boolean,
+            CastType::String => SchemaKind::String,
+        }
+    }
+}
+
+/// A primitive field's schema cast to `to`, as Connect's Cast builds it
+/// (optionality kept); structs, arrays, maps and logical types are refused.
+fn cast_schema(field: &Field, to: CastType) -> Result<Schema, String> {
+    let s = &field.schema;
+    if matches!(
+        s.kind,
+        SchemaKind::Struct(_) | SchemaKind::Array(_) | SchemaKind::Map { .. }
+    ) || s.logical().is_some()
+    {
+        return Err(format!(
+            "Cast transformation does not support casting to/from {} (field {})",
+            s.name.as_deref().unwrap_or(s.kind.type_name()),
+            field.name
+        ));
+    }
+    let mut out = Schema::new(to.kind());
+    out.optional = s.optional;
+    Ok(out)
+}
+
+impl Cast {
+    fn typed(&self, t: SchemaAndValue) -> Result<SchemaAndValue, String> {
+        let plan = self.schema.get(&t.schema, |s| {
+            let mut fields = Vec::new();
+            let mut casts = Vec::new();
+            for f in s.fields() {
+                let to = self
+                    .fields
+                    .iter()
+                    .find(|(n, _)| *n == f.name)
+                    .map(|(_, t)| *t);
+                fields.push(match to {
+                    Some(to) => Field::new(f.name.as_str(), cast_schema(f, to)?),
+                    None => f.clone(),
+                });
+                casts.push(to);
+            }
+            Ok((Arc::new(typed::with_fields(s, fields)), casts))
+        })?;
+        let mut values = typed::into_fields(t.value);
+        let (from, to) = (t.schema.fields(), plan.0.fields());
+        for (i, cast) in plan.1.iter().enumerate() {
+            if let Some(cast) = cast {
+                values[i] = typed::through_json(&from[i].schema, &to[i].schema, &values[i], |v| {
+                    cast_value(v, *cast)
+                })?;
+            }
+        }
+        Ok(SchemaAndValue::new(
+            plan.0.clone(),
+            connect::Value::Struct(values),
+        ))
+    }
 }
 
 impl Transformation for Cast {
     fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(v) = into_json(self.part.take(&mut r))? else {
+        let data = if self.whole.is_none() {
+            match struct_or_data(self.part, &mut r, |t, _| self.typed(t))? {
+                Some(data) => data,
+                None => return Ok(Some(r)),
+            }
+        } else {
+            self.part.take(&mut r)
+        };
+        let Some(v) = into_json(data)? else {
             return Ok(Some(r));
         };
         let out = if let Some(to) = self.whole {
@@ -511,6 +756,7 @@ pub(super) fn cast(
         part: part(p),
         whole,
         fields,
+        schema: Derived::default(),
     }))
 }
 
@@ -542,25 +788,56 @@ pub(super) fn value_to_key(
     Ok(Box::new(ValueToKey { fields }))
 }
 
-/// Schemaless records have no schema to rename: passed through unchanged.
-struct SetSchemaMetadata;
+/// Renames (and versions) the schema of a record that has one; schemaless
+/// records have no schema to rename and pass through unchanged.
+struct SetSchemaMetadata {
+    part: Part,
+    name: Option<String>,
+    version: Option<i32>,
+    schema: Derived<Schema>,
+}
 
 impl Transformation for SetSchemaMetadata {
-    fn apply(&self, r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+        if let Data::Typed(t) = self.part.get(&r) {
+            let schema = self.schema.get(&t.schema, |s| {
+                let mut s = s.clone();
+                if let Some(name) = &self.name {
+                    s.name = Some(name.clone());
+                }
+                if let Some(version) = self.version {
+                    s.version = Some(version);
+                }
+                Ok(s)
+            })?;
+            let Data::Typed(t) = self.part.take(&mut r) else {
+                unreachable!("checked above")
+            };
+            self.part
+                .set(&mut r, Data::Typed(SchemaAndValue::new(schema, t.value)));
+        }
         Ok(Some(r))
     }
 }
 
 pub(super) fn set_schema_metadata(
     s: &Settings<'_>,
-    _: Option<Part>,
+    p: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    if let Some(v) = s.get("schema.version")
-        && v.trim().parse::<i32>().is_err()
-    {
-        return Err(s.invalid("schema.version", v, "Not a number of type INT"));
-    }
-    Ok(Box::new(SetSchemaMetadata))
+    let version = match s.get("schema.version") {
+        Some(v) => Some(
+            v.trim()
+                .parse::<i32>()
+                .map_err(|_| s.invalid("schema.version", v, "Not a number of type INT"))?,
+        ),
+        None => None,
+    };
+    Ok(Box::new(SetSchemaMetadata {
+        part: part(p),
+        name: s.get("schema.name").map(str::to_string),
+        version,
+        schema: Derived::default(),
+    }))
 }
 
 #[cfg(test)]

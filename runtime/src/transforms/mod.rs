@@ -15,6 +15,7 @@ mod headers;
 mod kafka_cases;
 mod predicates;
 mod routing;
+mod typed;
 mod timestamp_converter;
 
 use std::collections::{BTreeMap, HashSet};
