@@ -346,3 +346,79 @@ async fn smts_and_predicates_are_plugins_and_timestamp_converter_converts() {
         ]
     );
 }
+
+/// Debezium's ExtractNewRecordState, native: change events in Debezium's
+/// JSON (no schemas) become their rows, a delete is rewritten and marked,
+/// a tombstone is dropped, and the offsets of all of them are committed.
+#[tokio::test(flavor = "multi_thread")]
+async fn debezium_change_events_become_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    kafka::create_topic(&broker.bootstrap(), "db.products", 1).await;
+    let event = |op: &str, before: serde_json::Value, after: serde_json::Value| {
+        json!({"before": before, "after": after, "op": op, "ts_ms": 1_700_000_000_000i64,
+               "source": {"table": "products", "db": "shop"}})
+        .to_string()
+    };
+    let producer = kafka::producer(&broker.bootstrap());
+    let mut tombstone = Rec::value(0, Vec::new());
+    tombstone.value = None;
+    kafka::produce(
+        &producer,
+        "db.products",
+        vec![
+            Rec::value(0, event("c", json!(null), json!({"id": 1, "name": "shoe"}))),
+            Rec::value(
+                0,
+                event(
+                    "u",
+                    json!({"id": 1, "name": "shoe"}),
+                    json!({"id": 1, "name": "boot"}),
+                ),
+            ),
+            Rec::value(0, event("d", json!({"id": 1, "name": "boot"}), json!(null))),
+            tombstone,
+        ],
+    )
+    .await;
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("rows.txt");
+    let config = json!({
+        "connector.class": "org.apache.kafka.connect.file.FileStreamSinkConnector",
+        "tasks.max": "1",
+        "topics": "db.products",
+        "file": out.display().to_string(),
+        "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+        "value.converter.schemas.enable": "false",
+        "transforms": "unwrap",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        "transforms.unwrap.delete.handling.mode": "rewrite",
+        "transforms.unwrap.add.fields": "op,table",
+    });
+    let (code, body) = worker
+        .call("PUT", "/connectors/rows/config", Some(&config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let rows = eventually(Duration::from_secs(60), "3 rows", || async {
+        let l = lines(&out);
+        (l.len() >= 3).then_some(l)
+    })
+    .await;
+    assert_eq!(
+        rows,
+        [
+            r#"{"id":1,"name":"shoe","__op":"c","__table":"products","__deleted":"false"}"#,
+            r#"{"id":1,"name":"boot","__op":"u","__table":"products","__deleted":"false"}"#,
+            r#"{"id":1,"name":"boot","__op":"d","__table":"products","__deleted":"true"}"#,
+        ]
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the tombstone's offset committed",
+        || async {
+            let committed = kafka::committed(&broker.bootstrap(), "connect-rows", "db.products", 1);
+            (committed.get(&0) == Some(&4)).then_some(())
+        },
+    )
+    .await;
+}

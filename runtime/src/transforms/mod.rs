@@ -9,14 +9,15 @@
 
 mod catalog;
 mod dates;
+mod debezium;
 mod fields;
 mod headers;
 #[cfg(test)]
 mod kafka_cases;
 mod predicates;
 mod routing;
-mod typed;
 mod timestamp_converter;
+mod typed;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -44,6 +45,10 @@ pub(crate) struct Settings<'a> {
 impl Settings<'_> {
     pub(crate) fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).map(String::as_str)
+    }
+    /// The setting names given (without the prefix).
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &str> {
+        self.map.keys().map(String::as_str)
     }
     pub(crate) fn get_or<'b>(&'b self, key: &str, default: &'b str) -> &'b str {
         self.get(key).unwrap_or(default)
@@ -288,6 +293,9 @@ fn build_transformation(
     class: &str,
     settings: &Settings<'_>,
 ) -> Result<Box<dyn Transformation>, Vec<ConfigIssue>> {
+    if class == debezium::CLASS {
+        return debezium::extract_new_record_state(settings).map_err(|e| vec![e]);
+    }
     let short = class.strip_prefix(TRANSFORMS_PACKAGE).unwrap_or(class);
     let (base, variant) = match short.split_once('$') {
         Some((b, "Key")) => (b, Some(Part::Key)),
@@ -631,7 +639,7 @@ mod tests {
             ("transforms", "unwrap"),
             (
                 "transforms.unwrap.type",
-                "io.debezium.transforms.ExtractNewRecordState",
+                "io.debezium.transforms.ByLogicalTableRouter",
             ),
         ]);
         assert_eq!(i[0].key, "transforms.unwrap.type");
