@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+use rdkafka::message::OwnedMessage;
 use serde_json::{Value, json};
 use support::kafka::{self, Rec};
 use support::qdrant::{self, QdrantServer};
@@ -87,6 +88,34 @@ async fn file_lines(path: &std::path::Path, n: usize, what: &str) -> Vec<String>
         (l.len() >= n).then_some(l)
     })
     .await
+}
+
+/// The DLQ of `topic` once it holds `count` records; the first must be the
+/// unknown schema id 999 at `offset`, its message naming where it was and
+/// its first bytes (and `what`, the format's words).
+fn dead_letters(
+    broker: &Broker,
+    topic: &str,
+    count: usize,
+    offset: i64,
+    what: &str,
+) -> Vec<OwnedMessage> {
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        &format!("{topic}-dlq"),
+        1,
+        count,
+        Duration::from_secs(30),
+    );
+    assert_eq!(dlq.len(), count, "{topic}-dlq");
+    let unknown = kafka::header(&dlq[0], "__connect.errors.exception.message").unwrap();
+    assert!(
+        unknown.contains(what)
+            && unknown.contains(&format!("topic {topic}, partition 0, offset {offset}"))
+            && unknown.contains("first bytes: 00 00 00 03 e7"),
+        "{unknown}"
+    );
+    dlq
 }
 
 fn file_connector(topic: &str, file: &std::path::Path, registry: &SchemaRegistry) -> Value {
@@ -172,21 +201,8 @@ async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evol
         .collect();
     assert_eq!(written, expected);
 
-    let dlq = kafka::read_all(
-        &broker.bootstrap(),
-        "products-dlq",
-        1,
-        2,
-        Duration::from_secs(30),
-    );
-    assert_eq!(dlq.len(), 2, "the unknown id and the bad magic byte");
-    let unknown = kafka::header(&dlq[0], "__connect.errors.exception.message").unwrap();
-    assert!(
-        unknown.contains("999")
-            && unknown.contains("topic products, partition 0, offset 20")
-            && unknown.contains("first bytes: 00 00 00 03 e7"),
-        "{unknown}"
-    );
+    // The unknown id and the bad magic byte.
+    let dlq = dead_letters(&broker, "products", 2, 20, "Avro schema for id 999");
     assert_eq!(
         kafka::header(&dlq[0], "__connect.errors.stage"),
         Some("VALUE_CONVERTER")
@@ -352,21 +368,7 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_
     let expected: Vec<String> = (0..9).map(expected_protobuf_line).collect();
     assert_eq!(written, expected);
 
-    let dlq = kafka::read_all(
-        &broker.bootstrap(),
-        "pb-products-dlq",
-        1,
-        1,
-        Duration::from_secs(30),
-    );
-    assert_eq!(dlq.len(), 1, "the unknown id");
-    let unknown = kafka::header(&dlq[0], "__connect.errors.exception.message").unwrap();
-    assert!(
-        unknown.contains("Protobuf schema for id 999")
-            && unknown.contains("topic pb-products, partition 0, offset 6")
-            && unknown.contains("first bytes: 00 00 00 03 e7"),
-        "{unknown}"
-    );
+    dead_letters(&broker, "pb-products", 1, 6, "Protobuf schema for id 999");
     // Schema 2 (serialized), its reference, the best-effort version lookup
     // and id 999: 4 requests per task start (a task restarted while the
     // connector starts begins with an empty cache), none per record.
