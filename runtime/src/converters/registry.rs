@@ -488,8 +488,6 @@ pub struct SchemaCache<T> {
     in_flight: Mutex<HashMap<u32, Fetch<T>>>,
     /// Whether schemas are fetched with `?format=serialized` (Protobuf).
     serialized: bool,
-    /// Requests sent, for tests and metrics.
-    pub fetches: std::sync::atomic::AtomicU64,
 }
 
 /// How a converter turns a registered schema into its parsed form, given
@@ -516,7 +514,6 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
             unknown: Mutex::new(HashMap::new()),
             in_flight: Mutex::new(HashMap::new()),
             serialized: false,
-            fetches: Default::default(),
         }
     }
 
@@ -561,9 +558,6 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
                     let cache = self.clone();
                     let parse = parse.clone();
                     async move {
-                        cache
-                            .fetches
-                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let client = cache.client.clone();
                         let result = match client.schema_by_id(id, cache.serialized).await {
                             Ok(schema) => parse(client, schema, subject).await.map(Arc::new),
@@ -626,10 +620,6 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
                 "{format} schema {id} is not cached yet"
             ))),
         }
-    }
-
-    pub fn client(&self) -> &RegistryClient {
-        &self.client
     }
 }
 

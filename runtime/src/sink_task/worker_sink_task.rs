@@ -551,11 +551,7 @@ impl WorkerSinkTask {
     /// What the converters must fetch before they can read `msg`
     /// (Schema Registry schemas not cached yet).
     fn fetches(&self, msg: &OwnedMessage) -> Vec<(Stage, Arc<dyn Converter>, Prepare)> {
-        let at = Origin {
-            topic: msg.topic(),
-            partition: msg.partition(),
-            offset: msg.offset(),
-        };
+        let at = origin(msg);
         let mut out = Vec::new();
         for (stage, converter, bytes) in [
             (Stage::KeyConverter, &self.key_converter, msg.key()),
@@ -570,11 +566,7 @@ impl WorkerSinkTask {
 
     fn convert(&self, msg: &OwnedMessage) -> Result<SinkRecord, StageFailure> {
         let topic = msg.topic();
-        let at = Origin {
-            topic,
-            partition: msg.partition(),
-            offset: msg.offset(),
-        };
+        let at = origin(msg);
         let key = self
             .key_converter
             .to_connect(at, msg.key())
@@ -800,6 +792,15 @@ impl RetryHost for WorkerSinkTask {
                 false
             }
         }
+    }
+}
+
+/// Where `msg` comes from, for converters' messages.
+fn origin(msg: &OwnedMessage) -> Origin<'_> {
+    Origin {
+        topic: msg.topic(),
+        partition: msg.partition(),
+        offset: msg.offset(),
     }
 }
 

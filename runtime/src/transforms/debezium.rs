@@ -155,11 +155,12 @@ impl ExtractNewRecordState {
         }
     }
 
-    fn headers(&self, r: &mut SinkRecord, lookup: impl Fn(&[String]) -> Option<Value>) {
+    /// `add.headers`, read from the event's JSON form.
+    fn headers(&self, r: &mut SinkRecord, event: &Value) {
         for (path, name) in &self.headers {
-            let text = match lookup(path) {
+            let text = match at(event, path) {
                 None | Some(Value::Null) => None,
-                Some(Value::String(s)) => Some(Bytes::from(s)),
+                Some(Value::String(s)) => Some(Bytes::from(s.clone())),
                 Some(other) => Some(Bytes::from(other.to_string())),
             };
             r.headers.push((name.clone(), text));
@@ -167,24 +168,21 @@ impl ExtractNewRecordState {
     }
 
     fn schemaless(&self, mut r: SinkRecord, envelope: Map<String, Value>) -> Option<SinkRecord> {
-        let lookup = |path: &[String]| {
-            let mut node = envelope.get(path.first()?)?;
-            for step in &path[1..] {
-                node = node.get(step)?;
-            }
-            Some(node.clone())
-        };
-        self.headers(&mut r, lookup);
-        match self.row(envelope.get("op").and_then(Value::as_str)) {
+        let event = Value::Object(envelope);
+        self.headers(&mut r, &event);
+        match self.row(event.get("op").and_then(Value::as_str)) {
             Row::Dropped => return None,
             Row::Tombstone => r.value = Data::Null,
             Row::State(field, deleted) => {
-                let mut row = match envelope.get(field) {
+                let mut row = match event.get(field) {
                     Some(Value::Object(m)) => m.clone(),
                     _ => Map::new(),
                 };
                 for (path, name) in &self.fields {
-                    row.insert(name.clone(), lookup(path).unwrap_or(Value::Null));
+                    row.insert(
+                        name.clone(),
+                        at(&event, path).cloned().unwrap_or(Value::Null),
+                    );
                 }
                 if let Some(d) = deleted {
                     row.insert(self.deleted_field.clone(), Value::String(d.into()));
@@ -200,17 +198,18 @@ impl ExtractNewRecordState {
         mut r: SinkRecord,
         envelope: SchemaAndValue,
     ) -> Result<Option<SinkRecord>, String> {
-        let view = envelope.to_json();
-        let lookup_json = |path: &[String]| {
-            let mut node = view.get(path.first()?)?;
-            for step in &path[1..] {
-                node = node.get(step)?;
-            }
-            Some(node.clone())
-        };
-        self.headers(&mut r, lookup_json);
-        let op = view.get("op").and_then(Value::as_str).map(str::to_string);
-        let (field, deleted) = match self.row(op.as_deref()) {
+        // The JSON form only when headers are asked for: the row is read
+        // from the struct itself.
+        if !self.headers.is_empty() {
+            self.headers(&mut r, &envelope.to_json());
+        }
+        let schema = envelope.schema.clone();
+        let mut values = typed::into_fields(envelope.value);
+        let op = schema.field("op").and_then(|(i, _)| match &values[i] {
+            connect::Value::String(op) => Some(op.as_str()),
+            _ => None,
+        });
+        let (field, deleted) = match self.row(op) {
             Row::Dropped => return Ok(None),
             Row::Tombstone => {
                 r.value = Data::Null;
@@ -218,11 +217,9 @@ impl ExtractNewRecordState {
             }
             Row::State(field, deleted) => (field, deleted),
         };
-        let schema = envelope.schema.clone();
         let Some((index, state)) = schema.field(field) else {
             return Err(format!("the change event has no {field} field"));
         };
-        let mut values = typed::into_fields(envelope.value);
         let state_value = std::mem::replace(&mut values[index], connect::Value::Null);
         // A row without extra fields keeps its own schema (and its Arc).
         if self.fields.is_empty() && deleted.is_none() {
@@ -273,6 +270,11 @@ impl ExtractNewRecordState {
         r.value = Data::Typed(SchemaAndValue::new(row_schema, connect::Value::Struct(row)));
         Ok(Some(r))
     }
+}
+
+/// The value at `path` in a change event's JSON form.
+fn at<'a>(event: &'a Value, path: &[String]) -> Option<&'a Value> {
+    path.iter().try_fold(event, |node, step| node.get(step))
 }
 
 /// A change event's envelope: has `op` and a `before` or `after`.
