@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use support::kafka::{self, Rec};
 use support::qdrant::{self, QdrantServer};
 use support::schema_registry::SchemaRegistry;
-use support::worker::lines;
+use support::worker::{lines, wait_lines};
 use support::{Broker, Worker, eventually};
 
 /// The Python with confluent-kafka that scripts/setup.sh installs.
@@ -67,27 +67,6 @@ fn produce(
         String::from_utf8_lossy(&out.stdout).lines().count(),
         count as usize
     );
-}
-
-/// Create connector `name` on `worker`; it must be accepted.
-async fn create(worker: &Worker, name: &str, config: Value) {
-    let (code, body) = worker
-        .call(
-            "POST",
-            "/connectors",
-            Some(&json!({"name": name, "config": config})),
-        )
-        .await;
-    assert_eq!(code, 201, "{body}");
-}
-
-/// The file's lines once it holds at least `n` (`what` names them).
-async fn file_lines(path: &std::path::Path, n: usize, what: &str) -> Vec<String> {
-    eventually(Duration::from_secs(60), what, || async {
-        let l = lines(path);
-        (l.len() >= n).then_some(l)
-    })
-    .await
 }
 
 /// The DLQ of `topic` once it holds `count` records; the first must be the
@@ -187,13 +166,10 @@ async fn avro_from_confluents_serializer_reaches_filestream_across_a_schema_evol
     let before = registry.requests();
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let out = dir.path().join("products.txt");
-    create(
-        &worker,
-        "products-file",
-        file_connector("products", &out, &registry),
-    )
-    .await;
-    let written = file_lines(&out, 25, "25 Avro records in the file").await;
+    worker
+        .create("products-file", file_connector("products", &out, &registry))
+        .await;
+    let written = wait_lines(&out, 25, "25 Avro records in the file").await;
     let expected: Vec<String> = (0..10)
         .map(|i| expected_line(i, 1))
         .chain((10..20).map(|i| expected_line(i, 2)))
@@ -231,12 +207,9 @@ async fn a_registry_outage_is_retried_and_loses_nothing() {
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let out = dir.path().join("outage.txt");
-    create(
-        &worker,
-        "outage-file",
-        file_connector("outage", &out, &registry),
-    )
-    .await;
+    worker
+        .create("outage-file", file_connector("outage", &out, &registry))
+        .await;
     // The task keeps asking: the registry sees retries, nothing is written.
     let asked = registry.requests();
     eventually(
@@ -250,7 +223,7 @@ async fn a_registry_outage_is_retried_and_loses_nothing() {
     assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
 
     registry.set_down(false);
-    let written = file_lines(&out, 10, "all 10 records after the outage").await;
+    let written = wait_lines(&out, 10, "all 10 records after the outage").await;
     let expected: Vec<String> = (0..5)
         .map(|i| expected_line(i, 1))
         .chain((5..10).map(|i| expected_line(i, 2)))
@@ -288,13 +261,9 @@ async fn avro_records_become_points_with_their_fields_as_payload() {
         "value.converter": "io.confluent.connect.avro.AvroConverter",
         "value.converter.schema.registry.url": registry.url,
     });
-    create(&worker, "avro-qdrant", config).await;
+    worker.create("avro-qdrant", config).await;
     let client = server.client();
-    eventually(Duration::from_secs(120), "12 points", || async {
-        (qdrant::count(&client, "products").await == Some(12)).then_some(())
-    })
-    .await;
-    let points = qdrant::all_points(&client, "products").await;
+    let points = qdrant::wait_points(&client, "products", 12).await;
     let p = &points["3"];
     assert_eq!(p["name"], "product 3");
     assert_eq!(p["price"], 3.03);
@@ -363,8 +332,8 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_
     let out = dir.path().join("pb-products.txt");
     let mut config = file_connector("pb-products", &out, &registry);
     config["value.converter"] = json!("io.confluent.connect.protobuf.ProtobufConverter");
-    create(&worker, "pb-products-file", config).await;
-    let written = file_lines(&out, 9, "9 Protobuf records in the file").await;
+    worker.create("pb-products-file", config).await;
+    let written = wait_lines(&out, 9, "9 Protobuf records in the file").await;
     let expected: Vec<String> = (0..9).map(expected_protobuf_line).collect();
     assert_eq!(written, expected);
 
@@ -411,7 +380,7 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     let out = dir.path().join("js-products.txt");
     let mut config = file_connector("js-products", &out, &registry);
     config["value.converter"] = json!("io.confluent.connect.json.JsonSchemaConverter");
-    create(&worker, "js-file", config).await;
+    worker.create("js-file", config).await;
     let qdrant = json!({
         "connector.class": "qdrant-embedding",
         "topics": "js-products",
@@ -424,9 +393,9 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
         "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
         "value.converter.schema.registry.url": registry.url,
     });
-    create(&worker, "js-qdrant", qdrant).await;
+    worker.create("js-qdrant", qdrant).await;
 
-    let written = file_lines(&out, 8, "8 JSON Schema records in the file").await;
+    let written = wait_lines(&out, 8, "8 JSON Schema records in the file").await;
     let expected: Vec<String> = (0..4)
         .map(|i| expected_json_line(i, 1))
         .chain((4..8).map(|i| expected_json_line(i, 2)))
@@ -434,11 +403,7 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     assert_eq!(written, expected);
 
     let client = server.client();
-    eventually(Duration::from_secs(120), "8 points", || async {
-        (qdrant::count(&client, "js-products").await == Some(8)).then_some(())
-    })
-    .await;
-    let points = qdrant::all_points(&client, "js-products").await;
+    let points = qdrant::wait_points(&client, "js-products", 8).await;
     let p = &points["5"];
     assert_eq!(p["name"], "product 5");
     assert_eq!(p["price"], 5.5);
@@ -516,7 +481,7 @@ async fn an_https_registry_with_basic_auth_is_read_with_the_right_settings_and_r
         )
         .await;
     assert_eq!(code, 201, "{body}");
-    let written = file_lines(&dir.path().join("right.txt"), 3, "3 records over HTTPS").await;
+    let written = wait_lines(&dir.path().join("right.txt"), 3, "3 records over HTTPS").await;
     let expected: Vec<String> = (0..3).map(|i| expected_line(i, 1)).collect();
     assert_eq!(written, expected);
     let dlq = kafka::read_all(
@@ -558,8 +523,8 @@ async fn smts_on_avro_structs_keep_and_change_the_schema() {
     for (k, v) in chain.as_object().unwrap() {
         config[k] = v.clone();
     }
-    create(&worker, "smt-file", config).await;
-    let written = file_lines(&out, 4, "4 transformed records").await;
+    worker.create("smt-file", config).await;
+    let written = wait_lines(&out, 4, "4 transformed records").await;
     // The struct keeps its schema through the chain: Decimal masked to its
     // zero at scale 2, the date still a Date, the id a string.
     let expected: Vec<String> = (0..4u32)

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use support::kafka::{self, Rec};
-use support::worker::lines;
+use support::worker::{lines, wait_lines};
 use support::{Broker, Worker, eventually};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -80,10 +80,7 @@ async fn chain_filters_transforms_and_routes_while_offsets_follow_the_original_t
         .await;
     assert_eq!(code, 201, "{body}");
 
-    eventually(Duration::from_secs(60), "45 lines", || async {
-        (lines(&out).len() >= 45).then_some(())
-    })
-    .await;
+    wait_lines(&out, 45, "45 lines").await;
     eventually(
         Duration::from_secs(30),
         "offsets of the original topic committed to the end",
@@ -196,10 +193,7 @@ async fn tolerated_transformation_errors_go_to_the_dlq_at_stage_transformation()
         )
         .await;
     assert_eq!(code, 201, "{body}");
-    eventually(Duration::from_secs(60), "16 lines", || async {
-        (lines(&out).len() >= 16).then_some(())
-    })
-    .await;
+    wait_lines(&out, 16, "16 lines").await;
     let expected: Vec<String> = (0..20)
         .filter(|i| i % 5 != 0)
         .map(|i| i.to_string())
@@ -330,10 +324,7 @@ async fn smts_and_predicates_are_plugins_and_timestamp_converter_converts() {
         )
         .await;
     assert_eq!(code, 201, "{body}");
-    eventually(Duration::from_secs(60), "2 lines", || async {
-        (lines(&out).len() >= 2).then_some(())
-    })
-    .await;
+    wait_lines(&out, 2, "2 lines").await;
     let got: Vec<serde_json::Value> = lines(&out)
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}")))
@@ -399,11 +390,7 @@ async fn debezium_change_events_become_rows() {
         .call("PUT", "/connectors/rows/config", Some(&config))
         .await;
     assert_eq!(code, 201, "{body}");
-    let rows = eventually(Duration::from_secs(60), "3 rows", || async {
-        let l = lines(&out);
-        (l.len() >= 3).then_some(l)
-    })
-    .await;
+    let rows = wait_lines(&out, 3, "3 rows").await;
     assert_eq!(
         rows,
         [

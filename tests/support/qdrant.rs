@@ -197,6 +197,19 @@ pub async fn all_points(
     }
 }
 
+/// Every point of `collection` once it holds `n`, waiting up to two minutes.
+pub async fn wait_points(
+    client: &Qdrant,
+    collection: &str,
+    n: u64,
+) -> std::collections::HashMap<String, serde_json::Value> {
+    super::eventually(Duration::from_secs(120), &format!("{n} points"), || async {
+        (count(client, collection).await == Some(n)).then_some(())
+    })
+    .await;
+    all_points(client, collection).await
+}
+
 pub async fn count(client: &Qdrant, collection: &str) -> Option<u64> {
     use qdrant_client::qdrant::CountPointsBuilder;
     client

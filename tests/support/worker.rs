@@ -213,6 +213,18 @@ impl Worker {
         )
     }
 
+    /// Create connector `name` with `config`; it must be accepted (201).
+    pub async fn create(&self, name: &str, config: Value) {
+        let (code, body) = self
+            .call(
+                "POST",
+                "/connectors",
+                Some(&serde_json::json!({"name": name, "config": config})),
+            )
+            .await;
+        assert_eq!(code, 201, "{body}");
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         self.call("GET", path, None).await
     }
@@ -260,6 +272,16 @@ impl Drop for Worker {
 }
 
 /// Lines of a file, empty if it does not exist yet.
+/// The file's lines once it holds at least `n` (`what` names them),
+/// waiting up to a minute.
+pub async fn wait_lines(path: &Path, n: usize, what: &str) -> Vec<String> {
+    super::eventually(std::time::Duration::from_secs(60), what, || async {
+        let l = lines(path);
+        (l.len() >= n).then_some(l)
+    })
+    .await
+}
+
 pub fn lines(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .map(|s| s.lines().map(str::to_string).collect())
