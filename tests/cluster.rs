@@ -71,21 +71,13 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
         "value.converter": "org.apache.kafka.connect.storage.StringConverter",
     });
     // Sent to one worker, whichever leads: a follower forwards it.
-    let (code, body) = eventually(
-        Duration::from_secs(60),
-        "the create to be taken",
-        || async {
-            let (code, body) = workers[1]
-                .call(
-                    "POST",
-                    "/connectors",
-                    Some(&json!({"name": "orders-file", "config": config})),
-                )
-                .await;
-            (code != 409).then_some((code, body))
-        },
-    )
-    .await;
+    let (code, body) = workers[1]
+        .call_through_rebalance(
+            "POST",
+            "/connectors",
+            Some(&json!({"name": "orders-file", "config": config})),
+        )
+        .await;
     assert_eq!(code, 201, "{body}");
     // Read-your-writes on the worker that took the request, and the
     // cluster's Kafka id from every worker.
@@ -191,17 +183,17 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
 
     // Actions sent to any worker are seen by the others.
     let (code, _) = workers[2]
-        .call("PUT", "/connectors/orders-file/pause", None)
+        .call_through_rebalance("PUT", "/connectors/orders-file/pause", None)
         .await;
     assert_eq!(code, 202);
     workers[0].wait_state("orders-file", "PAUSED", 6).await;
     let (code, _) = workers[0]
-        .call("PUT", "/connectors/orders-file/resume", None)
+        .call_through_rebalance("PUT", "/connectors/orders-file/resume", None)
         .await;
     assert_eq!(code, 202);
     workers[1].wait_state("orders-file", "RUNNING", 6).await;
     let (code, body) = workers[1]
-        .call(
+        .call_through_rebalance(
             "PUT",
             "/connectors/orders-file/config",
             Some(&json!({
@@ -260,7 +252,7 @@ async fn three_workers_share_six_tasks_survive_a_kill_and_act_on_any_worker() {
         "final tasks.max {settled}"
     );
     let (code, _) = workers[2]
-        .call("DELETE", "/connectors/orders-file", None)
+        .call_through_rebalance("DELETE", "/connectors/orders-file", None)
         .await;
     assert_eq!(code, 204);
     for w in &workers {
@@ -297,11 +289,9 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
     };
     for (name, topic) in [("carts-file", "carts"), ("views-file", "views")] {
         let body = json!({"name": name, "config": file_connector(topic)});
-        let (code, body) = eventually(Duration::from_secs(60), "the create", || async {
-            let (code, body) = workers[0].call("POST", "/connectors", Some(&body)).await;
-            (code != 409).then_some((code, body))
-        })
-        .await;
+        let (code, body) = workers[0]
+            .call_through_rebalance("POST", "/connectors", Some(&body))
+            .await;
         assert_eq!(code, 201, "{body}");
     }
     workers[0].wait_state("carts-file", "RUNNING", 3).await;
@@ -432,13 +422,9 @@ async fn drain_rebalance_and_a_whole_cluster_restart_keep_every_record_and_state
     bad["tasks.max"] = json!("zero");
     for w in &workers {
         // Right after the restart a leader may not be known yet: 409, retry.
-        let (code, body) = eventually(Duration::from_secs(30), "an answer", || async {
-            let (code, body) = w
-                .call("PUT", "/connectors/bad-file/config", Some(&bad))
-                .await;
-            (code != 409).then_some((code, body))
-        })
-        .await;
+        let (code, body) = w
+            .call_through_rebalance("PUT", "/connectors/bad-file/config", Some(&bad))
+            .await;
         assert_eq!(code, 400, "{body}");
         assert!(
             body["message"].as_str().unwrap().contains("tasks.max"),
@@ -550,11 +536,9 @@ async fn workers_cut_off_from_the_broker_stop_their_tasks_and_resume_after() {
         "file": out.display().to_string(),
         "value.converter": "org.apache.kafka.connect.storage.StringConverter",
     }});
-    let (code, body) = eventually(Duration::from_secs(60), "the create", || async {
-        let (code, body) = workers[0].call("POST", "/connectors", Some(&body)).await;
-        (code != 409).then_some((code, body))
-    })
-    .await;
+    let (code, body) = workers[0]
+        .call_through_rebalance("POST", "/connectors", Some(&body))
+        .await;
     assert_eq!(code, 201, "{body}");
     workers[1].wait_state("clicks-file", "RUNNING", 2).await;
     let producer = kafka::producer(&broker.bootstrap());

@@ -213,6 +213,23 @@ impl Worker {
         )
     }
 
+    /// A request retried while the cluster answers 409 (a rebalance or
+    /// hand-over in progress, Connect's answer), as Connect clients retry;
+    /// up to a minute.
+    pub async fn call_through_rebalance(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let what = format!("{method} {path} without 409");
+        super::eventually(std::time::Duration::from_secs(60), &what, || async {
+            let (code, body) = self.call(method, path, body).await;
+            (code != 409).then_some((code, body))
+        })
+        .await
+    }
+
     /// Create connector `name` with `config`; it must be accepted (201).
     pub async fn create(&self, name: &str, config: Value) {
         let (code, body) = self
