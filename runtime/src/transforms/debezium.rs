@@ -27,7 +27,7 @@ use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::{Map, Value};
 
 use super::typed::{self, Derived};
-use super::{Settings, Transformation};
+use super::{Outcome, Settings, Transformation};
 
 pub(super) const CLASS: &str = "io.debezium.transforms.ExtractNewRecordState";
 
@@ -56,7 +56,7 @@ struct ExtractNewRecordState {
     headers: Vec<(Vec<String>, String)>,
     deleted_field: String,
     /// Per envelope schema: the row schema with the added fields.
-    schema: Derived<Schema>,
+    schema: Derived<Arc<Schema>>,
 }
 
 /// An `add.fields` entry's path in the envelope and its output name.
@@ -167,11 +167,11 @@ impl ExtractNewRecordState {
         }
     }
 
-    fn schemaless(&self, mut r: SinkRecord, envelope: Map<String, Value>) -> Option<SinkRecord> {
+    fn schemaless(&self, r: &mut SinkRecord, envelope: Map<String, Value>) -> Outcome {
         let event = Value::Object(envelope);
-        self.headers(&mut r, &event);
+        self.headers(r, &event);
         match self.row(event.get("op").and_then(Value::as_str)) {
-            Row::Dropped => return None,
+            Row::Dropped => return Outcome::Discard,
             Row::Tombstone => r.value = Data::Null,
             Row::State(field, deleted) => {
                 let mut row = match event.get(field) {
@@ -190,18 +190,14 @@ impl ExtractNewRecordState {
                 r.value = Data::Json(Value::Object(row));
             }
         }
-        Some(r)
+        Outcome::Keep
     }
 
-    fn typed(
-        &self,
-        mut r: SinkRecord,
-        envelope: SchemaAndValue,
-    ) -> Result<Option<SinkRecord>, String> {
+    fn typed(&self, r: &mut SinkRecord, envelope: SchemaAndValue) -> Result<Outcome, String> {
         // The JSON form only when headers are asked for: the row is read
         // from the struct itself.
         if !self.headers.is_empty() {
-            self.headers(&mut r, &envelope.to_json());
+            self.headers(r, &envelope.to_json());
         }
         let schema = envelope.schema.clone();
         let mut values = typed::into_fields(envelope.value);
@@ -210,10 +206,10 @@ impl ExtractNewRecordState {
             _ => None,
         });
         let (field, deleted) = match self.row(op) {
-            Row::Dropped => return Ok(None),
+            Row::Dropped => return Ok(Outcome::Discard),
             Row::Tombstone => {
                 r.value = Data::Null;
-                return Ok(Some(r));
+                return Ok(Outcome::Keep);
             }
             Row::State(field, deleted) => (field, deleted),
         };
@@ -227,7 +223,7 @@ impl ExtractNewRecordState {
                 connect::Value::Null => Data::Null,
                 value => Data::Typed(SchemaAndValue::new(state.schema.clone(), value)),
             };
-            return Ok(Some(r));
+            return Ok(Outcome::Keep);
         }
         // Extra fields: their schemas from the envelope, optional.
         let extra = |path: &[String]| -> Option<(Arc<Schema>, connect::Value)> {
@@ -255,7 +251,7 @@ impl ExtractNewRecordState {
                     Schema::new(SchemaKind::String).optional(),
                 ));
             }
-            Ok(typed::with_fields(&state.schema, fields))
+            Ok(Arc::new(typed::with_fields(&state.schema, fields)))
         })?;
         let mut row = match state_value {
             connect::Value::Struct(vs) => vs,
@@ -267,8 +263,11 @@ impl ExtractNewRecordState {
         if let Some(d) = deleted {
             row.push(connect::Value::String(d.into()));
         }
-        r.value = Data::Typed(SchemaAndValue::new(row_schema, connect::Value::Struct(row)));
-        Ok(Some(r))
+        r.value = Data::Typed(SchemaAndValue::new(
+            Arc::clone(&row_schema),
+            connect::Value::Struct(row),
+        ));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -283,17 +282,20 @@ fn is_envelope(names: &[&str]) -> bool {
 }
 
 impl Transformation for ExtractNewRecordState {
-    fn apply(&self, r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         if r.value.is_null() {
-            return Ok(self.keep_tombstones.then_some(r));
+            return Ok(if self.keep_tombstones {
+                Outcome::Keep
+            } else {
+                Outcome::Discard
+            });
         }
         match &r.value {
             Data::Typed(t) if typed::struct_value(t) => {
                 let names: Vec<&str> = t.schema.fields().iter().map(|f| f.name.as_str()).collect();
                 if !is_envelope(&names) {
-                    return Ok(Some(r));
+                    return Ok(Outcome::Keep);
                 }
-                let mut r = r;
                 let Data::Typed(t) = std::mem::replace(&mut r.value, Data::Null) else {
                     unreachable!("matched above")
                 };
@@ -302,16 +304,15 @@ impl Transformation for ExtractNewRecordState {
             Data::Json(Value::Object(m)) => {
                 let names: Vec<&str> = m.keys().map(String::as_str).collect();
                 if !is_envelope(&names) {
-                    return Ok(Some(r));
+                    return Ok(Outcome::Keep);
                 }
-                let mut r = r;
                 let Data::Json(Value::Object(m)) = std::mem::replace(&mut r.value, Data::Null)
                 else {
                     unreachable!("matched above")
                 };
                 Ok(self.schemaless(r, m))
             }
-            _ => Ok(Some(r)),
+            _ => Ok(Outcome::Keep),
         }
     }
 }

@@ -13,28 +13,20 @@ use serde_json::{Map, Value};
 use super::typed::{self, Derived};
 
 use super::{
-    Part, Settings, Transformation, into_json, into_map, java_type, require_map, split_list,
+    Outcome, Part, Settings, Transformation, into_json, into_map, java_type, require_map,
+    split_list,
 };
 
 fn part(p: Option<Part>) -> Part {
     p.unwrap_or(Part::Value)
 }
 
-/// Take `part` out of `r`: a struct with a schema goes through `typed`
-/// (and is put back changed, `Ok(None)`); anything else is returned for the
-/// JSON path.
-fn struct_or_data(
-    part: Part,
-    r: &mut SinkRecord,
-    typed: impl FnOnce(SchemaAndValue, &SinkRecord) -> Result<SchemaAndValue, String>,
-) -> Result<Option<Data>, String> {
-    match part.take(r) {
-        Data::Typed(t) if typed::struct_value(&t) => {
-            let changed = typed(t, r)?;
-            part.set(r, Data::Typed(changed));
-            Ok(None)
-        }
-        other => Ok(Some(other)),
+/// The operated part of `r` as a struct with its schema, for the schema
+/// path, changed in place; `None` sends the record down the JSON path.
+fn struct_part(part: Part, r: &mut SinkRecord) -> Option<&mut SchemaAndValue> {
+    match part.get_mut(r) {
+        Data::Typed(t) if typed::struct_value(t) => Some(t),
+        _ => None,
     }
 }
 
@@ -49,7 +41,7 @@ struct InsertField {
     part: Part,
     /// Field names given with `!`: required in the schema path.
     required: Vec<String>,
-    schema: Derived<Schema>,
+    schema: Derived<Arc<Schema>>,
     topic: Option<String>,
     partition: Option<String>,
     offset: Option<String>,
@@ -58,68 +50,77 @@ struct InsertField {
 }
 
 impl InsertField {
-    /// The inserted fields, in order: (name, schema, value for `r`).
-    fn inserted(&self, r: &SinkRecord) -> Vec<(&String, Schema, connect::Value)> {
-        use connect::Value as V;
-        let mut out = Vec::new();
-        if let Some(f) = &self.topic {
-            out.push((
-                f,
-                Schema::new(SchemaKind::String),
-                V::String(r.topic.clone()),
-            ));
-        }
-        if let Some(f) = &self.partition {
-            out.push((f, Schema::new(SchemaKind::Int32), V::Int32(r.partition)));
-        }
-        if let Some(f) = &self.offset {
-            out.push((f, Schema::new(SchemaKind::Int64), V::Int64(r.offset)));
-        }
-        if let Some(f) = &self.timestamp {
-            out.push((
-                f,
-                Schema::timestamp(),
-                r.timestamp.map_or(V::Null, V::Int64),
-            ));
-        }
-        if let Some((f, v)) = &self.static_field {
-            out.push((f, Schema::new(SchemaKind::String), V::String(v.clone())));
-        }
-        out
+    /// The inserted fields, in order, with their schemas.
+    fn inserted_fields(&self) -> Vec<(&String, Schema)> {
+        let string = || Schema::new(SchemaKind::String);
+        [
+            (&self.topic, string()),
+            (&self.partition, Schema::new(SchemaKind::Int32)),
+            (&self.offset, Schema::new(SchemaKind::Int64)),
+            (&self.timestamp, Schema::timestamp()),
+        ]
+        .into_iter()
+        .filter_map(|(name, schema)| Some((name.as_ref()?, schema)))
+        .chain(self.static_field.iter().map(|(f, _)| (f, string())))
+        .collect()
     }
 
-    fn typed(&self, t: SchemaAndValue, r: &SinkRecord) -> Result<SchemaAndValue, String> {
-        let inserted = self.inserted(r);
+    /// The inserted values for `r`, in the order of [`Self::inserted_fields`].
+    fn values(&self, r: &SinkRecord) -> [Option<connect::Value>; 5] {
+        use connect::Value as V;
+        [
+            self.topic.as_ref().map(|_| V::String(r.topic.clone())),
+            self.partition.as_ref().map(|_| V::Int32(r.partition)),
+            self.offset.as_ref().map(|_| V::Int64(r.offset)),
+            self.timestamp
+                .as_ref()
+                .map(|_| r.timestamp.map_or(V::Null, V::Int64)),
+            self.static_field
+                .as_ref()
+                .map(|(_, v)| V::String(v.clone())),
+        ]
+    }
+
+    /// The schema path; `false` when the part is not a struct with a schema.
+    fn typed(&self, r: &mut SinkRecord) -> Result<bool, String> {
+        if struct_part(self.part, r).is_none() {
+            return Ok(false);
+        }
+        // The inserted values first: they read the record that holds `t`.
+        let values = self.values(r);
+        let t = struct_part(self.part, r).expect("checked above");
         let schema = self.schema.get(&t.schema, |s| {
             let mut fields = s.fields().to_vec();
-            for (name, schema, _) in &inserted {
-                if fields.iter().any(|f| &f.name == *name) {
+            for (name, schema) in self.inserted_fields() {
+                if fields.iter().any(|f| &f.name == name) {
                     return Err(format!(
                         "Cannot create field because of field name duplication {name}"
                     ));
                 }
                 let schema = if self.required.contains(name) {
-                    schema.clone()
+                    schema
                 } else {
-                    schema.clone().optional()
+                    schema.optional()
                 };
                 fields.push(Field::new(name.as_str(), schema));
             }
-            Ok(typed::with_fields(s, fields))
+            Ok(Arc::new(typed::with_fields(s, fields)))
         })?;
-        let mut values = typed::into_fields(t.value);
-        values.extend(inserted.into_iter().map(|(_, _, v)| v));
-        Ok(SchemaAndValue::new(schema, connect::Value::Struct(values)))
+        let struct_values = typed::fields_mut(&mut t.value);
+        struct_values.reserve_exact(schema.fields().len() - struct_values.len());
+        struct_values.extend(values.into_iter().flatten());
+        t.schema = Arc::clone(&schema);
+        Ok(true)
     }
 }
 
 impl Transformation for InsertField {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(data) = struct_or_data(self.part, &mut r, |t, r| self.typed(t, r))? else {
-            return Ok(Some(r));
-        };
-        let Some(mut map) = into_map(data, "field insertion")? else {
-            return Ok(Some(r));
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        if self.typed(r)? {
+            return Ok(Outcome::Keep);
+        }
+        let Some(mut map) = into_map(self.part.take(r), "field insertion")? else {
+            return Ok(Outcome::Keep);
         };
         if let Some(f) = &self.topic {
             map.insert(f.clone(), Value::String(r.topic.clone()));
@@ -139,8 +140,8 @@ impl Transformation for InsertField {
         if let Some((f, v)) = &self.static_field {
             map.insert(f.clone(), Value::String(v.clone()));
         }
-        self.part.set(&mut r, Data::Json(Value::Object(map)));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(Value::Object(map)));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -198,7 +199,7 @@ impl ReplaceField {
             && (self.include.is_empty() || self.include.iter().any(|i| i == name))
     }
 
-    fn typed(&self, t: SchemaAndValue) -> Result<SchemaAndValue, String> {
+    fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
         let plan = self.schema.get(&t.schema, |s| {
             let (mut fields, mut positions) = (Vec::new(), Vec::new());
             for (i, f) in s
@@ -216,32 +217,33 @@ impl ReplaceField {
             }
             Ok((Arc::new(typed::with_fields(s, fields)), positions))
         })?;
-        let mut values = typed::into_fields(t.value);
-        let kept = plan
-            .1
-            .iter()
-            .map(|&i| std::mem::replace(&mut values[i], connect::Value::Null))
-            .collect();
-        Ok(SchemaAndValue::new(
-            plan.0.clone(),
-            connect::Value::Struct(kept),
-        ))
+        // The kept positions rise, so the struct is compacted in place.
+        let values = typed::fields_mut(&mut t.value);
+        for (to, &from) in plan.1.iter().enumerate() {
+            if to != from {
+                values.swap(to, from);
+            }
+        }
+        values.truncate(plan.1.len());
+        t.schema = plan.0.clone();
+        Ok(())
     }
 }
 
 impl Transformation for ReplaceField {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(data) = struct_or_data(self.part, &mut r, |t, _| self.typed(t))? else {
-            return Ok(Some(r));
-        };
-        let Some(mut map) = into_map(data, "field replacement")? else {
-            return Ok(Some(r));
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        if let Some(t) = struct_part(self.part, r) {
+            self.typed(t)?;
+            return Ok(Outcome::Keep);
+        }
+        let Some(mut map) = into_map(self.part.take(r), "field replacement")? else {
+            return Ok(Outcome::Keep);
         };
         if self.renames.is_empty() {
             // Nothing renamed: drop fields in place, keeping the order.
             map.retain(|k, _| self.keeps(k));
-            self.part.set(&mut r, Data::Json(Value::Object(map)));
-            return Ok(Some(r));
+            self.part.set(r, Data::Json(Value::Object(map)));
+            return Ok(Outcome::Keep);
         }
         let mut out = Map::new();
         for (k, v) in map {
@@ -250,8 +252,8 @@ impl Transformation for ReplaceField {
                 out.insert(name, v);
             }
         }
-        self.part.set(&mut r, Data::Json(Value::Object(out)));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(Value::Object(out)));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -296,10 +298,10 @@ struct ExtractField {
 }
 
 impl Transformation for ExtractField {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(map) = into_map(self.part.take(&mut r), "field extraction")? else {
-            self.part.set(&mut r, Data::Null);
-            return Ok(Some(r));
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        let Some(map) = into_map(self.part.take(r), "field extraction")? else {
+            self.part.set(r, Data::Null);
+            return Ok(Outcome::Keep);
         };
         let mut current = Value::Object(map);
         for step in &self.path {
@@ -313,8 +315,8 @@ impl Transformation for ExtractField {
         } else {
             Data::Json(current)
         };
-        self.part.set(&mut r, data);
-        Ok(Some(r))
+        self.part.set(r, data);
+        Ok(Outcome::Keep)
     }
 }
 
@@ -363,12 +365,12 @@ struct HoistField {
 }
 
 impl Transformation for HoistField {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let inner = into_json(self.part.take(&mut r))?.unwrap_or(Value::Null);
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        let inner = into_json(self.part.take(r))?.unwrap_or(Value::Null);
         let mut m = Map::new();
         m.insert(self.field.clone(), inner);
-        self.part.set(&mut r, Data::Json(Value::Object(m)));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(Value::Object(m)));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -425,10 +427,31 @@ impl MaskField {
 }
 
 impl MaskField {
+    /// A primitive masked without its JSON view (the same result, faster):
+    /// the type's zero, or the replacement for a string. `None` for the
+    /// other cases, which go through JSON.
+    fn masked_primitive(&self, v: &connect::Value) -> Option<connect::Value> {
+        use connect::Value as V;
+        Some(match (&self.replacement, v) {
+            (_, V::Null) => V::Null,
+            (Some(rep), V::String(_)) => V::String(rep.clone()),
+            (Some(_), _) => return None,
+            (None, V::Int8(_)) => V::Int8(0),
+            (None, V::Int16(_)) => V::Int16(0),
+            (None, V::Int32(_)) => V::Int32(0),
+            (None, V::Int64(_)) => V::Int64(0),
+            (None, V::Float32(_)) => V::Float32(0.0),
+            (None, V::Float64(_)) => V::Float64(0.0),
+            (None, V::Boolean(_)) => V::Boolean(false),
+            (None, V::String(_)) => V::String(String::new()),
+            (None, _) => return None,
+        })
+    }
+
     /// The masked struct: each listed field masked as its JSON view would
     /// be (logical types to their zero), read back under its schema.
-    fn typed(&self, t: SchemaAndValue) -> Result<SchemaAndValue, String> {
-        let mut values = typed::into_fields(t.value);
+    fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
+        let values = typed::fields_mut(&mut t.value);
         for f in &self.fields {
             let Some((i, field)) = t.schema.field(f) else {
                 continue;
@@ -436,25 +459,26 @@ impl MaskField {
             let zero = typed::logical_zero(&field.schema).filter(|_| self.replacement.is_none());
             values[i] = match zero {
                 Some(zero) if values[i] != connect::Value::Null => zero,
-                _ => typed::through_json(&field.schema, &field.schema, &values[i], |v| {
-                    self.masked(f, v)
-                })?,
+                _ => match self.masked_primitive(&values[i]) {
+                    Some(masked) => masked,
+                    None => typed::through_json(&field.schema, &field.schema, &values[i], |v| {
+                        self.masked(f, v)
+                    })?,
+                },
             };
         }
-        Ok(SchemaAndValue::new(
-            t.schema,
-            connect::Value::Struct(values),
-        ))
+        Ok(())
     }
 }
 
 impl Transformation for MaskField {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(data) = struct_or_data(self.part, &mut r, |t, _| self.typed(t))? else {
-            return Ok(Some(r));
-        };
-        let Some(mut map) = into_map(data, "masking fields")? else {
-            return Ok(Some(r));
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        if let Some(t) = struct_part(self.part, r) {
+            self.typed(t)?;
+            return Ok(Outcome::Keep);
+        }
+        let Some(mut map) = into_map(self.part.take(r), "masking fields")? else {
+            return Ok(Outcome::Keep);
         };
         for f in &self.fields {
             if let Some(v) = map.get(f) {
@@ -462,8 +486,8 @@ impl Transformation for MaskField {
                 map.insert(f.clone(), m);
             }
         }
-        self.part.set(&mut r, Data::Json(Value::Object(map)));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(Value::Object(map)));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -511,14 +535,14 @@ impl Flatten {
 }
 
 impl Transformation for Flatten {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let Some(map) = into_map(self.part.take(&mut r), "flattening")? else {
-            return Ok(Some(r));
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        let Some(map) = into_map(self.part.take(r), "flattening")? else {
+            return Ok(Outcome::Keep);
         };
         let mut out = Map::new();
         self.flatten_into("", map, &mut out);
-        self.part.set(&mut r, Data::Json(Value::Object(out)));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(Value::Object(out)));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -610,6 +634,52 @@ fn cast_value(v: &Value, to: CastType) -> Result<Value, String> {
     })
 }
 
+/// [`cast_value`] on a primitive with a schema, without its JSON view (the
+/// same result, faster). `None` where the JSON path decides: bytes, floats
+/// that are not finite, and floats cast to strings (their text is JSON's).
+fn cast_primitive(v: &connect::Value, to: CastType) -> Option<Result<connect::Value, String>> {
+    use connect::Value as V;
+    let int = |i: i64| match to {
+        // Java's narrowing conversions wrap.
+        CastType::Int(8) => V::Int8(i as i8),
+        CastType::Int(16) => V::Int16(i as i16),
+        CastType::Int(32) => V::Int32(i as i32),
+        CastType::Int(_) => V::Int64(i),
+        CastType::Float32 => V::Float32(i as f64 as f32),
+        CastType::Float64 => V::Float64(i as f64),
+        CastType::Boolean => V::Boolean(i != 0),
+        CastType::String => V::String(i.to_string()),
+    };
+    let float = |f: f64| match to {
+        CastType::Int(_) => Some(int(f.trunc() as i64)),
+        // Out of f32's range: JSON's null decides.
+        CastType::Float32 => Some(f as f32).filter(|f| f.is_finite()).map(V::Float32),
+        CastType::Float64 => Some(V::Float64(f)),
+        CastType::Boolean => Some(V::Boolean(f != 0.0)),
+        CastType::String => None,
+    };
+    Some(Ok(match v {
+        V::Null => V::Null,
+        V::Int8(i) => int(i64::from(*i)),
+        V::Int16(i) => int(i64::from(*i)),
+        V::Int32(i) => int(i64::from(*i)),
+        V::Int64(i) => int(*i),
+        V::Float32(f) if f.is_finite() => float(f64::from(*f))?,
+        V::Float64(f) if f.is_finite() => float(*f)?,
+        V::Boolean(b) => match to {
+            CastType::Boolean => V::Boolean(*b),
+            CastType::String => V::String((if *b { "true" } else { "false" }).to_string()),
+            _ => int(i64::from(*b)),
+        },
+        V::String(s) => match to {
+            CastType::String => V::String(s.clone()),
+            CastType::Boolean => V::Boolean(s.trim().eq_ignore_ascii_case("true")),
+            _ => return None,
+        },
+        _ => return None,
+    }))
+}
+
 struct Cast {
     part: Part,
     whole: Option<CastType>,
@@ -654,7 +724,7 @@ fn cast_schema(field: &Field, to: CastType) -> Result<Schema, String> {
 }
 
 impl Cast {
-    fn typed(&self, t: SchemaAndValue) -> Result<SchemaAndValue, String> {
+    fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
         let plan = self.schema.get(&t.schema, |s| {
             let mut fields = Vec::new();
             let mut casts = Vec::new();
@@ -672,34 +742,35 @@ impl Cast {
             }
             Ok((Arc::new(typed::with_fields(s, fields)), casts))
         })?;
-        let mut values = typed::into_fields(t.value);
+        let values = typed::fields_mut(&mut t.value);
         let (from, to) = (t.schema.fields(), plan.0.fields());
         for (i, cast) in plan.1.iter().enumerate() {
             if let Some(cast) = cast {
-                values[i] = typed::through_json(&from[i].schema, &to[i].schema, &values[i], |v| {
-                    cast_value(v, *cast)
-                })?;
+                if let Some(cast) = cast_primitive(&values[i], *cast) {
+                    values[i] = cast?;
+                } else {
+                    values[i] =
+                        typed::through_json(&from[i].schema, &to[i].schema, &values[i], |v| {
+                            cast_value(v, *cast)
+                        })?;
+                }
             }
         }
-        Ok(SchemaAndValue::new(
-            plan.0.clone(),
-            connect::Value::Struct(values),
-        ))
+        t.schema = plan.0.clone();
+        Ok(())
     }
 }
 
 impl Transformation for Cast {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let data = if self.whole.is_none() {
-            match struct_or_data(self.part, &mut r, |t, _| self.typed(t))? {
-                Some(data) => data,
-                None => return Ok(Some(r)),
-            }
-        } else {
-            self.part.take(&mut r)
-        };
-        let Some(v) = into_json(data)? else {
-            return Ok(Some(r));
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        if self.whole.is_none()
+            && let Some(t) = struct_part(self.part, r)
+        {
+            self.typed(t)?;
+            return Ok(Outcome::Keep);
+        }
+        let Some(v) = into_json(self.part.take(r))? else {
+            return Ok(Outcome::Keep);
         };
         let out = if let Some(to) = self.whole {
             cast_value(&v, to)?
@@ -718,8 +789,8 @@ impl Transformation for Cast {
             }
             Value::Object(map)
         };
-        self.part.set(&mut r, Data::Json(out));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(out));
+        Ok(Outcome::Keep)
     }
 }
 
@@ -765,7 +836,7 @@ struct ValueToKey {
 }
 
 impl Transformation for ValueToKey {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         let map = require_map(&r.value, "copying fields from value to key")?.unwrap_or_default();
         let key: Map<String, Value> = self
             .fields
@@ -773,7 +844,7 @@ impl Transformation for ValueToKey {
             .map(|f| (f.clone(), map.get(f).cloned().unwrap_or(Value::Null)))
             .collect();
         r.key = Data::Json(Value::Object(key));
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 
@@ -794,12 +865,12 @@ struct SetSchemaMetadata {
     part: Part,
     name: Option<String>,
     version: Option<i32>,
-    schema: Derived<Schema>,
+    schema: Derived<Arc<Schema>>,
 }
 
 impl Transformation for SetSchemaMetadata {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        if let Data::Typed(t) = self.part.get(&r) {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        if let Data::Typed(t) = self.part.get(r) {
             let schema = self.schema.get(&t.schema, |s| {
                 let mut s = s.clone();
                 if let Some(name) = &self.name {
@@ -808,15 +879,17 @@ impl Transformation for SetSchemaMetadata {
                 if let Some(version) = self.version {
                     s.version = Some(version);
                 }
-                Ok(s)
+                Ok(Arc::new(s))
             })?;
-            let Data::Typed(t) = self.part.take(&mut r) else {
+            let Data::Typed(t) = self.part.take(r) else {
                 unreachable!("checked above")
             };
-            self.part
-                .set(&mut r, Data::Typed(SchemaAndValue::new(schema, t.value)));
+            self.part.set(
+                r,
+                Data::Typed(SchemaAndValue::new(Arc::clone(&schema), t.value)),
+            );
         }
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 
@@ -849,6 +922,86 @@ mod tests {
 
     fn value(c: &super::super::TransformChain, v: serde_json::Value) -> Data {
         apply(c, record(v)).value
+    }
+
+    /// Primitives of every kind, edge values included.
+    fn primitives() -> Vec<(connect_api::schema::Schema, connect_api::schema::Value)> {
+        use connect_api::schema::{Schema, SchemaKind as K, Value as V};
+        let s = Schema::new;
+        vec![
+            (s(K::Int8), V::Int8(-128)),
+            (s(K::Int16), V::Int16(300)),
+            (s(K::Int32), V::Int32(-70_000)),
+            (s(K::Int64), V::Int64(i64::MAX)),
+            (s(K::Int64), V::Int64(1 << 40)),
+            (s(K::Float32), V::Float32(4.5)),
+            (s(K::Float32), V::Float32(-1e10)),
+            (s(K::Float32), V::Float32(f32::NAN)),
+            (s(K::Float64), V::Float64(-2.75)),
+            (s(K::Float64), V::Float64(1e300)),
+            (s(K::Float64), V::Float64(3.0)),
+            (s(K::Boolean), V::Boolean(true)),
+            (s(K::Boolean), V::Boolean(false)),
+            (s(K::String), V::String(" TRUE ".into())),
+            (s(K::String), V::String("12".into())),
+            (s(K::String), V::String("x".into())),
+            (s(K::String).optional(), V::Null),
+        ]
+    }
+
+    #[test]
+    fn cast_native_path_matches_the_json_path() {
+        use super::{CastType, cast_primitive, cast_schema, cast_value};
+        use connect_api::schema::Field;
+        let types = [
+            CastType::Int(8),
+            CastType::Int(16),
+            CastType::Int(32),
+            CastType::Int(64),
+            CastType::Float32,
+            CastType::Float64,
+            CastType::Boolean,
+            CastType::String,
+        ];
+        let mut native = 0;
+        for (schema, v) in primitives() {
+            for to in types {
+                let field = Field::new("f", schema.clone());
+                let to_schema = cast_schema(&field, to).unwrap();
+                let reference =
+                    super::typed::through_json(&schema, &to_schema, &v, |j| cast_value(j, to));
+                if let Some(fast) = cast_primitive(&v, to) {
+                    native += 1;
+                    assert_eq!(fast, reference, "{v:?} to {to:?}");
+                }
+            }
+        }
+        assert!(native > 100, "only {native} casts took the native path");
+    }
+
+    #[test]
+    fn mask_native_path_matches_the_json_path() {
+        for replacement in [None, Some("***")] {
+            let mask = super::MaskField {
+                part: super::Part::Value,
+                fields: vec!["f".into()],
+                replacement: replacement.map(str::to_string),
+            };
+            for (schema, v) in primitives() {
+                let Some(fast) = mask.masked_primitive(&v) else {
+                    continue;
+                };
+                if matches!(v, connect_api::schema::Value::Float32(f) if f.is_nan()) {
+                    // NaN's JSON view is null; Connect masks it to 0 by its
+                    // type, as the native path does.
+                    assert_eq!(fast, connect_api::schema::Value::Float32(0.0));
+                    continue;
+                }
+                let reference =
+                    super::typed::through_json(&schema, &schema, &v, |j| mask.masked("f", j));
+                assert_eq!(Ok(fast), reference, "{v:?} with {replacement:?}");
+            }
+        }
     }
 
     #[test]

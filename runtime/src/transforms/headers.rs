@@ -7,14 +7,14 @@ use bytes::Bytes;
 use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::Value;
 
-use super::{Part, Settings, Transformation, require_map};
+use super::{Outcome, Part, Settings, Transformation, require_map};
 
 struct DropHeaders(Vec<String>);
 
 impl Transformation for DropHeaders {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         r.headers.retain(|(k, _)| !self.0.contains(k));
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 
@@ -35,10 +35,10 @@ struct InsertHeader {
 }
 
 impl Transformation for InsertHeader {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         r.headers
             .push((self.header.clone(), Some(self.value.clone())));
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 
@@ -77,17 +77,17 @@ fn header_bytes(v: &Value) -> Option<Bytes> {
 }
 
 impl Transformation for HeaderFrom {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         let purpose = if self.moving {
             "header move"
         } else {
             "header copy"
         };
-        let Some(map) = require_map(self.part.get(&r), purpose)? else {
+        let Some(map) = require_map(self.part.get(r), purpose)? else {
             for (_, h) in &self.pairs {
                 r.headers.push((h.clone(), None));
             }
-            return Ok(Some(r));
+            return Ok(Outcome::Keep);
         };
         // Values are read from the original map, so that one field can feed
         // several headers even when it is moved (as Connect does).
@@ -100,9 +100,9 @@ impl Transformation for HeaderFrom {
                 .push((h.clone(), map.get(f).and_then(header_bytes)));
         }
         if self.moving {
-            self.part.set(&mut r, Data::Json(Value::Object(updated)));
+            self.part.set(r, Data::Json(Value::Object(updated)));
         }
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

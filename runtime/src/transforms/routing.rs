@@ -1,16 +1,19 @@
 //! Record-level SMTs: `Filter`, `RegexRouter`, `TimestampRouter`.
 
+use std::borrow::Cow;
+use std::sync::Mutex;
+
 use connect_api::{ConfigIssue, SinkRecord};
 
 use super::dates::DateFormat;
-use super::{Part, Settings, Transformation};
+use super::{Outcome, Part, Settings, Transformation};
 
 /// Drops every record (gate it with a predicate).
 struct Filter;
 
 impl Transformation for Filter {
-    fn apply(&self, _: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        Ok(None)
+    fn apply(&self, _: &mut SinkRecord) -> Result<Outcome, String> {
+        Ok(Outcome::Discard)
     }
 }
 
@@ -25,17 +28,37 @@ pub(super) fn filter(
 struct RegexRouter {
     regex: regex::Regex,
     replacement: String,
+    /// The last topic routed and its new name (`None`: unchanged). A task's
+    /// records come from few topics, so this skips the regex for most.
+    last: Mutex<Option<(String, Option<String>)>>,
+}
+
+impl RegexRouter {
+    fn route(&self, topic: &str) -> Option<String> {
+        // One pass: `replace` borrows when the whole-topic regex does not match.
+        match self.regex.replace(topic, self.replacement.as_str()) {
+            Cow::Owned(routed) => Some(routed),
+            Cow::Borrowed(_) => None,
+        }
+    }
 }
 
 impl Transformation for RegexRouter {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        // One pass: `replace` borrows when the whole-topic regex does not match.
-        if let std::borrow::Cow::Owned(topic) =
-            self.regex.replace(&r.topic, self.replacement.as_str())
-        {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        let mut last = self.last.lock().expect("router cache lock");
+        let routed = match last.as_ref() {
+            Some((topic, routed)) if *topic == r.topic => routed.clone(),
+            _ => {
+                let routed = self.route(&r.topic);
+                *last = Some((r.topic.clone(), routed.clone()));
+                routed
+            }
+        };
+        drop(last);
+        if let Some(topic) = routed {
             r.topic = topic;
         }
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 
@@ -90,6 +113,7 @@ pub(super) fn regex_router(
     Ok(Box::new(RegexRouter {
         regex,
         replacement: java_replacement(replacement),
+        last: Mutex::new(None),
     }))
 }
 
@@ -101,7 +125,7 @@ struct TimestampRouter {
 }
 
 impl Transformation for TimestampRouter {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         let Some(ts) = r.timestamp else {
             return Err(format!(
                 "Timestamp missing on record: {}-{}@{}",
@@ -113,7 +137,7 @@ impl Transformation for TimestampRouter {
             .topic_format
             .replace("${topic}", &r.topic)
             .replace("${timestamp}", &formatted);
-        Ok(Some(r))
+        Ok(Outcome::Keep)
     }
 }
 

@@ -19,7 +19,7 @@ use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::Value;
 
 use super::dates::DateFormat;
-use super::{Part, Settings, Transformation, java_type, require_map};
+use super::{Outcome, Part, Settings, Transformation, java_type, require_map};
 
 const PURPOSE: &str = "converting timestamp formats";
 const MS_PER_DAY: i64 = 86_400_000;
@@ -142,10 +142,10 @@ impl TimestampConverter {
 }
 
 impl Transformation for TimestampConverter {
-    fn apply(&self, mut r: SinkRecord) -> Result<Option<SinkRecord>, String> {
-        let data = self.part.get(&r);
+    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
+        let data = self.part.get(r);
         if data.is_null() {
-            return Ok(Some(r));
+            return Ok(Outcome::Keep);
         }
         let updated = if self.field.is_empty() {
             let input = match data {
@@ -169,8 +169,8 @@ impl Transformation for TimestampConverter {
             map.insert(self.field.clone(), self.convert(input)?);
             Value::Object(map)
         };
-        self.part.set(&mut r, Data::Json(updated));
-        Ok(Some(r))
+        self.part.set(r, Data::Json(updated));
+        Ok(Outcome::Keep)
     }
 }
 

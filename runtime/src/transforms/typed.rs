@@ -6,16 +6,44 @@
 //! schema is built once per input schema ([`Derived`]): the records of a
 //! topic share theirs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind, Value, json_view};
 
-/// An output derived from an input schema, kept for the last input seen.
-pub(crate) struct Derived<T>(Mutex<Option<(Arc<Schema>, Arc<T>)>>);
+/// An output derived from an input schema. The first input schema's output
+/// is read without a lock (the hot path: a topic's records share one schema
+/// `Arc`); the last other one is kept behind a mutex.
+pub(crate) struct Derived<T> {
+    first: OnceLock<(Arc<Schema>, Arc<T>)>,
+    last: Mutex<Option<(Arc<Schema>, Arc<T>)>>,
+}
 
 impl<T> Default for Derived<T> {
     fn default() -> Self {
-        Self(Mutex::new(None))
+        Self {
+            first: OnceLock::new(),
+            last: Mutex::new(None),
+        }
+    }
+}
+
+fn same(seen: &Arc<Schema>, input: &Arc<Schema>) -> bool {
+    Arc::ptr_eq(seen, input) || **seen == **input
+}
+
+/// A [`Derived`] output: borrowed on the hot path, shared otherwise.
+pub(crate) enum Got<'a, T> {
+    First(&'a T),
+    Other(Arc<T>),
+}
+
+impl<T> std::ops::Deref for Got<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            Got::First(t) => t,
+            Got::Other(t) => t,
+        }
     }
 }
 
@@ -24,22 +52,37 @@ impl<T> Derived<T> {
         &self,
         input: &Arc<Schema>,
         build: impl FnOnce(&Schema) -> Result<T, String>,
-    ) -> Result<Arc<T>, String> {
-        let mut slot = self.0.lock().expect("schema cache lock");
-        if let Some((seen, out)) = slot.as_ref()
-            && (Arc::ptr_eq(seen, input) || **seen == **input)
+    ) -> Result<Got<'_, T>, String> {
+        if let Some((seen, out)) = self.first.get()
+            && same(seen, input)
         {
-            return Ok(out.clone());
+            return Ok(Got::First(out));
+        }
+        let mut slot = self.last.lock().expect("schema cache lock");
+        if let Some((seen, out)) = slot.as_ref()
+            && same(seen, input)
+        {
+            return Ok(Got::Other(out.clone()));
         }
         let out = Arc::new(build(input)?);
-        *slot = Some((input.clone(), out.clone()));
-        Ok(out)
+        if self.first.set((input.clone(), out.clone())).is_err() {
+            *slot = Some((input.clone(), out.clone()));
+        }
+        Ok(Got::Other(out))
     }
 }
 
 /// Whether `t` is a struct value with its STRUCT schema (else the JSON path runs).
 pub(crate) fn struct_value(t: &SchemaAndValue) -> bool {
     matches!(t.schema.kind, SchemaKind::Struct(_)) && matches!(t.value, Value::Struct(_))
+}
+
+/// The field values of a struct value, to change in place (see [`struct_value`]).
+pub(crate) fn fields_mut(value: &mut Value) -> &mut Vec<Value> {
+    match value {
+        Value::Struct(values) => values,
+        _ => unreachable!("struct_value checked it is a struct"),
+    }
 }
 
 /// The field values of a struct value (see [`struct_value`]).
