@@ -1,7 +1,7 @@
-//! Field-level SMTs on schemaless maps: `InsertField`, `ReplaceField`,
-//! `ExtractField`, `HoistField`, `MaskField`, `Flatten`, `Cast`,
-//! `ValueToKey`, `SetSchemaMetadata`. ReplaceField, InsertField, MaskField,
-//! Cast and SetSchemaMetadata also have a schema path (`typed.rs`).
+//! Field-level SMTs: `InsertField`, `ReplaceField`, `MaskField`, `Cast`,
+//! `SetSchemaMetadata`, each with a path for schemaless maps and one for
+//! structs with a schema (helpers in `typed.rs`). The SMTs that reshape a
+//! value are in `shape.rs`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,10 +12,7 @@ use serde_json::{Map, Value};
 
 use super::typed::{self, Derived};
 
-use super::{
-    Outcome, Part, Settings, Transformation, into_json, into_map, java_type, require_map,
-    split_list,
-};
+use super::{Outcome, Part, Settings, Transformation, into_json, into_map, java_type, split_list};
 
 fn part(p: Option<Part>) -> Part {
     p.unwrap_or(Part::Value)
@@ -292,98 +289,6 @@ pub(super) fn replace_field(
     }))
 }
 
-struct ExtractField {
-    part: Part,
-    path: Vec<String>,
-}
-
-impl Transformation for ExtractField {
-    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let Some(map) = into_map(self.part.take(r), "field extraction")? else {
-            self.part.set(r, Data::Null);
-            return Ok(Outcome::Keep);
-        };
-        let mut current = Value::Object(map);
-        for step in &self.path {
-            current = match current {
-                Value::Object(mut m) => m.remove(step).unwrap_or(Value::Null),
-                _ => Value::Null,
-            };
-        }
-        let data = if current.is_null() {
-            Data::Null
-        } else {
-            Data::Json(current)
-        };
-        self.part.set(r, data);
-        Ok(Outcome::Keep)
-    }
-}
-
-/// A field path: one name (V1), or dotted with backquotes for names
-/// containing dots (V2, `field.syntax.version=V2`).
-fn field_path(s: &Settings<'_>, field: &str) -> Result<Vec<String>, ConfigIssue> {
-    match s
-        .get_or("field.syntax.version", "V1")
-        .trim()
-        .to_ascii_uppercase()
-        .as_str()
-    {
-        "V1" => Ok(vec![field.to_string()]),
-        "V2" => {
-            let mut path = Vec::new();
-            let mut cur = String::new();
-            let mut quoted = false;
-            for c in field.chars() {
-                match c {
-                    '`' => quoted = !quoted,
-                    '.' if !quoted => path.push(std::mem::take(&mut cur)),
-                    c => cur.push(c),
-                }
-            }
-            path.push(cur);
-            Ok(path)
-        }
-        v => Err(s.invalid("field.syntax.version", v, "String must be one of: V1, V2")),
-    }
-}
-
-pub(super) fn extract_field(
-    s: &Settings<'_>,
-    p: Option<Part>,
-) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    let field = s.required("field")?;
-    Ok(Box::new(ExtractField {
-        part: part(p),
-        path: field_path(s, field)?,
-    }))
-}
-
-struct HoistField {
-    part: Part,
-    field: String,
-}
-
-impl Transformation for HoistField {
-    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let inner = into_json(self.part.take(r))?.unwrap_or(Value::Null);
-        let mut m = Map::new();
-        m.insert(self.field.clone(), inner);
-        self.part.set(r, Data::Json(Value::Object(m)));
-        Ok(Outcome::Keep)
-    }
-}
-
-pub(super) fn hoist_field(
-    s: &Settings<'_>,
-    p: Option<Part>,
-) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    Ok(Box::new(HoistField {
-        part: part(p),
-        field: s.required("field")?.to_string(),
-    }))
-}
-
 struct MaskField {
     part: Part,
     fields: Vec<String>,
@@ -508,51 +413,6 @@ pub(super) fn mask_field(
         part: part(p),
         fields,
         replacement,
-    }))
-}
-
-struct Flatten {
-    part: Part,
-    delimiter: String,
-}
-
-impl Flatten {
-    fn flatten_into(&self, prefix: &str, map: Map<String, Value>, out: &mut Map<String, Value>) {
-        for (k, v) in map {
-            let name = if prefix.is_empty() {
-                k
-            } else {
-                format!("{prefix}{}{k}", self.delimiter)
-            };
-            match v {
-                Value::Object(inner) => self.flatten_into(&name, inner, out),
-                other => {
-                    out.insert(name, other);
-                }
-            }
-        }
-    }
-}
-
-impl Transformation for Flatten {
-    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let Some(map) = into_map(self.part.take(r), "flattening")? else {
-            return Ok(Outcome::Keep);
-        };
-        let mut out = Map::new();
-        self.flatten_into("", map, &mut out);
-        self.part.set(r, Data::Json(Value::Object(out)));
-        Ok(Outcome::Keep)
-    }
-}
-
-pub(super) fn flatten(
-    s: &Settings<'_>,
-    p: Option<Part>,
-) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    Ok(Box::new(Flatten {
-        part: part(p),
-        delimiter: s.get_or("delimiter", ".").to_string(),
     }))
 }
 
@@ -829,34 +689,6 @@ pub(super) fn cast(
         fields,
         schema: Derived::default(),
     }))
-}
-
-struct ValueToKey {
-    fields: Vec<String>,
-}
-
-impl Transformation for ValueToKey {
-    fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let map = require_map(&r.value, "copying fields from value to key")?.unwrap_or_default();
-        let key: Map<String, Value> = self
-            .fields
-            .iter()
-            .map(|f| (f.clone(), map.get(f).cloned().unwrap_or(Value::Null)))
-            .collect();
-        r.key = Data::Json(Value::Object(key));
-        Ok(Outcome::Keep)
-    }
-}
-
-pub(super) fn value_to_key(
-    s: &Settings<'_>,
-    _: Option<Part>,
-) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    let fields = s.list("fields");
-    if fields.is_empty() {
-        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
-    }
-    Ok(Box::new(ValueToKey { fields }))
 }
 
 /// Renames (and versions) the schema of a record that has one; schemaless

@@ -3,10 +3,14 @@
 //! Header values on this host are raw bytes: a literal is its UTF-8 bytes,
 //! a field copied into a header is its string form (JSON for non-strings).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
+use connect_api::schema::{Schema, SchemaAndValue};
 use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::Value;
 
+use super::typed::{self, Derived};
 use super::{Outcome, Part, Settings, Transformation, require_map};
 
 struct DropHeaders(Vec<String>);
@@ -66,6 +70,34 @@ struct HeaderFrom {
     part: Part,
     pairs: Vec<(String, String)>,
     moving: bool,
+    /// For `move` on a struct with a schema: the schema without the moved
+    /// fields (Connect's), and the positions of the fields kept.
+    schema: Derived<(Arc<Schema>, Vec<usize>)>,
+}
+
+impl HeaderFrom {
+    /// `move` on a struct with a schema: the moved fields leave the struct
+    /// and its schema, the rest keep theirs.
+    fn move_typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
+        let plan = self.schema.get(&t.schema, |s| {
+            let moved = |name: &str| self.pairs.iter().any(|(f, _)| f == name);
+            let (fields, positions): (Vec<_>, Vec<_>) = s
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| !moved(&f.name))
+                .map(|(i, f)| (f.clone(), i))
+                .unzip();
+            Ok((Arc::new(typed::with_fields(s, fields)), positions))
+        })?;
+        let values = typed::fields_mut(&mut t.value);
+        for (to, &from) in plan.1.iter().enumerate() {
+            values.swap(to, from);
+        }
+        values.truncate(plan.1.len());
+        t.schema = plan.0.clone();
+        Ok(())
+    }
 }
 
 fn header_bytes(v: &Value) -> Option<Bytes> {
@@ -100,7 +132,10 @@ impl Transformation for HeaderFrom {
                 .push((h.clone(), map.get(f).and_then(header_bytes)));
         }
         if self.moving {
-            self.part.set(r, Data::Json(Value::Object(updated)));
+            match self.part.get_mut(r) {
+                Data::Typed(t) if typed::struct_value(t) => self.move_typed(t)?,
+                part => *part = Data::Json(Value::Object(updated)),
+            }
         }
         Ok(Outcome::Keep)
     }
@@ -133,6 +168,7 @@ pub(super) fn header_from(
         part: p.unwrap_or(Part::Value),
         pairs: fields.into_iter().zip(headers).collect(),
         moving,
+        schema: Derived::default(),
     }))
 }
 
@@ -151,6 +187,52 @@ mod tests {
             .map(|(k, v)| (k.to_string(), Some(Bytes::from(v.to_string()))))
             .collect();
         r
+    }
+
+    /// Kafka's HeaderFromTest with a schema: `move` takes the fields out of
+    /// the struct and its schema; `copy` leaves both as they were.
+    #[test]
+    fn header_from_with_schema() {
+        use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind as K, Value as V};
+        let schema = Schema::new(K::Struct(vec![
+            Field::new("field1", Schema::new(K::String)),
+            Field::new("field2", Schema::new(K::Int32)),
+            Field::new("field3", Schema::new(K::Boolean)),
+        ]))
+        .named("shop.Event");
+        let value = V::Struct(vec![V::String("abc".into()), V::Int32(7), V::Boolean(true)]);
+        let input = || {
+            let mut r = record(json!(null));
+            r.value = Data::Typed(SchemaAndValue::new(schema.clone(), value.clone()));
+            r
+        };
+        let settings = |op| {
+            [
+                ("fields", "field1,field2"),
+                ("headers", "h1,h2"),
+                ("operation", op),
+            ]
+        };
+        let moved = apply(&chain("HeaderFrom$Value", &settings("move")), input());
+        let header = |v: &str| Some(Bytes::from(v.to_string()));
+        assert_eq!(
+            moved.headers,
+            vec![("h1".into(), header("abc")), ("h2".into(), header("7"))]
+        );
+        let Data::Typed(t) = moved.value else {
+            panic!("the schema is kept: {:?}", moved.value)
+        };
+        let mut expected = Schema::new(K::Struct(vec![Field::new(
+            "field3",
+            Schema::new(K::Boolean),
+        )]))
+        .named("shop.Event");
+        expected.optional = false;
+        assert_eq!(*t.schema, expected);
+        assert_eq!(t.value, V::Struct(vec![V::Boolean(true)]));
+        let copied = apply(&chain("HeaderFrom$Value", &settings("copy")), input());
+        assert_eq!(copied.headers.len(), 2);
+        assert_eq!(copied.value, input().value);
     }
 
     #[test]

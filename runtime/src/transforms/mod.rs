@@ -16,6 +16,7 @@ mod headers;
 mod kafka_cases;
 mod predicates;
 mod routing;
+mod shape;
 mod timestamp_converter;
 mod typed;
 
@@ -249,13 +250,13 @@ fn transformation_factories() -> Vec<(&'static str, bool, Factory)> {
         ),
         ("InsertField", true, fields::insert_field),
         ("ReplaceField", true, fields::replace_field),
-        ("ExtractField", true, fields::extract_field),
-        ("HoistField", true, fields::hoist_field),
+        ("ExtractField", true, shape::extract_field),
+        ("HoistField", true, shape::hoist_field),
         ("MaskField", true, fields::mask_field),
-        ("Flatten", true, fields::flatten),
+        ("Flatten", true, shape::flatten),
         ("Cast", true, fields::cast),
         ("SetSchemaMetadata", true, fields::set_schema_metadata),
-        ("ValueToKey", false, fields::value_to_key),
+        ("ValueToKey", false, shape::value_to_key),
         ("DropHeaders", false, headers::drop_headers),
         ("InsertHeader", false, headers::insert_header),
         ("HeaderFrom", true, headers::header_from),
