@@ -254,6 +254,22 @@ async fn smts_and_predicates_are_plugins_and_timestamp_converter_converts() {
         "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone",
         "predicate"
     ));
+    // Debezium's unwrap runs natively, so it is listed with its settings.
+    assert!(listed(
+        "io.debezium.transforms.ExtractNewRecordState",
+        "transformation"
+    ));
+    let (code, keys) = worker
+        .get("/connector-plugins/io.debezium.transforms.ExtractNewRecordState/config")
+        .await;
+    assert_eq!(code, 200, "{keys}");
+    assert!(
+        keys.as_array()
+            .unwrap()
+            .iter()
+            .any(|k| k["name"] == "delete.tombstone.handling.mode"),
+        "{keys}"
+    );
     let (_, connectors_only) = worker.get("/connector-plugins").await;
     assert!(
         !connectors_only

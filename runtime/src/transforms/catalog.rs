@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use connect_api::{ConfigDef, ConfigKey, ConfigMap, ConfigType, Importance};
 
 use super::{
-    PREDICATES_PACKAGE, TRANSFORMS_PACKAGE, predicate_factories, split_list,
+    PREDICATES_PACKAGE, TRANSFORMS_PACKAGE, debezium, predicate_factories, split_list,
     transformation_factories,
 };
 
@@ -64,6 +64,57 @@ const OPTIONALITY: &str = "Suffix with <code>!</code> to make this a required fi
 fn keys(name: &str) -> Option<Vec<Key>> {
     let optional_field = |key, doc: &'static str| -> Key { (key, Str, Null, Medium, doc) };
     Some(match name {
+        debezium::CLASS => vec![
+            (
+                "delete.tombstone.handling.mode",
+                Str,
+                Null,
+                Medium,
+                "How delete events and tombstones are handled: drop (both dropped), tombstone (deletes become tombstones), rewrite (deletes become the row with __deleted=true; tombstones dropped) or rewrite-with-tombstone (as rewrite, tombstones kept). Replaces delete.handling.mode and drop.tombstones.",
+            ),
+            (
+                "delete.handling.mode",
+                Str,
+                Is("drop"),
+                Medium,
+                "Deprecated (use delete.tombstone.handling.mode): drop, none (deletes become tombstones) or rewrite.",
+            ),
+            (
+                "drop.tombstones",
+                Boolean,
+                Is("true"),
+                Low,
+                "Deprecated (use delete.tombstone.handling.mode): whether tombstones are dropped.",
+            ),
+            (
+                "add.fields",
+                List,
+                Is(""),
+                Low,
+                "Change-event fields added to the row, e.g. op, ts_ms or source fields (source.ts_ms, table).",
+            ),
+            (
+                "add.fields.prefix",
+                Str,
+                Is("__"),
+                Low,
+                "The prefix of the added fields' names.",
+            ),
+            (
+                "add.headers",
+                List,
+                Is(""),
+                Low,
+                "Change-event fields added as headers.",
+            ),
+            (
+                "add.headers.prefix",
+                Str,
+                Is("__"),
+                Low,
+                "The prefix of the added headers' names.",
+            ),
+        ],
         "Cast" => vec![
             (
                 "spec",
@@ -299,6 +350,9 @@ fn def_of(keys: Vec<Key>) -> ConfigDef {
 /// The simple name of a transformation class this host runs (full or
 /// simple name, `$Key`/`$Value` where it has them).
 fn transformation_name(class: &str) -> Option<&'static str> {
+    if class == debezium::CLASS {
+        return Some(debezium::CLASS);
+    }
     let short = class.strip_prefix(TRANSFORMS_PACKAGE).unwrap_or(class);
     let (base, variant) = match short.split_once('$') {
         Some((base, "Key" | "Value")) => (base, true),
@@ -426,6 +480,7 @@ pub fn plugin_classes() -> Vec<(String, &'static str)> {
             }
         })
         .collect();
+    transformations.push(debezium::CLASS.to_string());
     transformations.sort();
     let mut predicates: Vec<String> = predicate_factories()
         .into_iter()
@@ -457,6 +512,10 @@ mod tests {
         assert!(classes.contains(&(
             "org.apache.kafka.connect.transforms.predicates.HasHeaderKey".into(),
             "predicate"
+        )));
+        assert!(classes.contains(&(
+            "io.debezium.transforms.ExtractNewRecordState".into(),
+            "transformation"
         )));
         assert!(
             !classes
