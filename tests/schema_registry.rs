@@ -3,7 +3,8 @@
 //! against the test registry, read by the worker into FileStream and into
 //! Qdrant; logical types, a schema evolution, unknown ids and bad magic
 //! bytes in the DLQ, a registry outage that loses nothing and dead-letters
-//! nothing, and an HTTPS registry with basic credentials.
+//! nothing, an HTTPS registry with basic credentials, and Confluent 8's
+//! schema GUIDs in headers.
 
 mod support;
 
@@ -11,11 +12,11 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use rdkafka::message::OwnedMessage;
+use rdkafka::message::{Headers, Message, OwnedMessage};
 use serde_json::{Value, json};
 use support::kafka::{self, Rec};
 use support::qdrant::{self, QdrantServer};
-use support::schema_registry::SchemaRegistry;
+use support::schema_registry::{self, SchemaRegistry};
 use support::worker::{lines, wait_lines};
 use support::{Broker, Worker, eventually};
 
@@ -42,6 +43,28 @@ fn produce(
     first: u32,
     count: u32,
 ) {
+    produce_as(
+        broker,
+        registry,
+        topic,
+        format,
+        version,
+        (first, count),
+        false,
+    );
+}
+
+/// [`produce`], with the schema's GUID in the `__value_schema_id` header
+/// (Confluent 8) when `guid_header`.
+fn produce_as(
+    broker: &Broker,
+    registry: &SchemaRegistry,
+    topic: &str,
+    format: &str,
+    version: u8,
+    (first, count): (u32, u32),
+    guid_header: bool,
+) {
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/tests/support/python/sr_produce.py"
@@ -52,6 +75,9 @@ fn produce(
     }
     if let Some(user_info) = &registry.user_info {
         command.env("SR_USER_INFO", user_info);
+    }
+    if guid_header {
+        command.env("SR_SCHEMA_ID", "header");
     }
     let out = command
         .args([script, &broker.bootstrap(), &registry.url, topic, format])
@@ -343,6 +369,81 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_
     // connector starts begins with an empty cache), none per record.
     let requests = registry.requests() - before;
     assert!((4..=8).contains(&requests), "{requests} registry requests");
+}
+
+/// Confluent 8 names a record's schema by GUID in a header: Avro records
+/// so produced sit beside id-prefixed ones on one topic, Protobuf keeps its
+/// message indexes in the header, and an unknown GUID goes to the DLQ.
+#[tokio::test(flavor = "multi_thread")]
+async fn schema_guids_in_headers_are_read_beside_id_prefixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::start();
+    let registry = SchemaRegistry::start().await;
+    kafka::create_topic(&broker.bootstrap(), "guids", 1).await;
+    kafka::create_topic(&broker.bootstrap(), "pb-guids", 1).await;
+    produce(&broker, &registry, "guids", "avro", 1, 0, 3);
+    produce_as(&broker, &registry, "guids", "avro", 2, (3, 3), true);
+    let unknown = {
+        let mut header = vec![1u8];
+        header.extend([0xab; 16]);
+        Rec {
+            headers: vec![("__value_schema_id".into(), header)],
+            ..Rec::value(0, b"not read".to_vec())
+        }
+    };
+    let producer = kafka::producer(&broker.bootstrap());
+    kafka::produce(&producer, "guids", vec![unknown]).await;
+    produce_as(&broker, &registry, "guids", "avro", 1, (6, 2), true);
+    produce_as(&broker, &registry, "pb-guids", "protobuf", 1, (0, 4), true);
+
+    // The serializer put v2's GUID, not its id, in the header, and the
+    // payload is the bare Avro body.
+    let sent = kafka::read_all(&broker.bootstrap(), "guids", 1, 9, Duration::from_secs(30));
+    let header = sent[3]
+        .headers()
+        .and_then(|h| h.iter().find(|h| h.key == "__value_schema_id"))
+        .and_then(|h| h.value)
+        .expect("a __value_schema_id header");
+    let hex: String = header[1..].iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(header[0], 1, "magic byte 1: a GUID");
+    assert_eq!(hex, schema_registry::guid(2).replace('-', ""));
+    assert_eq!(sent[3].payload().map(|p| p[0]), Some(0x06), "id 3, zigzag");
+    assert!(
+        sent[0].headers().is_none(),
+        "id-prefixed records have no header"
+    );
+
+    let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
+    let out = dir.path().join("guids.txt");
+    worker
+        .create("guids-file", file_connector("guids", &out, &registry))
+        .await;
+    let written = wait_lines(&out, 8, "8 Avro records in the file").await;
+    let expected: Vec<String> = (0..8)
+        .map(|i| expected_line(i, if (3..6).contains(&i) { 2 } else { 1 }))
+        .collect();
+    assert_eq!(written, expected);
+    let dlq = kafka::read_all(
+        &broker.bootstrap(),
+        "guids-dlq",
+        1,
+        1,
+        Duration::from_secs(30),
+    );
+    let why = kafka::header(&dlq[0], "__connect.errors.exception.message").unwrap();
+    assert!(
+        why.contains("Avro schema for guid abababab-abab-abab-abab-abababababab")
+            && why.contains("topic guids, partition 0, offset 6"),
+        "{why}"
+    );
+
+    let pb_out = dir.path().join("pb-guids.txt");
+    let mut config = file_connector("pb-guids", &pb_out, &registry);
+    config["value.converter"] = json!("io.confluent.connect.protobuf.ProtobufConverter");
+    worker.create("pb-guids-file", config).await;
+    let written = wait_lines(&pb_out, 4, "4 Protobuf records in the file").await;
+    let expected: Vec<String> = (0..4).map(expected_protobuf_line).collect();
+    assert_eq!(written, expected);
 }
 
 /// What FileStream writes for JSON Schema record `i` (fields in the

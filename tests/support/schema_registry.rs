@@ -5,6 +5,8 @@
 //! - `POST /subjects/{s}/versions`: register (same schema text, same id);
 //! - `POST /subjects/{s}`: look a schema up under a subject (40401, 40403);
 //! - `GET /schemas/ids/{id}`: a schema by id (40403);
+//! - `GET /schemas/guids/{guid}`: a schema by its GUID (Confluent 8; 40403);
+//!   every schema has one, derived from its id ([`guid`]);
 //! - `GET /subjects/{s}/versions/{v|latest}`: a subject version (40401, 40402);
 //! - `GET /subjects`: the subjects.
 //!
@@ -202,10 +204,13 @@ async fn handle(
     let mut st = state.lock().unwrap();
     match (method.as_str(), parts.as_slice()) {
         ("GET", ["subjects"]) => reply(200, json!(st.subjects.keys().collect::<Vec<_>>())),
-        ("GET", ["schemas", "ids", id]) => {
-            let Some((schema, kind, refs)) =
-                id.parse().ok().and_then(|id: u32| st.schemas.get(&id))
-            else {
+        ("GET", ["schemas", kind @ ("ids" | "guids"), id]) => {
+            let number = if *kind == "ids" {
+                id.parse().ok()
+            } else {
+                st.schemas.keys().copied().find(|n| guid(*n) == *id)
+            };
+            let Some((schema, kind, refs)) = number.and_then(|id: u32| st.schemas.get(&id)) else {
                 return error(404, 40403, format!("Schema {id} not found"));
             };
             let mut out = json!({"schema": schema});
@@ -243,7 +248,7 @@ async fn handle(
             if !versions.contains(&id) {
                 versions.push(id);
             }
-            reply(200, json!({"id": id}))
+            reply(200, json!({"id": id, "guid": guid(id)}))
         }
         ("POST", ["subjects", subject]) => {
             let Some(versions) = st.subjects.get(*subject) else {
@@ -282,6 +287,11 @@ async fn handle(
         }
         _ => error(404, 404, format!("HTTP 404 Not Found: {method} {path}")),
     }
+}
+
+/// The GUID of schema `id`: fixed per id, as a registry's is per schema.
+pub fn guid(id: u32) -> String {
+    format!("{id:08x}-5c4e-4d1a-9b7e-0c0ffee00000")
 }
 
 fn percent_decode(s: &str) -> String {

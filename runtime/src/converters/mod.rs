@@ -38,12 +38,48 @@ pub enum ConversionError {
     Unavailable(String),
 }
 
-/// Where a record comes from, for converters' error messages.
-#[derive(Debug, Clone, Copy)]
+/// A record's headers as a converter reads them (Connect passes them to
+/// `toConnectData`): the Schema Registry converters find Confluent 8's
+/// `__key_schema_id` / `__value_schema_id` there.
+pub trait Headers {
+    /// The value of the last header named `key`, as Kafka's `lastHeader`.
+    fn last(&self, key: &str) -> Option<&[u8]>;
+}
+
+/// No headers.
+impl Headers for () {
+    fn last(&self, _: &str) -> Option<&[u8]> {
+        None
+    }
+}
+
+impl Headers for rdkafka::message::OwnedHeaders {
+    fn last(&self, key: &str) -> Option<&[u8]> {
+        use rdkafka::message::Headers as _;
+        self.iter().filter(|h| h.key == key).last()?.value
+    }
+}
+
+impl Headers for [(String, Option<bytes::Bytes>)] {
+    fn last(&self, key: &str) -> Option<&[u8]> {
+        self.iter().rev().find(|(k, _)| k == key)?.1.as_deref()
+    }
+}
+
+/// Where a record comes from (for converters' error messages), and its
+/// headers.
+#[derive(Clone, Copy)]
 pub struct Origin<'a> {
     pub topic: &'a str,
     pub partition: i32,
     pub offset: i64,
+    pub headers: &'a dyn Headers,
+}
+
+impl std::fmt::Debug for Origin<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Origin({self})")
+    }
 }
 
 impl Origin<'_> {
@@ -53,6 +89,7 @@ impl Origin<'_> {
             topic,
             partition: -1,
             offset: -1,
+            headers: &(),
         }
     }
 }

@@ -289,13 +289,19 @@ impl RegistryClient {
         }
     }
 
-    pub async fn schema_by_id(
+    /// A schema by its id (`/schemas/ids/`) or, Confluent 8, its GUID
+    /// (`/schemas/guids/`).
+    pub async fn schema(
         &self,
-        id: u32,
+        at: SchemaRef,
         serialized: bool,
     ) -> Result<RegisteredSchema, RegistryError> {
         let query = if serialized { "?format=serialized" } else { "" };
-        self.get(&format!("/schemas/ids/{id}{query}")).await
+        let path = match at {
+            SchemaRef::Id(id) => format!("/schemas/ids/{id}"),
+            SchemaRef::Guid(guid) => format!("/schemas/guids/{}", uuid::Uuid::from_bytes(guid)),
+        };
+        self.get(&format!("{path}{query}")).await
     }
 
     pub async fn subject_version(
@@ -483,9 +489,9 @@ type Fetch<T> = Shared<BoxFuture<'static, Result<Arc<T>, RegistryError>>>;
 /// the unknown ids, and the fetches in flight.
 pub struct SchemaCache<T> {
     client: RegistryClient,
-    parsed: Mutex<lru::LruCache<u32, Arc<T>>>,
-    unknown: Mutex<HashMap<u32, (Instant, String)>>,
-    in_flight: Mutex<HashMap<u32, Fetch<T>>>,
+    parsed: Mutex<lru::LruCache<SchemaRef, Arc<T>>>,
+    unknown: Mutex<HashMap<SchemaRef, (Instant, String)>>,
+    in_flight: Mutex<HashMap<SchemaRef, Fetch<T>>>,
     /// Whether schemas are fetched with `?format=serialized` (Protobuf).
     serialized: bool,
 }
@@ -524,7 +530,7 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
         self
     }
 
-    pub fn lookup(&self, id: u32) -> Lookup<T> {
+    pub fn lookup(&self, id: SchemaRef) -> Lookup<T> {
         if let Some(t) = self.parsed.lock().expect("cache lock").get(&id) {
             return Lookup::Ready(t.clone());
         }
@@ -543,7 +549,7 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
     /// returned future completes once [`Self::lookup`] has an answer.
     pub fn prepare(
         self: &Arc<Self>,
-        id: u32,
+        id: SchemaRef,
         subject: String,
         parse: &Parse<T>,
     ) -> Option<Prepare> {
@@ -559,7 +565,7 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
                     let parse = parse.clone();
                     async move {
                         let client = cache.client.clone();
-                        let result = match client.schema_by_id(id, cache.serialized).await {
+                        let result = match client.schema(id, cache.serialized).await {
                             Ok(schema) => parse(client, schema, subject).await.map(Arc::new),
                             Err(e) => Err(e),
                         };
@@ -606,7 +612,7 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
         &self,
         at: super::Origin<'_>,
         bytes: &[u8],
-        id: u32,
+        id: SchemaRef,
         format: &str,
     ) -> Result<Arc<T>, ConversionError> {
         match self.lookup(id) {
@@ -614,7 +620,7 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
             Lookup::Unknown(why) => Err(unreadable(
                 at,
                 bytes,
-                &format!("Error retrieving {format} schema for id {id}: {why}"),
+                &format!("Error retrieving {format} schema for {id}: {why}"),
             )),
             Lookup::Missing => Err(ConversionError::Unavailable(format!(
                 "{format} schema {id} is not cached yet"
@@ -623,11 +629,56 @@ impl<T: Send + Sync + 'static> SchemaCache<T> {
     }
 }
 
-/// The schema id of Confluent's wire format (magic byte 0, then the id big-endian).
-pub fn schema_id(bytes: &[u8]) -> Option<u32> {
+/// The registered schema a record names: by id (magic byte 0 and a 4-byte
+/// big-endian id), or by GUID (magic byte 1 and 16 bytes, Confluent 8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SchemaRef {
+    Id(u32),
+    Guid([u8; 16]),
+}
+
+impl std::fmt::Display for SchemaRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SchemaRef::Id(id) => write!(f, "id {id}"),
+            SchemaRef::Guid(guid) => write!(f, "guid {}", uuid::Uuid::from_bytes(*guid)),
+        }
+    }
+}
+
+/// The schema reference at the head of `bytes`, and what follows it.
+pub fn read_ref(bytes: &[u8]) -> Option<(SchemaRef, &[u8])> {
     match bytes {
-        [0, a, b, c, d, ..] => Some(u32::from_be_bytes([*a, *b, *c, *d])),
+        [0, a, b, c, d, rest @ ..] => {
+            Some((SchemaRef::Id(u32::from_be_bytes([*a, *b, *c, *d])), rest))
+        }
+        [1, rest @ ..] if rest.len() >= 16 => {
+            let (guid, rest) = rest.split_at(16);
+            Some((SchemaRef::Guid(guid.try_into().expect("16 bytes")), rest))
+        }
         _ => None,
+    }
+}
+
+/// A record's schema reference and the body its schema reads. Confluent 8
+/// may put the reference in a header (`__value_schema_id`): the payload is
+/// then all body, after what follows the reference in the header
+/// (Protobuf's message indexes). Otherwise the payload starts with it.
+pub fn locate<'a>(
+    header: Option<&'a [u8]>,
+    payload: &'a [u8],
+) -> Option<(SchemaRef, std::borrow::Cow<'a, [u8]>)> {
+    match header {
+        Some(header) => {
+            let (at, tail) = read_ref(header)?;
+            let body = if tail.is_empty() {
+                std::borrow::Cow::Borrowed(payload)
+            } else {
+                std::borrow::Cow::Owned([tail, payload].concat())
+            };
+            Some((at, body))
+        }
+        None => read_ref(payload).map(|(at, body)| (at, std::borrow::Cow::Borrowed(body))),
     }
 }
 
@@ -643,18 +694,6 @@ pub fn unreadable(at: super::Origin<'_>, bytes: &[u8], why: &str) -> ConversionE
             head.join(" ")
         }
     ))
-}
-
-/// Read-through of `at`'s bytes: the schema id, or the error for a bad
-/// magic byte.
-pub fn wire_id(at: super::Origin<'_>, bytes: &[u8]) -> Result<u32, ConversionError> {
-    schema_id(bytes).ok_or_else(|| {
-        unreadable(
-            at,
-            bytes,
-            "Unknown magic byte: not Confluent's Schema Registry wire format",
-        )
-    })
 }
 
 /// How one registered schema reads a record's body (what follows the
@@ -673,6 +712,8 @@ pub struct RegistryConverter<T> {
     parse: Parse<T>,
     /// `-key` or `-value`: the subject is `<topic><suffix>` (TopicNameStrategy).
     suffix: &'static str,
+    /// The header that may hold the schema reference (Confluent 8).
+    header: &'static str,
 }
 
 impl<T: Decode> RegistryConverter<T> {
@@ -689,7 +730,28 @@ impl<T: Decode> RegistryConverter<T> {
             cache: Arc::new(cache),
             parse,
             suffix: if is_key { "-key" } else { "-value" },
+            header: if is_key {
+                "__key_schema_id"
+            } else {
+                "__value_schema_id"
+            },
         }
+    }
+
+    /// `at`'s schema reference and body, or the DLQ error for bytes that
+    /// name no schema.
+    fn locate<'a>(
+        &self,
+        at: super::Origin<'a>,
+        bytes: &'a [u8],
+    ) -> Result<(SchemaRef, std::borrow::Cow<'a, [u8]>), ConversionError> {
+        locate(at.headers.last(self.header), bytes).ok_or_else(|| {
+            unreadable(
+                at,
+                bytes,
+                "Unknown magic byte: not Confluent's Schema Registry wire format",
+            )
+        })
     }
 }
 
@@ -699,7 +761,7 @@ impl<T: Decode> super::Converter for RegistryConverter<T> {
     }
 
     fn prepare(&self, at: super::Origin<'_>, bytes: Option<&[u8]>) -> Option<Prepare> {
-        let id = schema_id(bytes?)?;
+        let (id, _) = locate(at.headers.last(self.header), bytes?)?;
         let subject = format!("{}{}", at.topic, self.suffix);
         self.cache.prepare(id, subject, &self.parse)
     }
@@ -712,20 +774,64 @@ impl<T: Decode> super::Converter for RegistryConverter<T> {
         let Some(bytes) = bytes else {
             return Ok(connect_api::Data::Null);
         };
-        let id = wire_id(at, bytes)?;
+        let (id, body) = self.locate(at, bytes)?;
         let decoder = self.cache.ready(at, bytes, id, self.format)?;
         decoder
-            .decode(&bytes[5..])
+            .decode(&body)
             .map(connect_api::Data::Typed)
             .map_err(|e| {
                 unreadable(
                     at,
                     bytes,
-                    &format!(
-                        "Error deserializing {} message for id {id}: {e}",
-                        self.format
-                    ),
+                    &format!("Error deserializing {} message for {id}: {e}", self.format),
                 )
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SchemaRef, locate, read_ref};
+
+    const GUID: [u8; 16] = [
+        0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1,
+        0xf0,
+    ];
+
+    #[test]
+    fn the_payload_names_its_schema_by_id_or_guid() {
+        assert_eq!(
+            read_ref(&[0, 0, 0, 1, 2, 9, 9]),
+            Some((SchemaRef::Id(258), &[9u8, 9][..]))
+        );
+        let mut v1 = vec![1];
+        v1.extend(GUID);
+        v1.push(7);
+        assert_eq!(read_ref(&v1), Some((SchemaRef::Guid(GUID), &[7u8][..])));
+        assert_eq!(read_ref(&v1[..10]), None, "a GUID cut short");
+        assert_eq!(read_ref(&[2, 0, 0, 0, 1]), None, "an unknown magic byte");
+        assert_eq!(read_ref(&[0, 0, 1]), None);
+        assert_eq!(
+            SchemaRef::Guid(GUID).to_string(),
+            "guid 0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
+        );
+        assert_eq!(SchemaRef::Id(5).to_string(), "id 5");
+    }
+
+    #[test]
+    fn a_header_reference_leaves_the_whole_payload_as_the_body() {
+        let mut header = vec![1];
+        header.extend(GUID);
+        let (at, body) = locate(Some(&header), b"avro").unwrap();
+        assert_eq!((at, &body[..]), (SchemaRef::Guid(GUID), &b"avro"[..]));
+        // Protobuf's message indexes follow the reference in the header.
+        header.extend([2, 4]);
+        let (_, body) = locate(Some(&header), b"msg").unwrap();
+        assert_eq!(&body[..], &[2, 4, b'm', b's', b'g'][..]);
+        let (at, body) = locate(Some(&[0, 0, 0, 0, 3]), b"json").unwrap();
+        assert_eq!((at, &body[..]), (SchemaRef::Id(3), &b"json"[..]));
+        assert!(locate(Some(&[9]), b"x").is_none(), "a bad header");
+        let (at, body) = locate(None, &[0, 0, 0, 0, 4, 1]).unwrap();
+        assert_eq!((at, &body[..]), (SchemaRef::Id(4), &[1u8][..]));
     }
 }

@@ -801,6 +801,10 @@ fn origin(msg: &OwnedMessage) -> Origin<'_> {
         topic: msg.topic(),
         partition: msg.partition(),
         offset: msg.offset(),
+        headers: match msg.headers() {
+            Some(headers) => headers,
+            None => &(),
+        },
     }
 }
 

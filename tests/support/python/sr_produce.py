@@ -10,6 +10,9 @@ at run time (no protoc): the Avro fields plus a oneof, a repeated string, a
 nested message and a map, its enum imported from `shop/common.proto` (which
 the serializer registers as a reference). Record i has key str(i) and value id=i. Prints one JSON line
 per record: what was sent, for the test to compare with.
+
+With SR_SCHEMA_ID=header, the serializer puts the schema's GUID in the
+`__value_schema_id` header (Confluent 8) instead of the id before the payload.
 """
 
 import datetime
@@ -191,27 +194,34 @@ def main():
     if os.environ.get("SR_USER_INFO"):
         conf["basic.auth.user.info"] = os.environ["SR_USER_INFO"]
     client = SchemaRegistryClient(conf)
+    serde = {}
+    if os.environ.get("SR_SCHEMA_ID") == "header":
+        from confluent_kafka.schema_registry import header_schema_id_serializer
+
+        serde["schema.id.serializer"] = header_schema_id_serializer
     if fmt == "protobuf":
         from confluent_kafka.schema_registry.protobuf import ProtobufSerializer
 
         cls = protobuf_product_class()
-        serializer = ProtobufSerializer(cls, client, {"use.deprecated.format": False})
+        serializer = ProtobufSerializer(cls, client, dict(serde, **{"use.deprecated.format": False}))
         record = lambda i, _version: protobuf_record(cls, i)  # noqa: E731
     elif fmt == "json":
         from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
         schema = json.dumps(JSON_SCHEMA_V2 if version == 2 else JSON_SCHEMA)
-        serializer = JSONSerializer(schema, client)
+        serializer = JSONSerializer(schema, client, conf=serde)
         record = json_record
     else:
         schema = json.dumps(AVRO_V2 if version == 2 else AVRO_V1)
-        serializer = AvroSerializer(client, schema)
+        serializer = AvroSerializer(client, schema, conf=serde)
         record = globals()["record"]
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 5})
     for i in range(first, first + count):
         value = record(i, version)
-        ctx = SerializationContext(topic, MessageField.VALUE)
-        producer.produce(topic, key=str(i).encode(), value=serializer(value, ctx))
+        headers = []
+        ctx = SerializationContext(topic, MessageField.VALUE, headers)
+        payload = serializer(value, ctx)
+        producer.produce(topic, key=str(i).encode(), value=payload, headers=headers)
         print(json.dumps({"id": i, "version": version}), flush=True)
     left = producer.flush(30)
     if left:
