@@ -461,6 +461,15 @@ fn expected_json_line(i: u32, version: u8) -> String {
     }
     if version == 2 {
         line.push_str(&format!(",description=described {i}"));
+        // The oneOf's struct: the string branch for even records, else the integer one.
+        let (branch, code) = if i.is_multiple_of(2) {
+            (0, format!("c{i}"))
+        } else {
+            (1, i.to_string())
+        };
+        line.push_str(&format!(
+            ",code=Struct{{io.confluent.connect.json.OneOf.field.{branch}={code}}}"
+        ));
     }
     line.push('}');
     line
@@ -511,6 +520,11 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     assert_eq!(p["added"], "2024-05-06");
     assert_eq!(p["at"], "2024-05-01T13:45:35.123Z");
     assert_eq!(p["description"], "described 5");
+    assert_eq!(
+        p["code"],
+        json!({"io.confluent.connect.json.OneOf.field.0": null,
+               "io.confluent.connect.json.OneOf.field.1": 5})
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

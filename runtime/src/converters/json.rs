@@ -129,6 +129,39 @@ pub fn parse_schema(json: &Value) -> Result<Schema, String> {
 /// A payload read under its envelope schema, as JsonConverter's
 /// `convertToConnect` reads it: null takes the default, or is allowed when
 /// optional; decimals are base64 (or, with `decimal.format=NUMERIC`, numbers).
+/// The struct Confluent's `JsonSchemaData` makes of a general `oneOf` /
+/// `anyOf`: one optional field per branch, `<name>.field.<i>`, the one the
+/// value matched set.
+pub const ONE_OF: &str = "io.confluent.connect.json.OneOf";
+
+/// A value read under a [`ONE_OF`] struct, as `JsonSchemaData` reads it:
+/// the first branch whose type the JSON value simply is, else the first
+/// branch it converts under.
+fn one_of(fields: &[Field], json: &Value) -> Result<schema::Value, String> {
+    let simply = |kind: &SchemaKind| match kind {
+        SchemaKind::Int8 | SchemaKind::Int16 | SchemaKind::Int32 | SchemaKind::Int64 => {
+            json.is_i64() || json.is_u64()
+        }
+        SchemaKind::Float32 | SchemaKind::Float64 => json.is_f64(),
+        SchemaKind::Boolean => json.is_boolean(),
+        SchemaKind::String | SchemaKind::Bytes => json.is_string(),
+        SchemaKind::Array(_) => json.is_array(),
+        SchemaKind::Map { .. } | SchemaKind::Struct(_) => json.is_object(),
+    };
+    let first = fields.iter().position(|f| simply(&f.schema.kind));
+    let branches = first.into_iter().chain(0..fields.len());
+    for i in branches {
+        if let Ok(value) = to_value(&fields[i].schema, json) {
+            let mut values = vec![schema::Value::Null; fields.len()];
+            values[i] = value;
+            return Ok(schema::Value::Struct(values));
+        }
+    }
+    Err(format!(
+        "Did not find matching oneof field for data: {json}"
+    ))
+}
+
 pub fn to_value(schema: &Schema, json: &Value) -> Result<schema::Value, String> {
     use schema::Value as V;
     if json.is_null() {
@@ -200,6 +233,9 @@ pub fn to_value(schema: &Schema, json: &Value) -> Result<schema::Value, String> 
             ),
             _ => return Err(mismatch()),
         },
+        SchemaKind::Struct(fields) if schema.name.as_deref() == Some(ONE_OF) => {
+            one_of(fields, json)?
+        }
         SchemaKind::Struct(fields) => {
             let obj = json.as_object().ok_or_else(mismatch)?;
             V::Struct(

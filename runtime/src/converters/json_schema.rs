@@ -10,11 +10,18 @@
 //! - `integer` → INT64, `number` → FLOAT64, narrowed by `connect.type`
 //!   (`int8`…`int32`, `float32`); `string` with `connect.type: bytes` → BYTES;
 //! - `["X", "null"]` and `oneOf [{"type":"null"}, X]` → optional X;
+//! - any other `oneOf`/`anyOf`, or a list of types → a STRUCT named
+//!   `io.confluent.connect.json.OneOf` with one optional field per branch
+//!   (`….field.0`, `….field.1`, …), optional when a branch is `null`; a
+//!   value sets the first branch its JSON type simply is, else the first it
+//!   converts under (Confluent validates each branch; we match by type);
 //! - the logical types by name (`title` or `connect.name`), with
-//!   `connect.parameters`; local `$ref`s (`#/definitions/…`, `#/$defs/…`).
+//!   `connect.parameters`;
+//! - `$ref`s: local ones (`#/definitions/…`, `#/$defs/…`), and those to
+//!   other subjects, by the reference's name (`address.json`,
+//!   `address.json#/definitions/Street`) or the referenced schema's `$id`.
 //!
-//! A general `oneOf`/`anyOf` and references to other subjects are refused
-//! (the record goes to the DLQ naming the schema id): not supported yet.
+//! `allOf` is refused (the record goes to the DLQ naming the schema).
 //! Values are read under the schema with JsonConverter's rules
 //! ([`super::json::to_value`]).
 
@@ -24,6 +31,7 @@ use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind};
 use futures::FutureExt as _;
 use serde_json::Value as Json;
 
+use super::json::ONE_OF;
 use super::registry::{
     self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
 };
@@ -67,14 +75,25 @@ async fn build(
             registered.schema_type
         )));
     }
-    if !registered.references.is_empty() {
-        return Err(RegistryError::Invalid(
-            "JSON Schema references to other subjects are not supported yet".into(),
-        ));
+    let parse = |text: &str| {
+        serde_json::from_str::<Json>(text)
+            .map_err(|e| RegistryError::Invalid(format!("invalid JSON Schema: {e}")))
+    };
+    let mut documents = Vec::new();
+    for (name, text) in client
+        .fetch_references(&registered.references, false)
+        .await?
+    {
+        documents.push((name, parse(&text)?));
     }
-    let root: Json = serde_json::from_str(&registered.schema)
-        .map_err(|e| RegistryError::Invalid(format!("invalid JSON Schema: {e}")))?;
-    let mut schema = to_connect_schema(&root, &root).map_err(RegistryError::Invalid)?;
+    let root = parse(&registered.schema)?;
+    let schemas = Schemas {
+        root: &root,
+        documents: &documents,
+    };
+    let mut schema = schemas
+        .to_connect(&root, &root)
+        .map_err(RegistryError::Invalid)?;
     // The version, as the Avro converter sets it: best-effort.
     if schema.version.is_none()
         && let Ok(version) = client.lookup_version(subject, &registered).await
@@ -84,130 +103,199 @@ async fn build(
     Ok(Arc::new(schema))
 }
 
-/// A JSON Schema as a Connect schema; `root` resolves local `$ref`s.
-pub fn to_connect_schema(json: &Json, root: &Json) -> Result<Schema, String> {
-    // (`true` accepts anything: there is no Connect schema for it.)
-    let Json::Object(obj) = json else {
-        return Err(format!("unsupported JSON Schema {json}"));
-    };
-    if let Some(reference) = obj.get("$ref").and_then(Json::as_str) {
-        let target = reference
-            .strip_prefix("#/")
-            .map(|path| path.split('/').try_fold(root, |node, key| node.get(key)))
-            .and_then(|found| found)
-            .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
-        return to_connect_schema(target, root);
+/// The documents `$ref`s resolve in: the registered schema and the schemas
+/// its references name, under the names they are imported by.
+struct Schemas<'a> {
+    root: &'a Json,
+    documents: &'a [(String, Json)],
+}
+
+impl Schemas<'_> {
+    /// What `reference` points at, and the document it is in (which its own
+    /// local `$ref`s resolve against).
+    fn resolve<'a>(&'a self, reference: &str, root: &'a Json) -> Option<(&'a Json, &'a Json)> {
+        let (document, fragment) = reference.split_once('#').unwrap_or((reference, ""));
+        let document = if document.is_empty() {
+            root
+        } else {
+            self.documents
+                .iter()
+                .map(|(name, doc)| (name, doc))
+                .chain(std::iter::once((&String::new(), self.root)))
+                .find(|(name, doc)| {
+                    *name == document || doc.get("$id").and_then(Json::as_str) == Some(document)
+                })?
+                .1
+        };
+        let target = fragment
+            .strip_prefix('/')
+            .into_iter()
+            .flat_map(|path| path.split('/'))
+            .try_fold(document, |node, key| node.get(key))?;
+        Some((target, document))
     }
-    for union_key in ["oneOf", "anyOf"] {
-        if let Some(branches) = obj.get(union_key).and_then(Json::as_array) {
-            let is_null = |b: &&Json| b.get("type").and_then(Json::as_str) == Some("null");
-            let non_null: Vec<&Json> = branches.iter().filter(|b| !is_null(b)).collect();
-            if non_null.len() == 1 && branches.len() == 2 {
-                let mut inner = to_connect_schema(non_null[0], root)?;
-                inner.optional = true;
-                return Ok(inner);
-            }
-            return Err(format!("a general {union_key} is not supported yet"));
+
+    fn to_connect(&self, json: &Json, root: &Json) -> Result<Schema, String> {
+        // (`true` accepts anything: there is no Connect schema for it.)
+        let Json::Object(obj) = json else {
+            return Err(format!("unsupported JSON Schema {json}"));
+        };
+        if let Some(reference) = obj.get("$ref").and_then(Json::as_str) {
+            let (target, document) = self
+                .resolve(reference, root)
+                .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
+            return self.to_connect(target, document);
         }
-    }
-    let (type_name, nullable) = match obj.get("type") {
-        Some(Json::String(t)) => (t.as_str(), false),
-        Some(Json::Array(types)) => {
-            let named: Vec<&str> = types.iter().filter_map(Json::as_str).collect();
-            let non_null: Vec<&str> = named.iter().copied().filter(|t| *t != "null").collect();
-            match non_null.as_slice() {
-                [one] => (*one, non_null.len() < named.len()),
-                _ => return Err(format!("a type list {types:?} is not supported yet")),
+        if obj.contains_key("allOf") {
+            return Err("allOf is not supported".into());
+        }
+        for union_key in ["oneOf", "anyOf"] {
+            if let Some(branches) = obj.get(union_key).and_then(Json::as_array) {
+                return self.union(branches.to_vec(), root);
             }
         }
-        _ if obj.contains_key("properties") => ("object", false),
-        _ => return Err(format!("a JSON Schema without a type: {json}")),
-    };
-    let connect_type = obj.get("connect.type").and_then(Json::as_str);
-    let kind = match (type_name, connect_type) {
-        ("integer", Some("int8")) => SchemaKind::Int8,
-        ("integer", Some("int16")) => SchemaKind::Int16,
-        ("integer", Some("int32")) => SchemaKind::Int32,
-        ("integer", _) => SchemaKind::Int64,
-        ("number", Some("float32")) => SchemaKind::Float32,
-        ("number", _) => SchemaKind::Float64,
-        ("boolean", _) => SchemaKind::Boolean,
-        ("string", Some("bytes")) => SchemaKind::Bytes,
-        ("string", _) => SchemaKind::String,
-        ("array", _) => {
-            let items = obj.get("items").ok_or("an array without items")?;
-            SchemaKind::Array(Arc::new(to_connect_schema(items, root)?))
-        }
-        ("object", _) => match obj.get("properties").and_then(Json::as_object) {
-            Some(properties) => {
-                let required: Vec<&str> = obj
-                    .get("required")
-                    .and_then(Json::as_array)
-                    .map(|r| r.iter().filter_map(Json::as_str).collect())
-                    .unwrap_or_default();
-                let mut fields = Vec::with_capacity(properties.len());
-                for (position, (name, property)) in properties.iter().enumerate() {
-                    let mut schema = to_connect_schema(property, root)?;
-                    if !required.contains(&name.as_str()) {
-                        schema.optional = true;
-                    }
-                    let index = property
-                        .get("connect.index")
-                        .and_then(Json::as_u64)
-                        .map_or(position, |i| i as usize);
-                    fields.push((index, Field::new(name.clone(), schema)));
-                }
-                fields.sort_by_key(|(index, _)| *index);
-                SchemaKind::Struct(fields.into_iter().map(|(_, f)| f).collect())
-            }
-            None => {
-                let values = match obj.get("additionalProperties") {
-                    Some(v @ Json::Object(_)) => to_connect_schema(v, root)?,
+        let (type_name, nullable) = match obj.get("type") {
+            Some(Json::String(t)) => (t.as_str(), false),
+            Some(Json::Array(types)) => {
+                let named: Vec<&str> = types.iter().filter_map(Json::as_str).collect();
+                let non_null: Vec<&str> = named.iter().copied().filter(|t| *t != "null").collect();
+                match non_null.as_slice() {
+                    [one] => (*one, non_null.len() < named.len()),
+                    // Several types: a union of this schema under each.
                     _ => {
-                        return Err(
-                            "an object without properties or typed additionalProperties".into()
-                        );
+                        let branches = named
+                            .iter()
+                            .map(|t| {
+                                let mut branch = obj.clone();
+                                branch.insert("type".into(), Json::from(*t));
+                                Json::Object(branch)
+                            })
+                            .collect();
+                        return self.union(branches, root);
                     }
-                };
-                SchemaKind::Map {
-                    key: Arc::new(Schema::new(SchemaKind::String)),
-                    value: Arc::new(values),
                 }
             }
-        },
-        (other, _) => return Err(format!("unsupported JSON Schema type {other}")),
-    };
-    let mut schema = Schema::new(kind);
-    schema.optional = nullable;
-    schema.name = obj
-        .get("connect.name")
-        .or_else(|| obj.get("title"))
-        .and_then(Json::as_str)
-        .map(str::to_string);
-    schema.version = obj
-        .get("connect.version")
-        .and_then(Json::as_i64)
-        .and_then(|v| i32::try_from(v).ok());
-    schema.doc = obj
-        .get("description")
-        .and_then(Json::as_str)
-        .map(str::to_string);
-    if let Some(params) = obj.get("connect.parameters").and_then(Json::as_object) {
-        for (k, v) in params {
-            let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
-            schema.parameters.insert(k.clone(), v);
+            _ if obj.contains_key("properties") => ("object", false),
+            _ => return Err(format!("a JSON Schema without a type: {json}")),
+        };
+        let connect_type = obj.get("connect.type").and_then(Json::as_str);
+        let kind = match (type_name, connect_type) {
+            ("integer", Some("int8")) => SchemaKind::Int8,
+            ("integer", Some("int16")) => SchemaKind::Int16,
+            ("integer", Some("int32")) => SchemaKind::Int32,
+            ("integer", _) => SchemaKind::Int64,
+            ("number", Some("float32")) => SchemaKind::Float32,
+            ("number", _) => SchemaKind::Float64,
+            ("boolean", _) => SchemaKind::Boolean,
+            ("string", Some("bytes")) => SchemaKind::Bytes,
+            ("string", _) => SchemaKind::String,
+            ("array", _) => {
+                let items = obj.get("items").ok_or("an array without items")?;
+                SchemaKind::Array(Arc::new(self.to_connect(items, root)?))
+            }
+            ("object", _) => match obj.get("properties").and_then(Json::as_object) {
+                Some(properties) => {
+                    let required: Vec<&str> = obj
+                        .get("required")
+                        .and_then(Json::as_array)
+                        .map(|r| r.iter().filter_map(Json::as_str).collect())
+                        .unwrap_or_default();
+                    let mut fields = Vec::with_capacity(properties.len());
+                    for (position, (name, property)) in properties.iter().enumerate() {
+                        let mut schema = self.to_connect(property, root)?;
+                        if !required.contains(&name.as_str()) {
+                            schema.optional = true;
+                        }
+                        let index = property
+                            .get("connect.index")
+                            .and_then(Json::as_u64)
+                            .map_or(position, |i| i as usize);
+                        fields.push((index, Field::new(name.clone(), schema)));
+                    }
+                    fields.sort_by_key(|(index, _)| *index);
+                    SchemaKind::Struct(fields.into_iter().map(|(_, f)| f).collect())
+                }
+                None => {
+                    let values = match obj.get("additionalProperties") {
+                        Some(v @ Json::Object(_)) => self.to_connect(v, root)?,
+                        _ => {
+                            return Err(
+                                "an object without properties or typed additionalProperties".into(),
+                            );
+                        }
+                    };
+                    SchemaKind::Map {
+                        key: Arc::new(Schema::new(SchemaKind::String)),
+                        value: Arc::new(values),
+                    }
+                }
+            },
+            (other, _) => return Err(format!("unsupported JSON Schema type {other}")),
+        };
+        let mut schema = Schema::new(kind);
+        schema.optional = nullable;
+        schema.name = obj
+            .get("connect.name")
+            .or_else(|| obj.get("title"))
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        schema.version = obj
+            .get("connect.version")
+            .and_then(Json::as_i64)
+            .and_then(|v| i32::try_from(v).ok());
+        schema.doc = obj
+            .get("description")
+            .and_then(Json::as_str)
+            .map(str::to_string);
+        if let Some(params) = obj.get("connect.parameters").and_then(Json::as_object) {
+            for (k, v) in params {
+                let v = v.as_str().map_or_else(|| v.to_string(), str::to_string);
+                schema.parameters.insert(k.clone(), v);
+            }
         }
+        if let Some(default) = obj.get("default").filter(|d| !d.is_null()) {
+            schema.default = super::json::to_value(&schema, default).ok();
+        }
+        Ok(schema)
     }
-    if let Some(default) = obj.get("default").filter(|d| !d.is_null()) {
-        schema.default = super::json::to_value(&schema, default).ok();
+
+    /// A `oneOf`/`anyOf` (or a list of types) as `JsonSchemaData` maps it:
+    /// `null` and one branch is that branch, optional; otherwise a
+    /// [`ONE_OF`] struct with a field per non-null branch.
+    fn union(&self, branches: Vec<Json>, root: &Json) -> Result<Schema, String> {
+        let is_null = |b: &Json| b.get("type").and_then(Json::as_str) == Some("null");
+        let nullable = branches.iter().any(is_null);
+        let non_null: Vec<&Json> = branches.iter().filter(|b| !is_null(b)).collect();
+        if let ([one], true) = (non_null.as_slice(), nullable) {
+            let mut inner = self.to_connect(one, root)?;
+            inner.optional = true;
+            return Ok(inner);
+        }
+        let mut fields = Vec::with_capacity(non_null.len());
+        for (i, branch) in non_null.into_iter().enumerate() {
+            let mut schema = self.to_connect(branch, root)?;
+            schema.optional = true;
+            fields.push(Field::new(format!("{ONE_OF}.field.{i}"), schema));
+        }
+        let mut schema = Schema::new(SchemaKind::Struct(fields)).named(ONE_OF);
+        schema.optional = nullable;
+        Ok(schema)
     }
-    Ok(schema)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use connect_api::schema::Logical;
+
+    /// A JSON Schema as a Connect schema, with no other documents.
+    fn to_connect_schema(json: &Json, root: &Json) -> Result<Schema, String> {
+        Schemas {
+            root,
+            documents: &[],
+        }
+        .to_connect(json, root)
+    }
 
     #[test]
     fn json_schemas_map_as_json_schema_data_maps_them() {
@@ -236,7 +324,86 @@ mod tests {
         assert!(field("note").optional);
         assert!(matches!(field("stock").kind, SchemaKind::Map { .. }));
         assert_eq!(field("maker").fields()[0].name, "name");
-        let general = serde_json::json!({"oneOf": [{"type": "string"}, {"type": "integer"}]});
-        assert!(to_connect_schema(&general, &general).is_err());
+        let all_of = serde_json::json!({"allOf": [{"type": "string"}]});
+        assert!(to_connect_schema(&all_of, &all_of).is_err());
+    }
+
+    #[test]
+    fn a_general_one_of_is_a_struct_with_a_field_per_branch() {
+        use connect_api::schema::Value as V;
+        let root = serde_json::json!({"type": "object", "properties": {"v": {"oneOf": [
+            {"type": "null"},
+            {"type": "string"},
+            {"type": "integer"},
+            {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"]}
+        ]}}});
+        let schema = to_connect_schema(&root, &root).unwrap();
+        let v = &schema.field("v").unwrap().1.schema;
+        assert_eq!(v.name.as_deref(), Some(ONE_OF));
+        assert!(v.optional, "a null branch makes the union optional");
+        let names: Vec<&str> = v.fields().iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "io.confluent.connect.json.OneOf.field.0",
+                "io.confluent.connect.json.OneOf.field.1",
+                "io.confluent.connect.json.OneOf.field.2"
+            ]
+        );
+        assert!(v.fields().iter().all(|f| f.schema.optional));
+        let read = |json: Json| super::super::json::to_value(v, &json);
+        assert_eq!(
+            read(serde_json::json!("a")).unwrap(),
+            V::Struct(vec![V::String("a".into()), V::Null, V::Null])
+        );
+        assert_eq!(
+            read(serde_json::json!(7)).unwrap(),
+            V::Struct(vec![V::Null, V::Int64(7), V::Null])
+        );
+        assert_eq!(
+            read(serde_json::json!({"x": 1.5})).unwrap(),
+            V::Struct(vec![V::Null, V::Null, V::Struct(vec![V::Float64(1.5)])])
+        );
+        assert_eq!(read(Json::Null).unwrap(), V::Null);
+        assert!(
+            read(serde_json::json!([1])).is_err(),
+            "no branch is an array"
+        );
+        // A list of types is the same union.
+        let listed = serde_json::json!({"type": ["string", "boolean"]});
+        let s = to_connect_schema(&listed, &listed).unwrap();
+        assert_eq!(s.name.as_deref(), Some(ONE_OF));
+        assert_eq!(s.fields()[1].schema.kind, SchemaKind::Boolean);
+    }
+
+    #[test]
+    fn refs_to_other_subjects_resolve_by_name_or_id() {
+        let address = serde_json::json!({
+            "$id": "https://example.com/address.schema.json",
+            "type": "object",
+            "properties": {"street": {"$ref": "#/definitions/Street"}},
+            "definitions": {"Street": {"type": "string", "title": "shop.Street"}}
+        });
+        let root = serde_json::json!({"type": "object", "properties": {
+            "home": {"$ref": "address.json"},
+            "work": {"$ref": "https://example.com/address.schema.json"},
+            "street": {"$ref": "address.json#/definitions/Street"}
+        }});
+        let documents = vec![("address.json".to_string(), address)];
+        let schemas = Schemas {
+            root: &root,
+            documents: &documents,
+        };
+        let s = schemas.to_connect(&root, &root).unwrap();
+        let field = |n: &str| s.field(n).unwrap().1.schema.clone();
+        // Local refs inside the referenced document resolve in it.
+        assert_eq!(
+            field("home").fields()[0].schema.name.as_deref(),
+            Some("shop.Street")
+        );
+        assert_eq!(field("work").fields().len(), 1);
+        assert_eq!(field("street").kind, SchemaKind::String);
+        let missing = serde_json::json!({"$ref": "other.json"});
+        assert!(schemas.to_connect(&missing, &root).is_err());
     }
 }

@@ -164,7 +164,12 @@ JSON_SCHEMA = {
     },
     "additionalProperties": False,
 }
-JSON_SCHEMA_V2 = dict(JSON_SCHEMA, properties=dict(JSON_SCHEMA["properties"], description={"type": "string"}))
+JSON_SCHEMA_V2 = dict(JSON_SCHEMA, properties=dict(
+    JSON_SCHEMA["properties"],
+    description={"type": "string"},
+    # A general oneOf: Connect's io.confluent.connect.json.OneOf struct.
+    code={"oneOf": [{"type": "string"}, {"type": "integer"}]},
+))
 
 
 def json_record(i, version):
@@ -180,6 +185,7 @@ def json_record(i, version):
     }
     if version == 2:
         value["description"] = f"described {i}"
+        value["code"] = f"c{i}" if i % 2 == 0 else i
     return value
 
 
