@@ -652,4 +652,39 @@ async fn smts_on_avro_structs_keep_and_change_the_schema() {
         })
         .collect();
     assert_eq!(written, expected);
+
+    // The reshaping SMTs keep a schema too: the timestamp becomes a Date,
+    // the record is hoisted into a struct, then flattened back with a prefix.
+    let out = dir.path().join("reshaped.txt");
+    let mut config = file_connector("smt-products", &out, &registry);
+    let chain = json!({
+        "transforms": "day,hoist,flat",
+        "transforms.day.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        "transforms.day.field": "at",
+        "transforms.day.target.type": "Date",
+        "transforms.hoist.type": "org.apache.kafka.connect.transforms.HoistField$Value",
+        "transforms.hoist.field": "product",
+        "transforms.flat.type": "org.apache.kafka.connect.transforms.Flatten$Value",
+        "transforms.flat.delimiter": "_",
+    });
+    for (k, v) in chain.as_object().unwrap() {
+        config[k] = v.clone();
+    }
+    worker.create("reshape-file", config).await;
+    let written = wait_lines(&out, 4, "4 reshaped records").await;
+    let expected: Vec<String> = (0..4u32)
+        .map(|i| {
+            let mut line = format!(
+                "Struct{{product_id={i},product_name=product {i},product_price={i}.{:02},product_added=2024-05-{:02},product_at=2024-05-01,product_colour={}",
+                i % 100,
+                1 + i,
+                ["RED", "GREEN", "BLUE"][i as usize % 3]
+            );
+            if i.is_multiple_of(2) {
+                line.push_str(&format!(",product_note=note {i}"));
+            }
+            line + "}"
+        })
+        .collect();
+    assert_eq!(written, expected);
 }

@@ -7,18 +7,28 @@
 //! `format`; a record with a schema also gives its Date, Time and Timestamp
 //! fields as such.
 //!
-//! Deliberate difference: Connect's Date, Time and Timestamp have no JSON
-//! form in this host's schemaless world, so the targets `Timestamp`, `Date`
-//! and `Time` are written as epoch milliseconds numbers (`Date` at midnight
+//! With a schema (the whole value, or a struct's `field`), the output keeps
+//! one, as Connect's: the target's schema (STRING, INT64, or the Date, Time
+//! and Timestamp logical types, optional as the input was), the rest of the
+//! struct unchanged; an input schema of no timestamp type is an error.
+//!
+//! Deliberate difference on the schemaless path: Connect's Date, Time and
+//! Timestamp have no JSON form in this host's schemaless world, so the
+//! targets `Timestamp`, `Date` and `Time` are written as epoch milliseconds numbers (`Date` at midnight
 //! UTC of its day, `Time` as milliseconds since midnight UTC, on
 //! 1970-01-01), not as `java.util.Date` objects; `unix` is a number in
 //! `unix.precision` and `string` is formatted with `format` in UTC.
 
-use connect_api::schema::{Logical, Schema, Value as SchemaValue, json_view};
+use std::sync::Arc;
+
+use connect_api::schema::{
+    Logical, Schema, SchemaAndValue, SchemaKind, Value as SchemaValue, json_view,
+};
 use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::Value;
 
 use super::dates::DateFormat;
+use super::typed::{self, Derived};
 use super::{Outcome, Part, Settings, Transformation, java_type, require_map};
 
 const PURPOSE: &str = "converting timestamp formats";
@@ -49,6 +59,8 @@ struct TimestampConverter {
     format: Option<DateFormat>,
     precision: Precision,
     replace_null_with_default: bool,
+    /// Per input struct schema: the schema with `field` of the target type.
+    schema: Derived<Arc<Schema>>,
 }
 
 /// What is converted: epoch millis already (a Connect Date/Time/Timestamp)
@@ -141,9 +153,108 @@ impl TimestampConverter {
     }
 }
 
+/// Kafka's `timestampTypeFromSchema`: a schema'd input must be a
+/// Timestamp, Date or Time, a STRING (parsed with `format`) or an INT64
+/// (Unix time).
+fn check_input_schema(schema: &Schema) -> Result<(), String> {
+    if schema
+        .logical()
+        .is_some_and(|l| matches!(l, Logical::Timestamp | Logical::Date | Logical::Time))
+        || matches!(schema.kind, SchemaKind::String | SchemaKind::Int64)
+    {
+        return Ok(());
+    }
+    Err(format!(
+        "Schema Schema{{{}}} does not correspond to a known timestamp type format",
+        schema.name.as_deref().unwrap_or(schema.kind.type_name())
+    ))
+}
+
+impl TimestampConverter {
+    /// The target type's Connect schema, as Kafka's translators give it.
+    fn target_schema(&self, optional: bool) -> Schema {
+        let mut schema = match self.target {
+            Target::String => Schema::new(SchemaKind::String),
+            Target::Unix => Schema::new(SchemaKind::Int64),
+            Target::Date => Schema::date(),
+            Target::Time => Schema::time(),
+            Target::Timestamp => Schema::timestamp(),
+        };
+        schema.optional = optional;
+        schema
+    }
+
+    /// [`Self::convert`]'s result as a value of [`Self::target_schema`]:
+    /// epoch days for Date, milliseconds of the day for Time.
+    fn target_value(&self, converted: Value) -> SchemaValue {
+        let number = converted.as_i64().unwrap_or_default();
+        match (self.target, converted) {
+            (_, Value::Null) => SchemaValue::Null,
+            (Target::String, Value::String(s)) => SchemaValue::String(s),
+            (Target::String, other) => SchemaValue::String(other.to_string()),
+            (Target::Unix | Target::Timestamp, _) => SchemaValue::Int64(number),
+            (Target::Date, _) => SchemaValue::Int32((number / MS_PER_DAY) as i32),
+            (Target::Time, _) => SchemaValue::Int32(number as i32),
+        }
+    }
+
+    /// Connect's schema path: the whole value, or the struct's `field`,
+    /// converted to the target type, with the schema changed to match.
+    fn typed(&self, t: &SchemaAndValue) -> Result<SchemaAndValue, String> {
+        if self.field.is_empty() {
+            check_input_schema(&t.schema)?;
+            let value = if t.value == SchemaValue::Null {
+                SchemaValue::Null
+            } else {
+                self.target_value(self.convert(schema_input(&t.schema, &t.value))?)
+            };
+            return Ok(SchemaAndValue::new(
+                self.target_schema(t.schema.optional),
+                value,
+            ));
+        }
+        let Some((i, field)) = t.schema.field(&self.field) else {
+            return Ok(t.clone());
+        };
+        check_input_schema(&field.schema)?;
+        let schema = self.schema.get(&t.schema, |s| {
+            let mut fields = s.fields().to_vec();
+            fields[i] = connect_api::schema::Field::new(
+                field.name.as_str(),
+                self.target_schema(field.schema.optional),
+            );
+            Ok(Arc::new(typed::with_fields(s, fields)))
+        })?;
+        let SchemaValue::Struct(values) = &t.value else {
+            // A null struct keeps no fields to convert.
+            return Ok(SchemaAndValue::new(Arc::clone(&schema), SchemaValue::Null));
+        };
+        let mut values = values.clone();
+        let input = match (&values[i], &field.schema.default) {
+            (SchemaValue::Null, Some(default)) if self.replace_null_with_default => default,
+            (v, _) => v,
+        };
+        values[i] = match input {
+            SchemaValue::Null => SchemaValue::Null,
+            v => self.target_value(self.convert(schema_input(&field.schema, v))?),
+        };
+        Ok(SchemaAndValue::new(
+            Arc::clone(&schema),
+            SchemaValue::Struct(values),
+        ))
+    }
+}
+
 impl Transformation for TimestampConverter {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         let data = self.part.get(r);
+        if let Data::Typed(t) = data
+            && (self.field.is_empty() || typed::struct_value(t) || t.value == SchemaValue::Null)
+        {
+            let converted = self.typed(t)?;
+            self.part.set(r, Data::Typed(converted));
+            return Ok(Outcome::Keep);
+        }
         if data.is_null() {
             return Ok(Outcome::Keep);
         }
@@ -240,6 +351,7 @@ pub(super) fn timestamp_converter(
         format,
         precision,
         replace_null_with_default: s.boolean("replace.null.with.default", true)?,
+        schema: Derived::default(),
     }))
 }
 
@@ -479,13 +591,142 @@ mod tests {
                     ("replace.null.with.default", replace),
                 ],
             );
-            match apply(&c, r.clone()).value {
-                Data::Json(v) => v[field].clone(),
+            let Data::Typed(t) = apply(&c, r.clone()).value else {
+                panic!("the schema is kept")
+            };
+            let (i, f) = t.schema.field(field).unwrap();
+            assert_eq!(f.schema.kind, SchemaKind::Int64, "unix is INT64");
+            assert_eq!(f.schema.name, None);
+            match &t.value {
+                SchemaValue::Struct(values) => values[i].clone(),
                 other => panic!("{other:?}"),
             }
         };
-        assert_eq!(unix("ts", "true"), json!(DATE_PLUS_TIME));
-        assert_eq!(unix("d", "true"), json!(DATE));
-        assert_eq!(unix("d", "false"), Value::Null);
+        assert_eq!(unix("ts", "true"), SchemaValue::Int64(DATE_PLUS_TIME));
+        assert_eq!(unix("d", "true"), SchemaValue::Int64(DATE));
+        assert_eq!(unix("d", "false"), SchemaValue::Null);
+    }
+
+    fn typed_record(schema: Schema, value: SchemaValue) -> connect_api::SinkRecord {
+        let mut r = record(Value::Null);
+        r.value = Data::Typed(SchemaAndValue::new(schema, value));
+        r
+    }
+
+    fn typed_out(settings: &[(&str, &str)], r: connect_api::SinkRecord) -> SchemaAndValue {
+        match apply(&chain(VALUE, settings), r).value {
+            Data::Typed(t) => t,
+            other => panic!("the schema is kept: {other:?}"),
+        }
+    }
+
+    /// Kafka's `testWithSchemaTimestampTo{Date,Time,Timestamp,Unix,String}`.
+    #[test]
+    fn with_schema_timestamp_to_each_type() {
+        let input = || typed_record(Schema::timestamp(), SchemaValue::Int64(DATE_PLUS_TIME));
+        let to = |target: &str| {
+            typed_out(
+                &[("target.type", target), ("format", STRING_DATE_FMT)],
+                input(),
+            )
+        };
+        let t = to("Date");
+        assert_eq!(*t.schema, Schema::date());
+        assert_eq!(t.value, SchemaValue::Int32(1));
+        let t = to("Time");
+        assert_eq!(*t.schema, Schema::time());
+        assert_eq!(t.value, SchemaValue::Int32(1234));
+        let t = to("Timestamp");
+        assert_eq!(*t.schema, Schema::timestamp());
+        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+        let t = to("unix");
+        assert_eq!(t.schema.kind, SchemaKind::Int64);
+        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+        let t = to("string");
+        assert_eq!(t.schema.kind, SchemaKind::String);
+        assert_eq!(
+            t.value,
+            SchemaValue::String("1970 01 02 00 00 01 234 UTC".into())
+        );
+    }
+
+    /// Kafka's `testWithSchemaDateToTimestamp`, `testWithSchemaStringToTimestamp`
+    /// and `testWithSchemaUnixToTimestamp` (in seconds).
+    #[test]
+    fn with_schema_other_types_to_timestamp() {
+        let t = typed_out(
+            &[("target.type", "Timestamp")],
+            typed_record(Schema::date(), SchemaValue::Int32(1)),
+        );
+        assert_eq!((*t.schema).clone(), Schema::timestamp());
+        assert_eq!(t.value, SchemaValue::Int64(DATE));
+        let t = typed_out(
+            &[("target.type", "Timestamp"), ("format", STRING_DATE_FMT)],
+            typed_record(
+                Schema::new(SchemaKind::String),
+                SchemaValue::String("1970 01 02 00 00 01 234 UTC".into()),
+            ),
+        );
+        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+        let t = typed_out(
+            &[("target.type", "Timestamp"), ("unix.precision", "seconds")],
+            typed_record(Schema::new(SchemaKind::Int64), SchemaValue::Int64(86_401)),
+        );
+        assert_eq!(t.value, SchemaValue::Int64(86_401_000));
+    }
+
+    /// Kafka's `testWithSchemaNullValueToTimestamp` and friends: an optional
+    /// input's null stays null, under the optional target schema.
+    #[test]
+    fn with_schema_null_value_to_each_type() {
+        for target in ["Date", "Time", "Timestamp", "unix", "string"] {
+            let t = typed_out(
+                &[("target.type", target), ("format", STRING_DATE_FMT)],
+                typed_record(Schema::timestamp().optional(), SchemaValue::Null),
+            );
+            assert!(t.schema.optional, "{target}");
+            assert_eq!(t.value, SchemaValue::Null, "{target}");
+        }
+    }
+
+    /// Kafka's `testWithSchemaFieldConversion`: only the field changes, in
+    /// the struct and its schema; and a schema of no timestamp type fails.
+    #[test]
+    fn with_schema_field_conversion() {
+        let schema = Schema::new(SchemaKind::Struct(vec![
+            Field::new("ts", Schema::timestamp()),
+            Field::new("other", Schema::new(SchemaKind::String)),
+        ]))
+        .named("shop.Event");
+        let t = typed_out(
+            &[("target.type", "Date"), ("field", "ts")],
+            typed_record(
+                schema,
+                SchemaValue::Struct(vec![
+                    SchemaValue::Int64(DATE_PLUS_TIME),
+                    SchemaValue::String("test".into()),
+                ]),
+            ),
+        );
+        assert_eq!(t.schema.name.as_deref(), Some("shop.Event"));
+        assert_eq!(*t.schema.fields()[0].schema, Schema::date());
+        assert_eq!(t.schema.fields()[1].schema.kind, SchemaKind::String);
+        assert_eq!(
+            t.value,
+            SchemaValue::Struct(vec![
+                SchemaValue::Int32(1),
+                SchemaValue::String("test".into())
+            ])
+        );
+        let bad = chain(VALUE, &[("target.type", "Date")])
+            .apply(typed_record(
+                Schema::new(SchemaKind::Int32),
+                SchemaValue::Int32(1),
+            ))
+            .unwrap_err();
+        assert_eq!(
+            bad.message,
+            "Schema Schema{INT32} does not correspond to a known timestamp type format"
+        );
     }
 }
