@@ -452,13 +452,14 @@ impl Plan {
                 }
                 Value::Struct(values)
             }
-            (Shape::Record(plans), Avro::Record(fields)) => Value::Struct(
-                plans
-                    .iter()
-                    .zip(fields)
-                    .map(|(p, (_, v))| p.value(v))
-                    .collect::<Result<_, _>>()?,
-            ),
+            (Shape::Record(plans), Avro::Record(fields)) => {
+                let mut values =
+                    Vec::with_capacity(plans.len() + connect_api::schema::SPARE_FIELDS);
+                for (p, (_, v)) in plans.iter().zip(fields) {
+                    values.push(p.value(v)?);
+                }
+                Value::Struct(values)
+            }
             (Shape::Array(items), Avro::Array(values)) => Value::Array(
                 values
                     .into_iter()

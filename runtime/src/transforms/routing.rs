@@ -1,7 +1,7 @@
 //! Record-level SMTs: `Filter`, `RegexRouter`, `TimestampRouter`.
 
 use std::borrow::Cow;
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use connect_api::{ConfigIssue, SinkRecord};
 
@@ -28,8 +28,10 @@ pub(super) fn filter(
 struct RegexRouter {
     regex: regex::Regex,
     replacement: String,
-    /// The last topic routed and its new name (`None`: unchanged). A task's
-    /// records come from few topics, so this skips the regex for most.
+    /// The first topic routed and its new name (`None`: unchanged), read
+    /// without a lock, and the last other one: a task's records come from
+    /// few topics, so this skips the regex for most.
+    first: OnceLock<(String, Option<String>)>,
     last: Mutex<Option<(String, Option<String>)>>,
 }
 
@@ -45,16 +47,23 @@ impl RegexRouter {
 
 impl Transformation for RegexRouter {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let mut last = self.last.lock().expect("router cache lock");
-        let routed = match last.as_ref() {
+        let routed = match self.first.get() {
             Some((topic, routed)) if *topic == r.topic => routed.clone(),
             _ => {
-                let routed = self.route(&r.topic);
-                *last = Some((r.topic.clone(), routed.clone()));
-                routed
+                let mut last = self.last.lock().expect("router cache lock");
+                match last.as_ref() {
+                    Some((topic, routed)) if *topic == r.topic => routed.clone(),
+                    _ => {
+                        let routed = self.route(&r.topic);
+                        let entry = (r.topic.clone(), routed.clone());
+                        if let Err(entry) = self.first.set(entry) {
+                            *last = Some(entry);
+                        }
+                        routed
+                    }
+                }
             }
         };
-        drop(last);
         if let Some(topic) = routed {
             r.topic = topic;
         }
@@ -113,6 +122,7 @@ pub(super) fn regex_router(
     Ok(Box::new(RegexRouter {
         regex,
         replacement: java_replacement(replacement),
+        first: OnceLock::new(),
         last: Mutex::new(None),
     }))
 }
