@@ -214,15 +214,7 @@ impl ReplaceField {
             }
             Ok((Arc::new(typed::with_fields(s, fields)), positions))
         })?;
-        // The kept positions rise, so the struct is compacted in place.
-        let values = typed::fields_mut(&mut t.value);
-        for (to, &from) in plan.1.iter().enumerate() {
-            if to != from {
-                values.swap(to, from);
-            }
-        }
-        values.truncate(plan.1.len());
-        t.schema = plan.0.clone();
+        typed::keep_fields(t, &plan.0, &plan.1);
         Ok(())
     }
 }

@@ -90,12 +90,7 @@ impl HeaderFrom {
                 .unzip();
             Ok((Arc::new(typed::with_fields(s, fields)), positions))
         })?;
-        let values = typed::fields_mut(&mut t.value);
-        for (to, &from) in plan.1.iter().enumerate() {
-            values.swap(to, from);
-        }
-        values.truncate(plan.1.len());
-        t.schema = plan.0.clone();
+        typed::keep_fields(t, &plan.0, &plan.1);
         Ok(())
     }
 }

@@ -85,6 +85,19 @@ pub(crate) fn fields_mut(value: &mut Value) -> &mut Vec<Value> {
     }
 }
 
+/// `t` with only the fields at `kept` (rising positions), under `schema`:
+/// the struct is compacted in place.
+pub(crate) fn keep_fields(t: &mut SchemaAndValue, schema: &Arc<Schema>, kept: &[usize]) {
+    let values = fields_mut(&mut t.value);
+    for (to, &from) in kept.iter().enumerate() {
+        if to != from {
+            values.swap(to, from);
+        }
+    }
+    values.truncate(kept.len());
+    t.schema = Arc::clone(schema);
+}
+
 /// The field values of a struct value (see [`struct_value`]).
 pub(crate) fn into_fields(value: Value) -> Vec<Value> {
     match value {
