@@ -332,7 +332,8 @@ fn expected_protobuf_line(i: u32) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_go_to_the_dlq() {
+async fn protobuf_from_confluents_serializer_reaches_filestream_and_qdrant_and_unknown_ids_go_to_the_dlq()
+ {
     let dir = tempfile::tempdir().unwrap();
     let broker = Broker::start();
     let registry = SchemaRegistry::start().await;
@@ -369,6 +370,35 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_unknown_ids_
     // connector starts begins with an empty cache), none per record.
     let requests = registry.requests() - before;
     assert!((4..=8).contains(&requests), "{requests} registry requests");
+
+    // The same records into Qdrant: payloads in the JSON view (the decimal a
+    // number, the date and timestamp as text, the map an object).
+    let server = QdrantServer::start(&dir.path().join("qdrant"));
+    let qdrant = json!({
+        "connector.class": "qdrant-embedding",
+        "topics": "pb-products",
+        "qdrant.url": server.url(),
+        "collection.name": "pb-products",
+        "embedding.device": "cpu",
+        "embedding.text.template": "{name} ({colour})",
+        "id.strategy": "field:id",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": "io.confluent.connect.protobuf.ProtobufConverter",
+        "value.converter.schema.registry.url": registry.url,
+        "errors.tolerance": "all",
+        "errors.deadletterqueue.topic.name": "pb-products-qdrant-dlq",
+        "errors.deadletterqueue.topic.replication.factor": "1",
+    });
+    worker.create("pb-products-qdrant", qdrant).await;
+    let points = qdrant::wait_points(&server.client(), "pb-products", 9).await;
+    let p = &points["4"];
+    assert_eq!(p["name"], "product 4");
+    assert_eq!(p["price"], 4.04);
+    assert_eq!(p["added"], "2024-05-05");
+    assert_eq!(p["at"], "2024-05-01T13:45:34.123Z");
+    assert_eq!(p["tags"], json!(["t4", "all"]));
+    assert_eq!(p["dims"], json!({"width": 4.5, "height": 9.0}));
+    assert_eq!(p["stock"], json!({"north": 4, "south": 8}));
 }
 
 /// Confluent 8 names a record's schema by GUID in a header: Avro records
