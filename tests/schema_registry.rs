@@ -139,6 +139,37 @@ fn file_connector(topic: &str, file: &std::path::Path, registry: &SchemaRegistry
     })
 }
 
+/// `config` with the settings of `extra` added (or replaced).
+fn with(mut config: Value, extra: Value) -> Value {
+    for (k, v) in extra.as_object().expect("settings") {
+        config[k] = v.clone();
+    }
+    config
+}
+
+/// A Qdrant sink on `topic` into collection `topic`, values read by the
+/// registry converter `converter`, texts from `template`, ids from `id`.
+fn qdrant_connector(
+    topic: &str,
+    server: &QdrantServer,
+    registry: &SchemaRegistry,
+    converter: &str,
+    template: &str,
+) -> Value {
+    json!({
+        "connector.class": "qdrant-embedding",
+        "topics": topic,
+        "qdrant.url": server.url(),
+        "collection.name": topic,
+        "embedding.device": "cpu",
+        "embedding.text.template": template,
+        "id.strategy": "field:id",
+        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
+        "value.converter": converter,
+        "value.converter.schema.registry.url": registry.url,
+    })
+}
+
 /// What FileStream writes for record `i` (Connect's `Struct.toString`,
 /// logical values in their documented text form, nulls left out).
 fn expected_line(i: u32, version: u8) -> String {
@@ -275,18 +306,16 @@ async fn avro_records_become_points_with_their_fields_as_payload() {
     produce(&broker, &registry, "avro-products", "avro", 2, 0, 12);
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
-    let config = json!({
-        "connector.class": "qdrant-embedding",
-        "topics": "avro-products",
-        "qdrant.url": server.url(),
-        "collection.name": "products",
-        "embedding.device": "cpu",
-        "embedding.text.template": "{name}: {description}",
-        "id.strategy": "field:id",
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "io.confluent.connect.avro.AvroConverter",
-        "value.converter.schema.registry.url": registry.url,
-    });
+    let config = with(
+        qdrant_connector(
+            "avro-products",
+            &server,
+            &registry,
+            "io.confluent.connect.avro.AvroConverter",
+            "{name}: {description}",
+        ),
+        json!({"collection.name": "products"}),
+    );
     worker.create("avro-qdrant", config).await;
     let client = server.client();
     let points = qdrant::wait_points(&client, "products", 12).await;
@@ -374,21 +403,20 @@ async fn protobuf_from_confluents_serializer_reaches_filestream_and_qdrant_and_u
     // The same records into Qdrant: payloads in the JSON view (the decimal a
     // number, the date and timestamp as text, the map an object).
     let server = QdrantServer::start(&dir.path().join("qdrant"));
-    let qdrant = json!({
-        "connector.class": "qdrant-embedding",
-        "topics": "pb-products",
-        "qdrant.url": server.url(),
-        "collection.name": "pb-products",
-        "embedding.device": "cpu",
-        "embedding.text.template": "{name} ({colour})",
-        "id.strategy": "field:id",
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "io.confluent.connect.protobuf.ProtobufConverter",
-        "value.converter.schema.registry.url": registry.url,
-        "errors.tolerance": "all",
-        "errors.deadletterqueue.topic.name": "pb-products-qdrant-dlq",
-        "errors.deadletterqueue.topic.replication.factor": "1",
-    });
+    let qdrant = with(
+        qdrant_connector(
+            "pb-products",
+            &server,
+            &registry,
+            "io.confluent.connect.protobuf.ProtobufConverter",
+            "{name} ({colour})",
+        ),
+        json!({
+            "errors.tolerance": "all",
+            "errors.deadletterqueue.topic.name": "pb-products-qdrant-dlq",
+            "errors.deadletterqueue.topic.replication.factor": "1",
+        }),
+    );
     worker.create("pb-products-qdrant", qdrant).await;
     let points = qdrant::wait_points(&server.client(), "pb-products", 9).await;
     let p = &points["4"];
@@ -521,18 +549,13 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     let mut config = file_connector("js-products", &out, &registry);
     config["value.converter"] = json!("io.confluent.connect.json.JsonSchemaConverter");
     worker.create("js-file", config).await;
-    let qdrant = json!({
-        "connector.class": "qdrant-embedding",
-        "topics": "js-products",
-        "qdrant.url": server.url(),
-        "collection.name": "js-products",
-        "embedding.device": "cpu",
-        "embedding.text.template": "{name} ({colour})",
-        "id.strategy": "field:id",
-        "key.converter": "org.apache.kafka.connect.storage.StringConverter",
-        "value.converter": "io.confluent.connect.json.JsonSchemaConverter",
-        "value.converter.schema.registry.url": registry.url,
-    });
+    let qdrant = qdrant_connector(
+        "js-products",
+        &server,
+        &registry,
+        "io.confluent.connect.json.JsonSchemaConverter",
+        "{name} ({colour})",
+    );
     worker.create("js-qdrant", qdrant).await;
 
     let written = wait_lines(&out, 8, "8 JSON Schema records in the file").await;
@@ -570,17 +593,16 @@ async fn an_https_registry_with_basic_auth_is_read_with_the_right_settings_and_r
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let secured = |file: &str, password: &str| {
-        let mut config = file_connector("secure", &dir.path().join(file), &registry);
-        let extra = json!({
-            "value.converter.schema.registry.ssl.truststore.location": pki.ca.display().to_string(),
-            "value.converter.schema.registry.ssl.truststore.type": "PEM",
-            "value.converter.basic.auth.credentials.source": "USER_INFO",
-            "value.converter.basic.auth.user.info": format!("sr-user:{password}"),
-        });
-        for (k, v) in extra.as_object().unwrap() {
-            config[k] = v.clone();
-        }
-        config
+        let config = file_connector("secure", &dir.path().join(file), &registry);
+        with(
+            config,
+            json!({
+                "value.converter.schema.registry.ssl.truststore.location": pki.ca.display().to_string(),
+                "value.converter.schema.registry.ssl.truststore.type": "PEM",
+                "value.converter.basic.auth.credentials.source": "USER_INFO",
+                "value.converter.basic.auth.user.info": format!("sr-user:{password}"),
+            }),
+        )
     };
     // A Java keystore is refused, naming the setting, not ignored.
     let mut jks = secured("jks.txt", "sr-secret");
@@ -652,7 +674,7 @@ async fn smts_on_avro_structs_keep_and_change_the_schema() {
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let out = dir.path().join("smt.txt");
-    let mut config = file_connector("smt-products", &out, &registry);
+    let config = file_connector("smt-products", &out, &registry);
     let chain = json!({
         "transforms": "drop,mask,cast,insert",
         "transforms.drop.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
@@ -665,9 +687,7 @@ async fn smts_on_avro_structs_keep_and_change_the_schema() {
         "transforms.insert.type": "org.apache.kafka.connect.transforms.InsertField$Value",
         "transforms.insert.offset.field": "offset",
     });
-    for (k, v) in chain.as_object().unwrap() {
-        config[k] = v.clone();
-    }
+    let config = with(config, chain);
     worker.create("smt-file", config).await;
     let written = wait_lines(&out, 4, "4 transformed records").await;
     // The struct keeps its schema through the chain: Decimal masked to its
@@ -686,7 +706,7 @@ async fn smts_on_avro_structs_keep_and_change_the_schema() {
     // The reshaping SMTs keep a schema too: the timestamp becomes a Date,
     // the record is hoisted into a struct, then flattened back with a prefix.
     let out = dir.path().join("reshaped.txt");
-    let mut config = file_connector("smt-products", &out, &registry);
+    let config = file_connector("smt-products", &out, &registry);
     let chain = json!({
         "transforms": "day,hoist,flat",
         "transforms.day.type": "org.apache.kafka.connect.transforms.TimestampConverter$Value",
@@ -697,9 +717,7 @@ async fn smts_on_avro_structs_keep_and_change_the_schema() {
         "transforms.flat.type": "org.apache.kafka.connect.transforms.Flatten$Value",
         "transforms.flat.delimiter": "_",
     });
-    for (k, v) in chain.as_object().unwrap() {
-        config[k] = v.clone();
-    }
+    let config = with(config, chain);
     worker.create("reshape-file", config).await;
     let written = wait_lines(&out, 4, "4 reshaped records").await;
     let expected: Vec<String> = (0..4u32)
