@@ -149,7 +149,8 @@ fn one_of(fields: &[Field], json: &Value) -> Result<schema::Value, String> {
         SchemaKind::Map { .. } | SchemaKind::Struct(_) => json.is_object(),
     };
     let first = fields.iter().position(|f| simply(&f.schema.kind));
-    let branches = first.into_iter().chain(0..fields.len());
+    let rest = (0..fields.len()).filter(|i| Some(*i) != first);
+    let branches = first.into_iter().chain(rest);
     for i in branches {
         if let Ok(value) = to_value(&fields[i].schema, json) {
             let mut values = vec![schema::Value::Null; fields.len()];

@@ -761,7 +761,8 @@ impl<T: Decode> super::Converter for RegistryConverter<T> {
     }
 
     fn prepare(&self, at: super::Origin<'_>, bytes: Option<&[u8]>) -> Option<Prepare> {
-        let (id, _) = locate(at.headers.last(self.header), bytes?)?;
+        // Only the reference: the body is not needed to fetch the schema.
+        let (id, _) = read_ref(at.headers.last(self.header).unwrap_or(bytes?))?;
         let subject = format!("{}{}", at.topic, self.suffix);
         self.cache.prepare(id, subject, &self.parse)
     }
