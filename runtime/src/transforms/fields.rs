@@ -14,19 +14,6 @@ use super::typed::{self, Derived};
 
 use super::{Outcome, Part, Settings, Transformation, into_json, into_map, java_type, split_list};
 
-fn part(p: Option<Part>) -> Part {
-    p.unwrap_or(Part::Value)
-}
-
-/// The operated part of `r` as a struct with its schema, for the schema
-/// path, changed in place; `None` sends the record down the JSON path.
-fn struct_part(part: Part, r: &mut SinkRecord) -> Option<&mut SchemaAndValue> {
-    match part.get_mut(r) {
-        Data::Typed(t) if typed::struct_value(t) => Some(t),
-        _ => None,
-    }
-}
-
 /// A field name of InsertField: `name`, `name!` (required) or `name?`.
 fn field_name(v: Option<&str>) -> Option<String> {
     let v = v?.trim();
@@ -80,12 +67,12 @@ impl InsertField {
 
     /// The schema path; `false` when the part is not a struct with a schema.
     fn typed(&self, r: &mut SinkRecord) -> Result<bool, String> {
-        if struct_part(self.part, r).is_none() {
+        if typed::as_struct_mut(self.part.get_mut(r)).is_none() {
             return Ok(false);
         }
         // The inserted values first: they read the record that holds `t`.
         let values = self.values(r);
-        let t = struct_part(self.part, r).expect("checked above");
+        let t = typed::as_struct_mut(self.part.get_mut(r)).expect("checked above");
         let schema = self.schema.get(&t.schema, |s| {
             let mut fields = s.fields().to_vec();
             for (name, schema) in self.inserted_fields() {
@@ -169,7 +156,7 @@ pub(super) fn insert_field(
     .filter_map(|v| field_name(Some(v)))
     .collect();
     let t = InsertField {
-        part: part(p),
+        part: Part::or_value(p),
         required,
         schema: Derived::default(),
         topic: field_name(s.get("topic.field")),
@@ -221,7 +208,7 @@ impl ReplaceField {
 
 impl Transformation for ReplaceField {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        if let Some(t) = struct_part(self.part, r) {
+        if let Some(t) = typed::as_struct_mut(self.part.get_mut(r)) {
             self.typed(t)?;
             return Ok(Outcome::Keep);
         }
@@ -273,7 +260,7 @@ pub(super) fn replace_field(
         }
     }
     Ok(Box::new(ReplaceField {
-        part: part(p),
+        part: Part::or_value(p),
         exclude: list("exclude", "blacklist"),
         include: list("include", "whitelist"),
         renames,
@@ -370,7 +357,7 @@ impl MaskField {
 
 impl Transformation for MaskField {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        if let Some(t) = struct_part(self.part, r) {
+        if let Some(t) = typed::as_struct_mut(self.part.get_mut(r)) {
             self.typed(t)?;
             return Ok(Outcome::Keep);
         }
@@ -392,17 +379,14 @@ pub(super) fn mask_field(
     s: &Settings<'_>,
     p: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    let fields = s.list("fields");
-    if fields.is_empty() {
-        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
-    }
+    let fields = s.non_empty_list("fields")?;
     // Connect's `NonEmptyString`: an empty replacement is refused, not unset.
     if s.get("replacement") == Some("") {
         return Err(s.invalid("replacement", "", "String must be non-empty"));
     }
     let replacement = s.get("replacement").map(str::to_string);
     Ok(Box::new(MaskField {
-        part: part(p),
+        part: Part::or_value(p),
         fields,
         replacement,
     }))
@@ -616,7 +600,7 @@ impl Cast {
 impl Transformation for Cast {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         if self.whole.is_none()
-            && let Some(t) = struct_part(self.part, r)
+            && let Some(t) = typed::as_struct_mut(self.part.get_mut(r))
         {
             self.typed(t)?;
             return Ok(Outcome::Keep);
@@ -676,7 +660,7 @@ pub(super) fn cast(
         }
     }
     Ok(Box::new(Cast {
-        part: part(p),
+        part: Part::or_value(p),
         whole,
         fields,
         schema: Derived::default(),
@@ -696,7 +680,7 @@ impl Transformation for SetSchemaMetadata {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
         if let Data::Typed(t) = self.part.get(r) {
             let schema = self.schema.get(&t.schema, |s| {
-                let mut s = s.clone();
+                let mut s = Schema::clone(s);
                 if let Some(name) = &self.name {
                     s.name = Some(name.clone());
                 }
@@ -730,7 +714,7 @@ pub(super) fn set_schema_metadata(
         None => None,
     };
     Ok(Box::new(SetSchemaMetadata {
-        part: part(p),
+        part: Part::or_value(p),
         name: s.get("schema.name").map(str::to_string),
         version,
         schema: Derived::default(),

@@ -26,10 +26,7 @@ pub(super) fn drop_headers(
     s: &Settings<'_>,
     _: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    let headers = s.list("headers");
-    if headers.is_empty() {
-        return Err(s.invalid("headers", s.get_or("headers", ""), "Empty list"));
-    }
+    let headers = s.non_empty_list("headers")?;
     Ok(Box::new(DropHeaders(headers)))
 }
 
@@ -140,11 +137,8 @@ pub(super) fn header_from(
     s: &Settings<'_>,
     p: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    let fields = s.list("fields");
+    let fields = s.non_empty_list("fields")?;
     let headers = s.list("headers");
-    if fields.is_empty() {
-        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
-    }
     if fields.len() != headers.len() {
         return Err(s.issue("headers", format!("'fields' config must have the same number of elements as 'headers' config ({} vs {})", fields.len(), headers.len())));
     }
@@ -160,7 +154,7 @@ pub(super) fn header_from(
         }
     };
     Ok(Box::new(HeaderFrom {
-        part: p.unwrap_or(Part::Value),
+        part: Part::or_value(p),
         pairs: fields.into_iter().zip(headers).collect(),
         moving,
         schema: Derived::default(),

@@ -103,6 +103,14 @@ impl Settings<'_> {
     pub(crate) fn list(&self, key: &str) -> Vec<String> {
         split_list(self.get(key).unwrap_or(""))
     }
+    /// [`Self::list`] for a setting Connect validates as `NonEmptyList`.
+    pub(crate) fn non_empty_list(&self, key: &str) -> Result<Vec<String>, ConfigIssue> {
+        let list = self.list(key);
+        if list.is_empty() {
+            return Err(self.invalid(key, self.get_or(key, ""), "Empty list"));
+        }
+        Ok(list)
+    }
     pub(crate) fn issue(&self, key: &str, message: impl Into<String>) -> ConfigIssue {
         ConfigIssue::new(format!("{}{key}", self.prefix), message)
     }
@@ -133,6 +141,11 @@ pub(crate) enum Part {
 }
 
 impl Part {
+    /// The part a `$Key`/`$Value` variant names; the value for classes
+    /// without variants.
+    pub(crate) fn or_value(variant: Option<Part>) -> Part {
+        variant.unwrap_or(Part::Value)
+    }
     pub(crate) fn get(self, r: &SinkRecord) -> &Data {
         match self {
             Part::Key => &r.key,

@@ -1,11 +1,11 @@
 //! Record-level SMTs: `Filter`, `RegexRouter`, `TimestampRouter`.
 
 use std::borrow::Cow;
-use std::sync::{Mutex, OnceLock};
 
 use connect_api::{ConfigIssue, SinkRecord};
 
 use super::dates::DateFormat;
+use super::typed::Memo;
 use super::{Outcome, Part, Settings, Transformation};
 
 /// Drops every record (gate it with a predicate).
@@ -28,11 +28,9 @@ pub(super) fn filter(
 struct RegexRouter {
     regex: regex::Regex,
     replacement: String,
-    /// The first topic routed and its new name (`None`: unchanged), read
-    /// without a lock, and the last other one: a task's records come from
-    /// few topics, so this skips the regex for most.
-    first: OnceLock<(String, Option<String>)>,
-    last: Mutex<Option<(String, Option<String>)>>,
+    /// Per topic, its new name (`None`: unchanged): a task's records come
+    /// from few topics, so this skips the regex for most.
+    routed: Memo<String, Option<String>>,
 }
 
 impl RegexRouter {
@@ -47,23 +45,10 @@ impl RegexRouter {
 
 impl Transformation for RegexRouter {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let routed = match self.first.get() {
-            Some((topic, routed)) if *topic == r.topic => routed.clone(),
-            _ => {
-                let mut last = self.last.lock().expect("router cache lock");
-                match last.as_ref() {
-                    Some((topic, routed)) if *topic == r.topic => routed.clone(),
-                    _ => {
-                        let routed = self.route(&r.topic);
-                        let entry = (r.topic.clone(), routed.clone());
-                        if let Err(entry) = self.first.set(entry) {
-                            *last = Some(entry);
-                        }
-                        routed
-                    }
-                }
-            }
-        };
+        let routed = self
+            .routed
+            .get(&r.topic, |topic| Ok(self.route(topic)))?
+            .clone();
         if let Some(topic) = routed {
             r.topic = topic;
         }
@@ -122,8 +107,7 @@ pub(super) fn regex_router(
     Ok(Box::new(RegexRouter {
         regex,
         replacement: java_replacement(replacement),
-        first: OnceLock::new(),
-        last: Mutex::new(None),
+        routed: Memo::default(),
     }))
 }
 

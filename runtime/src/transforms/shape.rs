@@ -13,19 +13,7 @@ use serde_json::{Map, Value};
 use super::typed::{self, Derived};
 use super::{Outcome, Part, Settings, Transformation, into_json, into_map, require_map};
 
-fn part(p: Option<Part>) -> Part {
-    p.unwrap_or(Part::Value)
-}
-
-/// The operated part as a struct with its schema, or `None`.
-fn struct_of(data: &Data) -> Option<&SchemaAndValue> {
-    match data {
-        Data::Typed(t) if typed::struct_value(t) => Some(t),
-        _ => None,
-    }
-}
-
-/// As [`struct_of`], or a null under a STRUCT schema (a tombstone that
+/// As [`typed::as_struct`], or a null under a STRUCT schema (a tombstone that
 /// keeps its schema, as Connect's does).
 fn struct_or_null(data: &Data) -> Option<&SchemaAndValue> {
     match data {
@@ -142,7 +130,7 @@ pub(super) fn extract_field(
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
     let field = s.required("field")?;
     Ok(Box::new(ExtractField {
-        part: part(p),
+        part: Part::or_value(p),
         path: field_path(s, field)?,
         schema: Derived::default(),
     }))
@@ -164,7 +152,7 @@ impl Transformation for HoistField {
             let schema = self.schema.get(&t.schema, |s| {
                 Ok(Arc::new(Schema::new(SchemaKind::Struct(vec![Field {
                     name: self.field.clone(),
-                    schema: Arc::new(s.clone()),
+                    schema: Arc::clone(s),
                 }]))))
             })?;
             let value = connect::Value::Struct(vec![t.value]);
@@ -187,7 +175,7 @@ pub(super) fn hoist_field(
     p: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
     Ok(Box::new(HoistField {
-        part: part(p),
+        part: Part::or_value(p),
         field: s.required("field")?.to_string(),
         schema: Derived::default(),
     }))
@@ -307,7 +295,7 @@ pub(super) fn flatten(
     p: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
     Ok(Box::new(Flatten {
-        part: part(p),
+        part: Part::or_value(p),
         delimiter: s.get_or("delimiter", ".").to_string(),
         schema: Derived::default(),
     }))
@@ -336,7 +324,7 @@ impl ValueToKey {
         })?;
         let values = match &t.value {
             connect::Value::Struct(values) => values,
-            _ => unreachable!("struct_of checked it is a struct"),
+            _ => unreachable!("as_struct checked it is a struct"),
         };
         let key = plan.1.iter().map(|&i| values[i].clone()).collect();
         Ok(Data::Typed(SchemaAndValue::new(
@@ -348,7 +336,7 @@ impl ValueToKey {
 
 impl Transformation for ValueToKey {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        if let Some(t) = struct_of(&r.value) {
+        if let Some(t) = typed::as_struct(&r.value) {
             r.key = self.typed(t)?;
             return Ok(Outcome::Keep);
         }
@@ -367,10 +355,7 @@ pub(super) fn value_to_key(
     s: &Settings<'_>,
     _: Option<Part>,
 ) -> Result<Box<dyn Transformation>, ConfigIssue> {
-    let fields = s.list("fields");
-    if fields.is_empty() {
-        return Err(s.invalid("fields", s.get_or("fields", ""), "Empty list"));
-    }
+    let fields = s.non_empty_list("fields")?;
     Ok(Box::new(ValueToKey {
         fields,
         schema: Derived::default(),

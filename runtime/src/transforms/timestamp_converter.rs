@@ -61,6 +61,8 @@ struct TimestampConverter {
     replace_null_with_default: bool,
     /// Per input struct schema: the schema with `field` of the target type.
     schema: Derived<Arc<Schema>>,
+    /// The target type's schema, required and optional, built once.
+    target_schemas: [Arc<Schema>; 2],
 }
 
 /// What is converted: epoch millis already (a Connect Date/Time/Timestamp)
@@ -135,22 +137,6 @@ impl TimestampConverter {
             Target::Time => Value::from(millis.rem_euclid(MS_PER_DAY)),
         })
     }
-
-    /// The record's `field` where its schema says more than the JSON view.
-    fn typed_field(&self, data: &Data) -> Option<Input> {
-        let Data::Typed(sv) = data else {
-            return None;
-        };
-        let (i, field) = sv.schema.field(&self.field)?;
-        let SchemaValue::Struct(values) = &sv.value else {
-            return None;
-        };
-        let value = match (values.get(i)?, &field.schema.default) {
-            (SchemaValue::Null, Some(default)) if self.replace_null_with_default => default,
-            (v, _) => v,
-        };
-        Some(schema_input(&field.schema, value))
-    }
 }
 
 /// Kafka's `timestampTypeFromSchema`: a schema'd input must be a
@@ -172,16 +158,8 @@ fn check_input_schema(schema: &Schema) -> Result<(), String> {
 
 impl TimestampConverter {
     /// The target type's Connect schema, as Kafka's translators give it.
-    fn target_schema(&self, optional: bool) -> Schema {
-        let mut schema = match self.target {
-            Target::String => Schema::new(SchemaKind::String),
-            Target::Unix => Schema::new(SchemaKind::Int64),
-            Target::Date => Schema::date(),
-            Target::Time => Schema::time(),
-            Target::Timestamp => Schema::timestamp(),
-        };
-        schema.optional = optional;
-        schema
+    fn target_schema(&self, optional: bool) -> Arc<Schema> {
+        Arc::clone(&self.target_schemas[usize::from(optional)])
     }
 
     /// [`Self::convert`]'s result as a value of [`Self::target_schema`]:
@@ -200,67 +178,59 @@ impl TimestampConverter {
 
     /// Connect's schema path: the whole value, or the struct's `field`,
     /// converted to the target type, with the schema changed to match.
-    fn typed(&self, t: &SchemaAndValue) -> Result<SchemaAndValue, String> {
+    fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
         if self.field.is_empty() {
             check_input_schema(&t.schema)?;
-            let value = if t.value == SchemaValue::Null {
-                SchemaValue::Null
-            } else {
-                self.target_value(self.convert(schema_input(&t.schema, &t.value))?)
-            };
-            return Ok(SchemaAndValue::new(
-                self.target_schema(t.schema.optional),
-                value,
-            ));
+            if t.value != SchemaValue::Null {
+                t.value = self.target_value(self.convert(schema_input(&t.schema, &t.value))?);
+            }
+            t.schema = self.target_schema(t.schema.optional);
+            return Ok(());
         }
         let Some((i, field)) = t.schema.field(&self.field) else {
-            return Ok(t.clone());
+            return Ok(());
         };
         check_input_schema(&field.schema)?;
         let schema = self.schema.get(&t.schema, |s| {
             let mut fields = s.fields().to_vec();
-            fields[i] = connect_api::schema::Field::new(
-                field.name.as_str(),
-                self.target_schema(field.schema.optional),
-            );
+            fields[i] = connect_api::schema::Field {
+                name: field.name.clone(),
+                schema: self.target_schema(field.schema.optional),
+            };
             Ok(Arc::new(typed::with_fields(s, fields)))
         })?;
-        let SchemaValue::Struct(values) = &t.value else {
-            // A null struct keeps no fields to convert.
-            return Ok(SchemaAndValue::new(Arc::clone(&schema), SchemaValue::Null));
-        };
-        let mut values = values.clone();
-        let input = match (&values[i], &field.schema.default) {
-            (SchemaValue::Null, Some(default)) if self.replace_null_with_default => default,
-            (v, _) => v,
-        };
-        values[i] = match input {
-            SchemaValue::Null => SchemaValue::Null,
-            v => self.target_value(self.convert(schema_input(&field.schema, v))?),
-        };
-        Ok(SchemaAndValue::new(
-            Arc::clone(&schema),
-            SchemaValue::Struct(values),
-        ))
+        // The converted field first: on an error the struct is unchanged.
+        // A null struct keeps no fields to convert.
+        if let SchemaValue::Struct(values) = &t.value {
+            let input = match (&values[i], &field.schema.default) {
+                (SchemaValue::Null, Some(default)) if self.replace_null_with_default => default,
+                (v, _) => v,
+            };
+            let converted = match input {
+                SchemaValue::Null => SchemaValue::Null,
+                v => self.target_value(self.convert(schema_input(&field.schema, v))?),
+            };
+            typed::fields_mut(&mut t.value)[i] = converted;
+        }
+        t.schema = Arc::clone(&schema);
+        Ok(())
     }
 }
 
 impl Transformation for TimestampConverter {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        let data = self.part.get(r);
-        if let Data::Typed(t) = data
+        if let Data::Typed(t) = self.part.get_mut(r)
             && (self.field.is_empty() || typed::struct_value(t) || t.value == SchemaValue::Null)
         {
-            let converted = self.typed(t)?;
-            self.part.set(r, Data::Typed(converted));
+            self.typed(t)?;
             return Ok(Outcome::Keep);
         }
+        let data = self.part.get(r);
         if data.is_null() {
             return Ok(Outcome::Keep);
         }
         let updated = if self.field.is_empty() {
             let input = match data {
-                Data::Typed(sv) => schema_input(&sv.schema, &sv.value),
                 Data::Json(v) => Input::Json(v.clone()),
                 Data::Text(s) => Input::Json(Value::String(s.clone())),
                 _ => {
@@ -271,11 +241,8 @@ impl Transformation for TimestampConverter {
             };
             self.convert(input)?
         } else {
-            let typed = self.typed_field(data);
             let mut map = require_map(data, PURPOSE)?.unwrap_or_default();
-            let input = typed.unwrap_or_else(|| {
-                Input::Json(map.get(&self.field).cloned().unwrap_or(Value::Null))
-            });
+            let input = Input::Json(map.get(&self.field).cloned().unwrap_or(Value::Null));
             // As Kafka's `HashMap.put`: an absent field is added as null.
             map.insert(self.field.clone(), self.convert(input)?);
             Value::Object(map)
@@ -345,13 +312,24 @@ pub(super) fn timestamp_converter(
         })?)
     };
     Ok(Box::new(TimestampConverter {
-        part: part.unwrap_or(Part::Value),
+        part: Part::or_value(part),
         field: s.get_or("field", "").trim().to_string(),
         target,
         format,
         precision,
         replace_null_with_default: s.boolean("replace.null.with.default", true)?,
         schema: Derived::default(),
+        target_schemas: [false, true].map(|optional| {
+            let mut schema = match target {
+                Target::String => Schema::new(SchemaKind::String),
+                Target::Unix => Schema::new(SchemaKind::Int64),
+                Target::Date => Schema::date(),
+                Target::Time => Schema::time(),
+                Target::Timestamp => Schema::timestamp(),
+            };
+            schema.optional = optional;
+            Arc::new(schema)
+        }),
     }))
 }
 

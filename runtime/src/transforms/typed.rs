@@ -8,17 +8,39 @@
 
 use std::sync::{Arc, Mutex, OnceLock};
 
+use connect_api::Data;
 use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind, Value, json_view};
 
-/// An output derived from an input schema. The first input schema's output
-/// is read without a lock (the hot path: a topic's records share one schema
-/// `Arc`); the last other one is kept behind a mutex.
-pub(crate) struct Derived<T> {
-    first: OnceLock<(Arc<Schema>, Arc<T>)>,
-    last: Mutex<Option<(Arc<Schema>, Arc<T>)>>,
+/// What a transformation derives from a key its records repeat (an input
+/// schema, a topic), built once per key. The first key's output is read
+/// without a lock (the hot path: a topic's records share one schema `Arc`,
+/// a task reads few topics); the last other one is kept behind a mutex.
+pub(crate) struct Memo<K, T> {
+    first: OnceLock<(K, Arc<T>)>,
+    last: Mutex<Option<(K, Arc<T>)>>,
 }
 
-impl<T> Default for Derived<T> {
+/// An output derived from an input schema.
+pub(crate) type Derived<T> = Memo<Arc<Schema>, T>;
+
+/// A [`Memo`] key: how two keys are told to be the same.
+pub(crate) trait MemoKey: Clone {
+    fn same(&self, other: &Self) -> bool;
+}
+
+impl MemoKey for Arc<Schema> {
+    fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(self, other) || **self == **other
+    }
+}
+
+impl MemoKey for String {
+    fn same(&self, other: &Self) -> bool {
+        self == other
+    }
+}
+
+impl<K, T> Default for Memo<K, T> {
     fn default() -> Self {
         Self {
             first: OnceLock::new(),
@@ -27,11 +49,7 @@ impl<T> Default for Derived<T> {
     }
 }
 
-fn same(seen: &Arc<Schema>, input: &Arc<Schema>) -> bool {
-    Arc::ptr_eq(seen, input) || **seen == **input
-}
-
-/// A [`Derived`] output: borrowed on the hot path, shared otherwise.
+/// A [`Memo`] output: borrowed on the hot path, shared otherwise.
 pub(crate) enum Got<'a, T> {
     First(&'a T),
     Other(Arc<T>),
@@ -47,28 +65,45 @@ impl<T> std::ops::Deref for Got<'_, T> {
     }
 }
 
-impl<T> Derived<T> {
+impl<K: MemoKey, T> Memo<K, T> {
     pub(crate) fn get(
         &self,
-        input: &Arc<Schema>,
-        build: impl FnOnce(&Schema) -> Result<T, String>,
+        key: &K,
+        build: impl FnOnce(&K) -> Result<T, String>,
     ) -> Result<Got<'_, T>, String> {
         if let Some((seen, out)) = self.first.get()
-            && same(seen, input)
+            && seen.same(key)
         {
             return Ok(Got::First(out));
         }
-        let mut slot = self.last.lock().expect("schema cache lock");
+        let mut slot = self.last.lock().expect("memo lock");
         if let Some((seen, out)) = slot.as_ref()
-            && same(seen, input)
+            && seen.same(key)
         {
             return Ok(Got::Other(out.clone()));
         }
-        let out = Arc::new(build(input)?);
-        if self.first.set((input.clone(), out.clone())).is_err() {
-            *slot = Some((input.clone(), out.clone()));
+        let out = Arc::new(build(key)?);
+        if self.first.set((key.clone(), out.clone())).is_err() {
+            *slot = Some((key.clone(), out.clone()));
         }
         Ok(Got::Other(out))
+    }
+}
+
+/// `data` as a struct with its schema, for an SMT's schema path; `None`
+/// sends the record down the JSON path.
+pub(crate) fn as_struct(data: &Data) -> Option<&SchemaAndValue> {
+    match data {
+        Data::Typed(t) if struct_value(t) => Some(t),
+        _ => None,
+    }
+}
+
+/// [`as_struct`], to change the struct in place.
+pub(crate) fn as_struct_mut(data: &mut Data) -> Option<&mut SchemaAndValue> {
+    match data {
+        Data::Typed(t) if struct_value(t) => Some(t),
+        _ => None,
     }
 }
 
