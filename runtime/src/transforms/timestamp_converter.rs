@@ -2,27 +2,34 @@
 //! key/value, or its `field`) between a Unix epoch number, a string written
 //! with a `SimpleDateFormat` pattern, and Connect's Date/Time/Timestamp.
 //!
-//! As Kafka's schemaless path does, the input's kind is inferred: a whole
-//! number is a Unix time in `unix.precision`, a string is parsed with
-//! `format`; a record with a schema also gives its Date, Time and Timestamp
-//! fields as such.
+//! With a schema (a typed key/value), Connect's schema path: the input's
+//! type is its schema's, a Timestamp, Date or Time logical type, a STRING
+//! (parsed with `format`) or an INT64 (a Unix time in `unix.precision`);
+//! any other schema is refused with Connect's message. The output gets the
+//! target type's schema (STRING, INT64, or the Date, Time and Timestamp
+//! logical types), optional as the input was. With `field` the value must
+//! be a STRUCT: only that field's schema is replaced (optional as the field
+//! was), the struct schema keeps its name, version, doc and parameters, and
+//! its default is converted too. With `replace.null.with.default` (the
+//! default) a null field reads as its schema's default, as Connect's
+//! `Struct.get` does; without it, it stays null. A null value stays null.
 //!
-//! With a schema (the whole value, or a struct's `field`), the output keeps
-//! one, as Connect's: the target's schema (STRING, INT64, or the Date, Time
-//! and Timestamp logical types, optional as the input was), the rest of the
-//! struct unchanged; an input schema of no timestamp type is an error.
+//! Without a schema, as Kafka's schemaless path does, the input's kind is
+//! inferred: a whole number is a Unix time in `unix.precision`, a string is
+//! parsed with `format`.
 //!
 //! Deliberate difference on the schemaless path: Connect's Date, Time and
 //! Timestamp have no JSON form in this host's schemaless world, so the
-//! targets `Timestamp`, `Date` and `Time` are written as epoch milliseconds numbers (`Date` at midnight
-//! UTC of its day, `Time` as milliseconds since midnight UTC, on
-//! 1970-01-01), not as `java.util.Date` objects; `unix` is a number in
-//! `unix.precision` and `string` is formatted with `format` in UTC.
+//! targets `Timestamp`, `Date` and `Time` are written as epoch milliseconds
+//! numbers (`Date` at midnight UTC of its day, `Time` as milliseconds since
+//! midnight UTC, on 1970-01-01), not as `java.util.Date` objects; `unix` is
+//! a number in `unix.precision` and `string` is formatted with `format` in
+//! UTC.
 
 use std::sync::Arc;
 
 use connect_api::schema::{
-    Logical, Schema, SchemaAndValue, SchemaKind, Value as SchemaValue, json_view,
+    Field, Logical, Schema, SchemaAndValue, SchemaKind, Value as SchemaValue, json_view,
 };
 use connect_api::{ConfigIssue, Data, SinkRecord};
 use serde_json::Value;
@@ -59,10 +66,11 @@ struct TimestampConverter {
     format: Option<DateFormat>,
     precision: Precision,
     replace_null_with_default: bool,
+    /// The target type's schema, required and optional (Kafka's
+    /// `typeSchema(false)` and `typeSchema(true)`), built once.
+    target_schemas: [Arc<Schema>; 2],
     /// Per input struct schema: the schema with `field` of the target type.
     schema: Derived<Arc<Schema>>,
-    /// The target type's schema, required and optional, built once.
-    target_schemas: [Arc<Schema>; 2],
 }
 
 /// What is converted: epoch millis already (a Connect Date/Time/Timestamp)
@@ -141,7 +149,7 @@ impl TimestampConverter {
 
 /// Kafka's `timestampTypeFromSchema`: a schema'd input must be a
 /// Timestamp, Date or Time, a STRING (parsed with `format`) or an INT64
-/// (Unix time).
+/// (Unix time). The error names the schema as Connect's `toString` does.
 fn check_input_schema(schema: &Schema) -> Result<(), String> {
     if schema
         .logical()
@@ -150,16 +158,42 @@ fn check_input_schema(schema: &Schema) -> Result<(), String> {
     {
         return Ok(());
     }
+    let kind = schema.kind.type_name();
+    let described = match &schema.name {
+        Some(name) => format!("{name}:{kind}"),
+        None => kind.to_string(),
+    };
     Err(format!(
-        "Schema Schema{{{}}} does not correspond to a known timestamp type format",
-        schema.name.as_deref().unwrap_or(schema.kind.type_name())
+        "Schema Schema{{{described}}} does not correspond to a known timestamp type format"
     ))
+}
+
+/// The Java class Connect would hold a value of `schema` as, for
+/// `requireStructOrNull`'s error.
+fn java_class(schema: &Schema, value: &SchemaValue) -> &'static str {
+    match (schema.logical(), value) {
+        (Some(Logical::Decimal { .. }), SchemaValue::Bytes(_)) => "java.math.BigDecimal",
+        (Some(_), SchemaValue::Int32(_) | SchemaValue::Int64(_)) => "java.util.Date",
+        (_, SchemaValue::Null) => "null",
+        (_, SchemaValue::Int8(_)) => "java.lang.Byte",
+        (_, SchemaValue::Int16(_)) => "java.lang.Short",
+        (_, SchemaValue::Int32(_)) => "java.lang.Integer",
+        (_, SchemaValue::Int64(_)) => "java.lang.Long",
+        (_, SchemaValue::Float32(_)) => "java.lang.Float",
+        (_, SchemaValue::Float64(_)) => "java.lang.Double",
+        (_, SchemaValue::Boolean(_)) => "java.lang.Boolean",
+        (_, SchemaValue::String(_)) => "java.lang.String",
+        (_, SchemaValue::Bytes(_)) => "[B",
+        (_, SchemaValue::Array(_)) => "java.util.ArrayList",
+        (_, SchemaValue::Map(_)) => "java.util.HashMap",
+        (_, SchemaValue::Struct(_)) => "org.apache.kafka.connect.data.Struct",
+    }
 }
 
 impl TimestampConverter {
     /// The target type's Connect schema, as Kafka's translators give it.
-    fn target_schema(&self, optional: bool) -> Arc<Schema> {
-        Arc::clone(&self.target_schemas[usize::from(optional)])
+    fn target_schema(&self, optional: bool) -> &Arc<Schema> {
+        &self.target_schemas[usize::from(optional)]
     }
 
     /// [`Self::convert`]'s result as a value of [`Self::target_schema`]:
@@ -176,41 +210,98 @@ impl TimestampConverter {
         }
     }
 
-    /// Connect's schema path: the whole value, or the struct's `field`,
-    /// converted to the target type, with the schema changed to match.
-    fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
-        if self.field.is_empty() {
-            check_input_schema(&t.schema)?;
-            if t.value != SchemaValue::Null {
-                t.value = self.target_value(self.convert(schema_input(&t.schema, &t.value))?);
-            }
-            t.schema = self.target_schema(t.schema.optional);
-            return Ok(());
+    /// A value of `schema` converted to the target type (null stays null);
+    /// the schema is checked first, even for a null, as Kafka's is.
+    fn convert_typed(&self, schema: &Schema, value: &SchemaValue) -> Result<SchemaValue, String> {
+        check_input_schema(schema)?;
+        if *value == SchemaValue::Null {
+            return Ok(SchemaValue::Null);
         }
-        let Some((i, field)) = t.schema.field(&self.field) else {
+        Ok(self.target_value(self.convert(schema_input(schema, value))?))
+    }
+
+    /// Kafka's `applyValueWithSchema` on the values of a struct of `from`,
+    /// in place: `field` (at `i`) converted and, with
+    /// `replace.null.with.default`, null fields given their defaults (as
+    /// `Struct.get` reads them). Nothing changes when the conversion fails.
+    fn convert_struct(
+        &self,
+        from: &Schema,
+        i: usize,
+        values: &mut [SchemaValue],
+    ) -> Result<(), String> {
+        let fields = from.fields();
+        let (Some(field), Some(value)) = (fields.get(i), values.get(i)) else {
             return Ok(());
         };
-        check_input_schema(&field.schema)?;
-        let schema = self.schema.get(&t.schema, |s| {
-            let mut fields = s.fields().to_vec();
-            fields[i] = connect_api::schema::Field {
-                name: field.name.clone(),
-                schema: self.target_schema(field.schema.optional),
-            };
-            Ok(Arc::new(typed::with_fields(s, fields)))
-        })?;
-        // The converted field first: on an error the struct is unchanged.
-        // A null struct keeps no fields to convert.
-        if let SchemaValue::Struct(values) = &t.value {
-            let input = match (&values[i], &field.schema.default) {
-                (SchemaValue::Null, Some(default)) if self.replace_null_with_default => default,
-                (v, _) => v,
-            };
-            let converted = match input {
-                SchemaValue::Null => SchemaValue::Null,
-                v => self.target_value(self.convert(schema_input(&field.schema, v))?),
-            };
-            typed::fields_mut(&mut t.value)[i] = converted;
+        let input = match (value, &field.schema.default) {
+            (SchemaValue::Null, Some(default)) if self.replace_null_with_default => default,
+            (v, _) => v,
+        };
+        let converted = self.convert_typed(&field.schema, input)?;
+        if converted == SchemaValue::Null && !field.schema.optional {
+            // Connect's `Struct.put` into the target schema, which has no default.
+            return Err(format!(
+                "Invalid value: null used for required field: \"{}\", schema type: {}",
+                field.name,
+                self.target_schema(false).kind.type_name()
+            ));
+        }
+        if self.replace_null_with_default {
+            for (v, f) in values.iter_mut().zip(fields) {
+                if *v == SchemaValue::Null
+                    && let Some(default) = &f.schema.default
+                {
+                    *v = default.clone();
+                }
+            }
+        }
+        values[i] = converted;
+        Ok(())
+    }
+
+    /// The struct schema `from` with its field at `i` of the target type
+    /// (optional as it was), and its default struct converted.
+    fn struct_schema(&self, from: &Schema, i: usize) -> Result<Arc<Schema>, String> {
+        let mut fields = from.fields().to_vec();
+        fields[i] = Field {
+            name: fields[i].name.clone(),
+            schema: Arc::clone(self.target_schema(fields[i].schema.optional)),
+        };
+        let mut schema = typed::with_fields(from, fields);
+        if let Some(SchemaValue::Struct(default)) = &from.default {
+            let mut default = default.clone();
+            self.convert_struct(from, i, &mut default)?;
+            schema.default = Some(SchemaValue::Struct(default));
+        }
+        Ok(Arc::new(schema))
+    }
+
+    /// Connect's schema path, in place: the whole value, or the struct's
+    /// `field`, converted to the target type, the schema changed to match.
+    fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
+        if self.field.is_empty() {
+            t.value = self.convert_typed(&t.schema, &t.value)?;
+            t.schema = Arc::clone(self.target_schema(t.schema.optional));
+            return Ok(());
+        }
+        // Kafka's `requireStructOrNull`, then the schema's fields.
+        if !matches!(t.value, SchemaValue::Struct(_) | SchemaValue::Null) {
+            return Err(format!(
+                "Only Struct objects supported for [{PURPOSE}], found: {}",
+                java_class(&t.schema, &t.value)
+            ));
+        }
+        if !matches!(t.schema.kind, SchemaKind::Struct(_)) {
+            return Err("Cannot list fields on non-struct type".into());
+        }
+        let Some((i, _)) = t.schema.field(&self.field) else {
+            // No such field: Connect's copy of the schema and struct is the same.
+            return Ok(());
+        };
+        let schema = self.schema.get(&t.schema, |s| self.struct_schema(s, i))?;
+        if let SchemaValue::Struct(values) = &mut t.value {
+            self.convert_struct(&t.schema, i, values)?;
         }
         t.schema = Arc::clone(&schema);
         Ok(())
@@ -219,13 +310,13 @@ impl TimestampConverter {
 
 impl Transformation for TimestampConverter {
     fn apply(&self, r: &mut SinkRecord) -> Result<Outcome, String> {
-        if let Data::Typed(t) = self.part.get_mut(r)
-            && (self.field.is_empty() || typed::struct_value(t) || t.value == SchemaValue::Null)
-        {
-            self.typed(t)?;
-            return Ok(Outcome::Keep);
-        }
-        let data = self.part.get(r);
+        let data = match self.part.get_mut(r) {
+            Data::Typed(t) => {
+                self.typed(t)?;
+                return Ok(Outcome::Keep);
+            }
+            data => &*data,
+        };
         if data.is_null() {
             return Ok(Outcome::Keep);
         }
@@ -233,6 +324,7 @@ impl Transformation for TimestampConverter {
             let input = match data {
                 Data::Json(v) => Input::Json(v.clone()),
                 Data::Text(s) => Input::Json(Value::String(s.clone())),
+                // Raw bytes (a typed part took the schema path above).
                 _ => {
                     return Err(
                         "TimestampConverter does not support class [B objects as timestamps".into(),
@@ -311,6 +403,17 @@ pub(super) fn timestamp_converter(
             )
         })?)
     };
+    let target_schema = |optional: bool| {
+        let mut schema = match target {
+            Target::String => Schema::new(SchemaKind::String),
+            Target::Unix => Schema::new(SchemaKind::Int64),
+            Target::Date => Schema::date(),
+            Target::Time => Schema::time(),
+            Target::Timestamp => Schema::timestamp(),
+        };
+        schema.optional = optional;
+        Arc::new(schema)
+    };
     Ok(Box::new(TimestampConverter {
         part: Part::or_value(part),
         field: s.get_or("field", "").trim().to_string(),
@@ -318,18 +421,8 @@ pub(super) fn timestamp_converter(
         format,
         precision,
         replace_null_with_default: s.boolean("replace.null.with.default", true)?,
+        target_schemas: [target_schema(false), target_schema(true)],
         schema: Derived::default(),
-        target_schemas: [false, true].map(|optional| {
-            let mut schema = match target {
-                Target::String => Schema::new(SchemaKind::String),
-                Target::Unix => Schema::new(SchemaKind::Int64),
-                Target::Date => Schema::date(),
-                Target::Time => Schema::time(),
-                Target::Timestamp => Schema::timestamp(),
-            };
-            schema.optional = optional;
-            Arc::new(schema)
-        }),
     }))
 }
 
@@ -585,126 +678,588 @@ mod tests {
         assert_eq!(unix("d", "false"), SchemaValue::Null);
     }
 
+    // The schema path, after Kafka's `TimestampConverterTest` `testWithSchema*`
+    // cases: Date values are days, Time values milliseconds of the day and
+    // Timestamp values epoch milliseconds, as `Value` keeps them.
+
+    const KEY: &str = "org.apache.kafka.connect.transforms.TimestampConverter$Key";
+    /// 1970-01-02 in days since the epoch.
+    const DATE_DAYS: i32 = 1;
+    const TIME_MILLIS: i32 = 1234;
+
+    fn int64() -> Schema {
+        Schema::new(SchemaKind::Int64)
+    }
+
+    fn string() -> Schema {
+        Schema::new(SchemaKind::String)
+    }
+
+    fn text(s: &str) -> SchemaValue {
+        SchemaValue::String(s.into())
+    }
+
+    /// Kafka's test struct: `ts` of the given schema, and `other` a STRING.
+    fn ts_struct(ts: Schema) -> Schema {
+        Schema::new(SchemaKind::Struct(vec![
+            Field::new("ts", ts),
+            Field::new("other", string()),
+        ]))
+    }
+
     fn typed_record(schema: Schema, value: SchemaValue) -> connect_api::SinkRecord {
         let mut r = record(Value::Null);
         r.value = Data::Typed(SchemaAndValue::new(schema, value));
         r
     }
 
-    fn typed_out(settings: &[(&str, &str)], r: connect_api::SinkRecord) -> SchemaAndValue {
-        match apply(&chain(VALUE, settings), r).value {
+    /// The value after the transformation, which must keep a schema.
+    fn with_schema(
+        settings: &[(&str, &str)],
+        schema: Schema,
+        value: SchemaValue,
+    ) -> SchemaAndValue {
+        match apply(&chain(VALUE, settings), typed_record(schema, value)).value {
             Data::Typed(t) => t,
             other => panic!("the schema is kept: {other:?}"),
         }
     }
 
-    /// Kafka's `testWithSchemaTimestampTo{Date,Time,Timestamp,Unix,String}`.
+    fn with_schema_error(settings: &[(&str, &str)], schema: Schema, value: SchemaValue) -> String {
+        chain(VALUE, settings)
+            .apply(typed_record(schema, value))
+            .expect_err("refused")
+            .message
+    }
+
+    /// Kafka's `testWithSchemaIdentity`.
     #[test]
-    fn with_schema_timestamp_to_each_type() {
-        let input = || typed_record(Schema::timestamp(), SchemaValue::Int64(DATE_PLUS_TIME));
-        let to = |target: &str| {
-            typed_out(
-                &[("target.type", target), ("format", STRING_DATE_FMT)],
-                input(),
-            )
-        };
-        let t = to("Date");
-        assert_eq!(*t.schema, Schema::date());
-        assert_eq!(t.value, SchemaValue::Int32(1));
-        let t = to("Time");
-        assert_eq!(*t.schema, Schema::time());
-        assert_eq!(t.value, SchemaValue::Int32(1234));
-        let t = to("Timestamp");
+    fn with_schema_identity() {
+        let t = with_schema(
+            &[("target.type", "Timestamp")],
+            Schema::timestamp(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
+        );
         assert_eq!(*t.schema, Schema::timestamp());
         assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
-        let t = to("unix");
-        assert_eq!(t.schema.kind, SchemaKind::Int64);
-        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
-        let t = to("string");
-        assert_eq!(t.schema.kind, SchemaKind::String);
-        assert_eq!(
-            t.value,
-            SchemaValue::String("1970 01 02 00 00 01 234 UTC".into())
-        );
     }
 
-    /// Kafka's `testWithSchemaDateToTimestamp`, `testWithSchemaStringToTimestamp`
-    /// and `testWithSchemaUnixToTimestamp` (in seconds).
+    /// Kafka's `testWithSchemaTimestampToDate`.
     #[test]
-    fn with_schema_other_types_to_timestamp() {
-        let t = typed_out(
-            &[("target.type", "Timestamp")],
-            typed_record(Schema::date(), SchemaValue::Int32(1)),
+    fn with_schema_timestamp_to_date() {
+        let t = with_schema(
+            &[("target.type", "Date")],
+            Schema::timestamp(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
         );
-        assert_eq!((*t.schema).clone(), Schema::timestamp());
-        assert_eq!(t.value, SchemaValue::Int64(DATE));
-        let t = typed_out(
-            &[("target.type", "Timestamp"), ("format", STRING_DATE_FMT)],
-            typed_record(
-                Schema::new(SchemaKind::String),
-                SchemaValue::String("1970 01 02 00 00 01 234 UTC".into()),
-            ),
-        );
-        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
-        let t = typed_out(
-            &[("target.type", "Timestamp"), ("unix.precision", "seconds")],
-            typed_record(Schema::new(SchemaKind::Int64), SchemaValue::Int64(86_401)),
-        );
-        assert_eq!(t.value, SchemaValue::Int64(86_401_000));
+        assert_eq!(*t.schema, Schema::date());
+        assert_eq!(t.value, SchemaValue::Int32(DATE_DAYS));
     }
 
-    /// Kafka's `testWithSchemaNullValueToTimestamp` and friends: an optional
-    /// input's null stays null, under the optional target schema.
+    /// Kafka's `testWithSchemaTimestampToTime`.
     #[test]
-    fn with_schema_null_value_to_each_type() {
-        for target in ["Date", "Time", "Timestamp", "unix", "string"] {
-            let t = typed_out(
-                &[("target.type", target), ("format", STRING_DATE_FMT)],
-                typed_record(Schema::timestamp().optional(), SchemaValue::Null),
+    fn with_schema_timestamp_to_time() {
+        let t = with_schema(
+            &[("target.type", "Time")],
+            Schema::timestamp(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
+        );
+        assert_eq!(*t.schema, Schema::time());
+        assert_eq!(t.value, SchemaValue::Int32(TIME_MILLIS));
+    }
+
+    /// Kafka's `testWithSchemaTimestampToUnix`.
+    #[test]
+    fn with_schema_timestamp_to_unix() {
+        let t = with_schema(
+            &[("target.type", "unix")],
+            Schema::timestamp(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
+        );
+        assert_eq!(*t.schema, int64());
+        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+    }
+
+    /// Kafka's `unix` translator's `toType` in each `unix.precision`.
+    #[test]
+    fn with_schema_timestamp_to_unix_in_each_precision() {
+        for (precision, expected) in [
+            ("seconds", 86_401),
+            ("milliseconds", DATE_PLUS_TIME),
+            ("microseconds", DATE_PLUS_TIME * 1000),
+            ("nanoseconds", DATE_PLUS_TIME * 1_000_000),
+        ] {
+            let t = with_schema(
+                &[("target.type", "unix"), ("unix.precision", precision)],
+                Schema::timestamp().optional(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
             );
-            assert!(t.schema.optional, "{target}");
-            assert_eq!(t.value, SchemaValue::Null, "{target}");
+            assert_eq!(*t.schema, int64().optional(), "{precision}");
+            assert_eq!(t.value, SchemaValue::Int64(expected), "{precision}");
         }
     }
 
-    /// Kafka's `testWithSchemaFieldConversion`: only the field changes, in
-    /// the struct and its schema; and a schema of no timestamp type fails.
+    /// Kafka's `testWithSchemaTimestampToString`.
+    #[test]
+    fn with_schema_timestamp_to_string() {
+        let t = with_schema(
+            &[("target.type", "string"), ("format", STRING_DATE_FMT)],
+            Schema::timestamp(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
+        );
+        assert_eq!(*t.schema, string());
+        assert_eq!(t.value, text(DATE_PLUS_TIME_STRING));
+    }
+
+    /// Kafka's `testWithSchemaDateToTimestamp`: a coarser type is unchanged.
+    #[test]
+    fn with_schema_date_to_timestamp() {
+        let t = with_schema(
+            &[("target.type", "Timestamp")],
+            Schema::date(),
+            SchemaValue::Int32(DATE_DAYS),
+        );
+        assert_eq!(*t.schema, Schema::timestamp());
+        assert_eq!(t.value, SchemaValue::Int64(DATE));
+    }
+
+    /// Kafka's `testWithSchemaTimeToTimestamp`: a coarser type is unchanged.
+    #[test]
+    fn with_schema_time_to_timestamp() {
+        let t = with_schema(
+            &[("target.type", "Timestamp")],
+            Schema::time(),
+            SchemaValue::Int32(TIME_MILLIS),
+        );
+        assert_eq!(*t.schema, Schema::timestamp());
+        assert_eq!(t.value, SchemaValue::Int64(TIME));
+    }
+
+    /// Kafka's `testWithSchemaUnixToTimestamp`, and its `unix` translator's
+    /// `toRaw` in the other precisions.
+    #[test]
+    fn with_schema_unix_to_timestamp() {
+        let t = with_schema(
+            &[("target.type", "Timestamp")],
+            int64(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
+        );
+        assert_eq!(*t.schema, Schema::timestamp());
+        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+        let micros = DATE_PLUS_TIME * 1000 + 123;
+        for (precision, unix, expected) in [
+            ("seconds", 86_401, 86_401_000),
+            ("microseconds", micros, DATE_PLUS_TIME),
+            ("nanoseconds", micros * 1000 + 456, DATE_PLUS_TIME),
+        ] {
+            let t = with_schema(
+                &[("target.type", "Timestamp"), ("unix.precision", precision)],
+                int64(),
+                SchemaValue::Int64(unix),
+            );
+            assert_eq!(*t.schema, Schema::timestamp(), "{precision}");
+            assert_eq!(t.value, SchemaValue::Int64(expected), "{precision}");
+        }
+    }
+
+    /// Kafka's `testWithSchemaStringToTimestamp`.
+    #[test]
+    fn with_schema_string_to_timestamp() {
+        let t = with_schema(
+            &[("target.type", "Timestamp"), ("format", STRING_DATE_FMT)],
+            string(),
+            text(DATE_PLUS_TIME_STRING),
+        );
+        assert_eq!(*t.schema, Schema::timestamp());
+        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+    }
+
+    /// Each target type with its optional schema, and Kafka's optional
+    /// input schemas of its null-value cases.
+    fn null_cases() -> Vec<(&'static str, Schema)> {
+        vec![
+            ("Timestamp", Schema::timestamp().optional()),
+            ("unix", int64().optional()),
+            ("Time", Schema::time().optional()),
+            ("Date", Schema::date().optional()),
+            ("string", string().optional()),
+        ]
+    }
+
+    fn optional_inputs() -> [Schema; 5] {
+        [
+            int64().optional(),
+            Schema::time().optional(),
+            Schema::date().optional(),
+            string().optional(),
+            Schema::timestamp().optional(),
+        ]
+    }
+
+    /// Kafka's `testWithSchemaNullValueTo{Timestamp,Unix,Time,Date,String}`.
+    #[test]
+    fn with_schema_null_value_to_each_type() {
+        for (target, expected) in null_cases() {
+            for input in optional_inputs() {
+                let what = format!("{:?} to {target}", input.name);
+                let t = with_schema(
+                    &[("target.type", target), ("format", STRING_DATE_FMT)],
+                    input,
+                    SchemaValue::Null,
+                );
+                assert_eq!(*t.schema, expected, "{what}");
+                assert_eq!(t.value, SchemaValue::Null, "{what}");
+            }
+        }
+    }
+
+    /// Kafka's `testWithSchemaNullFieldTo{Timestamp,Unix,Time,Date,String}`:
+    /// a null field, then a null (optional) struct.
+    #[test]
+    fn with_schema_null_field_to_each_type() {
+        for (target, expected) in null_cases() {
+            for input in optional_inputs() {
+                let what = format!("{:?} to {target}", input.name);
+                let settings = [
+                    ("target.type", target),
+                    ("format", STRING_DATE_FMT),
+                    ("field", "ts"),
+                ];
+                let t = with_schema(
+                    &settings,
+                    ts_struct(input.clone()),
+                    SchemaValue::Struct(vec![SchemaValue::Null, text("test")]),
+                );
+                assert_eq!(*t.schema, ts_struct(expected.clone()), "{what}");
+                assert_eq!(
+                    t.value,
+                    SchemaValue::Struct(vec![SchemaValue::Null, text("test")]),
+                    "{what}"
+                );
+                let t = with_schema(&settings, ts_struct(input).optional(), SchemaValue::Null);
+                assert_eq!(*t.schema, ts_struct(expected.clone()).optional(), "{what}");
+                assert_eq!(t.value, SchemaValue::Null, "{what}");
+            }
+        }
+    }
+
+    /// Kafka's `testWithSchemaFieldConversion`: only `ts` changes, in the
+    /// struct and in its schema.
     #[test]
     fn with_schema_field_conversion() {
-        let schema = Schema::new(SchemaKind::Struct(vec![
-            Field::new("ts", Schema::timestamp()),
-            Field::new("other", Schema::new(SchemaKind::String)),
-        ]))
-        .named("shop.Event");
-        let t = typed_out(
-            &[("target.type", "Date"), ("field", "ts")],
-            typed_record(
-                schema,
-                SchemaValue::Struct(vec![
-                    SchemaValue::Int64(DATE_PLUS_TIME),
-                    SchemaValue::String("test".into()),
-                ]),
-            ),
+        let t = with_schema(
+            &[("target.type", "Timestamp"), ("field", "ts")],
+            ts_struct(int64()),
+            SchemaValue::Struct(vec![SchemaValue::Int64(DATE_PLUS_TIME), text("test")]),
         );
-        assert_eq!(t.schema.name.as_deref(), Some("shop.Event"));
-        assert_eq!(*t.schema.fields()[0].schema, Schema::date());
-        assert_eq!(t.schema.fields()[1].schema.kind, SchemaKind::String);
+        assert_eq!(*t.schema, ts_struct(Schema::timestamp()));
         assert_eq!(
             t.value,
-            SchemaValue::Struct(vec![
-                SchemaValue::Int32(1),
-                SchemaValue::String("test".into())
-            ])
+            SchemaValue::Struct(vec![SchemaValue::Int64(DATE_PLUS_TIME), text("test")])
         );
-        let bad = chain(VALUE, &[("target.type", "Date")])
-            .apply(typed_record(
-                Schema::new(SchemaKind::Int32),
-                SchemaValue::Int32(1),
-            ))
-            .unwrap_err();
+    }
+
+    /// Kafka's `testWithSchemaNullFieldWithDefaultConversion`, for both
+    /// settings of `replace.null.with.default` (its data: `false` gives
+    /// null, `true` the default, 0, as the epoch).
+    #[test]
+    fn with_schema_null_field_with_default() {
+        let mut ts = int64().optional();
+        ts.default = Some(SchemaValue::Int64(0));
+        for (replace, expected) in [
+            ("false", SchemaValue::Null),
+            ("true", SchemaValue::Int64(0)),
+        ] {
+            let t = with_schema(
+                &[
+                    ("target.type", "Timestamp"),
+                    ("field", "ts"),
+                    ("replace.null.with.default", replace),
+                ],
+                ts_struct(ts.clone()),
+                SchemaValue::Struct(vec![SchemaValue::Null, text("test")]),
+            );
+            // The target schema has no default.
+            assert_eq!(
+                *t.schema,
+                ts_struct(Schema::timestamp().optional()),
+                "{replace}"
+            );
+            assert_eq!(
+                t.value,
+                SchemaValue::Struct(vec![expected, text("test")]),
+                "{replace}"
+            );
+        }
+    }
+
+    /// Kafka's `testWithSchemaFieldConversion_{Micros,Nanos,Seconds}`.
+    #[test]
+    fn with_schema_field_conversion_in_each_unix_precision() {
+        let micros = DATE_PLUS_TIME * 1000 + 123;
+        let only_ts = |ts: Schema| Schema::new(SchemaKind::Struct(vec![Field::new("ts", ts)]));
+        for (precision, unix, expected) in [
+            ("microseconds", micros, DATE_PLUS_TIME),
+            ("nanoseconds", micros * 1000 + 456, DATE_PLUS_TIME),
+            // 1970-01-02T00:00:01Z: the milliseconds are lost.
+            ("seconds", 86_401, 86_401_000),
+        ] {
+            let t = with_schema(
+                &[
+                    ("target.type", "Timestamp"),
+                    ("field", "ts"),
+                    ("unix.precision", precision),
+                ],
+                only_ts(int64()),
+                SchemaValue::Struct(vec![SchemaValue::Int64(unix)]),
+            );
+            assert_eq!(*t.schema, only_ts(Schema::timestamp()), "{precision}");
+            assert_eq!(
+                t.value,
+                SchemaValue::Struct(vec![SchemaValue::Int64(expected)]),
+                "{precision}"
+            );
+        }
+    }
+
+    /// Kafka's `testKey`, with a key schema: the whole key, then a key
+    /// struct's field; the value is left alone.
+    #[test]
+    fn with_schema_key() {
+        let mut r = record(json!(1));
+        r.key = Data::Typed(SchemaAndValue::new(
+            Schema::timestamp(),
+            SchemaValue::Int64(DATE_PLUS_TIME),
+        ));
+        let r = apply(&chain(KEY, &[("target.type", "Date")]), r);
+        let Data::Typed(key) = r.key else {
+            panic!("the key schema is kept: {:?}", r.key)
+        };
+        assert_eq!(*key.schema, Schema::date());
+        assert_eq!(key.value, SchemaValue::Int32(DATE_DAYS));
+        assert_eq!(r.value, Data::Json(json!(1)));
+
+        let mut r = record(json!(1));
+        r.key = Data::Typed(SchemaAndValue::new(
+            ts_struct(Schema::timestamp()),
+            SchemaValue::Struct(vec![SchemaValue::Int64(DATE_PLUS_TIME), text("k")]),
+        ));
+        let c = chain(
+            KEY,
+            &[
+                ("target.type", "string"),
+                ("format", STRING_DATE_FMT),
+                ("field", "ts"),
+            ],
+        );
+        let r = apply(&c, r);
+        let Data::Typed(key) = r.key else {
+            panic!("the key schema is kept: {:?}", r.key)
+        };
+        assert_eq!(*key.schema, ts_struct(string()));
         assert_eq!(
-            bad.message,
+            key.value,
+            SchemaValue::Struct(vec![text(DATE_PLUS_TIME_STRING), text("k")])
+        );
+        assert_eq!(r.value, Data::Json(json!(1)));
+    }
+
+    /// Connect's `SchemaUtil.copySchemaBasics` and optionality: the struct
+    /// schema keeps its name, version, doc and parameters, and its default
+    /// struct is converted as a value is.
+    #[test]
+    fn with_schema_struct_keeps_its_metadata_and_converts_its_default() {
+        let with = |ts: Schema, default: SchemaValue| {
+            let mut s = ts_struct(ts)
+                .named("shop.Event")
+                .parameter("k", "v")
+                .optional();
+            s.version = Some(2);
+            s.doc = Some("an event".into());
+            s.default = Some(SchemaValue::Struct(vec![default, text("x")]));
+            s
+        };
+        let input = with(Schema::timestamp(), SchemaValue::Int64(DATE_PLUS_TIME));
+        let expected = with(Schema::date(), SchemaValue::Int32(DATE_DAYS));
+        let settings = [("target.type", "Date"), ("field", "ts")];
+        let t = with_schema(
+            &settings,
+            input.clone(),
+            SchemaValue::Struct(vec![SchemaValue::Int64(DATE), text("test")]),
+        );
+        assert_eq!(*t.schema, expected);
+        assert_eq!(
+            t.value,
+            SchemaValue::Struct(vec![SchemaValue::Int32(DATE_DAYS), text("test")])
+        );
+        let t = with_schema(&settings, input, SchemaValue::Null);
+        assert_eq!(*t.schema, expected);
+        assert_eq!(t.value, SchemaValue::Null);
+    }
+
+    /// As Connect's `getFieldValue` copies every field: with
+    /// `replace.null.with.default` the other null fields take their
+    /// defaults too; without it they stay null.
+    #[test]
+    fn with_schema_other_null_fields_read_as_their_defaults() {
+        let mut n = Schema::new(SchemaKind::Int32).optional();
+        n.default = Some(SchemaValue::Int32(7));
+        let schema = Schema::new(SchemaKind::Struct(vec![
+            Field::new("ts", Schema::timestamp()),
+            Field::new("n", n.clone()),
+        ]));
+        for (replace, expected) in [
+            ("true", SchemaValue::Int32(7)),
+            ("false", SchemaValue::Null),
+        ] {
+            let t = with_schema(
+                &[
+                    ("target.type", "unix"),
+                    ("field", "ts"),
+                    ("replace.null.with.default", replace),
+                ],
+                schema.clone(),
+                SchemaValue::Struct(vec![SchemaValue::Int64(DATE), SchemaValue::Null]),
+            );
+            assert_eq!(
+                *t.schema,
+                Schema::new(SchemaKind::Struct(vec![
+                    Field::new("ts", int64()),
+                    Field::new("n", n.clone()),
+                ])),
+                "{replace}"
+            );
+            assert_eq!(
+                t.value,
+                SchemaValue::Struct(vec![SchemaValue::Int64(DATE), expected]),
+                "{replace}"
+            );
+        }
+    }
+
+    /// Kafka's `timestampTypeFromSchema`: a schema of no timestamp type is
+    /// refused, named as Connect's `Schema.toString` names it; a null
+    /// value is no exception, but a null struct is (its field is not read).
+    #[test]
+    fn with_schema_of_no_timestamp_type_is_refused() {
+        let date = [("target.type", "Date")];
+        let e = with_schema_error(&date, Schema::new(SchemaKind::Int32), SchemaValue::Int32(1));
+        assert_eq!(
+            e,
             "Schema Schema{INT32} does not correspond to a known timestamp type format"
         );
+        let e = with_schema_error(&date, Schema::decimal(2).optional(), SchemaValue::Null);
+        assert_eq!(
+            e,
+            "Schema Schema{org.apache.kafka.connect.data.Decimal:BYTES} does not correspond to a known timestamp type format"
+        );
+        let field = [("target.type", "Date"), ("field", "ts")];
+        let bad = || ts_struct(Schema::new(SchemaKind::Boolean).optional());
+        let e = with_schema_error(
+            &field,
+            bad(),
+            SchemaValue::Struct(vec![SchemaValue::Null, text("test")]),
+        );
+        assert_eq!(
+            e,
+            "Schema Schema{BOOLEAN} does not correspond to a known timestamp type format"
+        );
+        let t = with_schema(&field, bad().optional(), SchemaValue::Null);
+        assert_eq!(*t.schema, ts_struct(Schema::date().optional()).optional());
+        assert_eq!(t.value, SchemaValue::Null);
+    }
+
+    /// Kafka's `requireStructOrNull`: with `field`, a schema'd value must
+    /// be a struct.
+    #[test]
+    fn with_schema_field_needs_a_struct() {
+        let field = [("target.type", "unix"), ("field", "ts")];
+        let e = with_schema_error(&field, int64(), SchemaValue::Int64(1));
+        assert_eq!(
+            e,
+            "Only Struct objects supported for [converting timestamp formats], found: java.lang.Long"
+        );
+        let e = with_schema_error(&field, Schema::timestamp(), SchemaValue::Int64(1));
+        assert!(e.ends_with("found: java.util.Date"), "{e}");
+        let e = with_schema_error(&field, string().optional(), SchemaValue::Null);
+        assert_eq!(e, "Cannot list fields on non-struct type");
+    }
+
+    /// A struct without `field` is unchanged, as Connect's copy of it is.
+    #[test]
+    fn with_schema_absent_field_leaves_the_struct_as_it_is() {
+        let schema = ts_struct(int64()).named("shop.Event");
+        let value = SchemaValue::Struct(vec![SchemaValue::Int64(1), text("test")]);
+        let t = with_schema(
+            &[("target.type", "Date"), ("field", "missing")],
+            schema.clone(),
+            value.clone(),
+        );
+        assert_eq!(*t.schema, schema);
+        assert_eq!(t.value, value);
+    }
+
+    /// A null left in a required field has no place in the target schema,
+    /// which has no default: Connect's `Struct.put` refuses it.
+    #[test]
+    fn with_schema_null_in_a_required_field_is_refused() {
+        let mut ts = int64();
+        ts.default = Some(SchemaValue::Int64(0));
+        let value = SchemaValue::Struct(vec![SchemaValue::Null, text("test")]);
+        let settings = |replace| {
+            [
+                ("target.type", "Timestamp"),
+                ("field", "ts"),
+                ("replace.null.with.default", replace),
+            ]
+        };
+        let e = with_schema_error(&settings("false"), ts_struct(ts.clone()), value.clone());
+        assert_eq!(
+            e,
+            "Invalid value: null used for required field: \"ts\", schema type: INT64"
+        );
+        let t = with_schema(&settings("true"), ts_struct(ts), value);
+        assert_eq!(*t.schema, ts_struct(Schema::timestamp()));
+        assert_eq!(
+            t.value,
+            SchemaValue::Struct(vec![SchemaValue::Int64(0), text("test")])
+        );
+    }
+
+    /// A STRING input is parsed with `format`, which it needs.
+    #[test]
+    fn with_schema_unparseable_string_fails() {
+        let e = with_schema_error(&[("target.type", "Date")], string(), text("2017"));
+        assert_eq!(
+            e,
+            "TimestampConverter requires format option to be specified when using string timestamps"
+        );
+        let e = with_schema_error(
+            &[("target.type", "Date"), ("format", "yyyy-MM-dd")],
+            string(),
+            text("not a date"),
+        );
+        assert_eq!(
+            e,
+            "Could not parse timestamp: value (not a date) does not match pattern (yyyy-MM-dd)"
+        );
+    }
+
+    /// The output struct schema is built once for the records that share
+    /// an input schema (equal, not only the same `Arc`).
+    #[test]
+    fn with_schema_output_schema_is_built_once() {
+        let c = chain(VALUE, &[("target.type", "Date"), ("field", "ts")]);
+        let out = || {
+            let r = typed_record(
+                ts_struct(Schema::timestamp()),
+                SchemaValue::Struct(vec![SchemaValue::Int64(DATE_PLUS_TIME), text("test")]),
+            );
+            match apply(&c, r).value {
+                Data::Typed(t) => t.schema,
+                other => panic!("{other:?}"),
+            }
+        };
+        assert!(Arc::ptr_eq(&out(), &out()));
     }
 }
