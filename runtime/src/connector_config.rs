@@ -232,15 +232,27 @@ impl SinkConnectorConfig {
         worker: &WorkerConfig,
         which: &str,
     ) -> Result<std::sync::Arc<dyn converters::Converter>, converters::ConverterConfigError> {
-        converter_for(&self.raw, worker, which)
+        let (class, props) = converter_settings(&self.raw, worker, which);
+        let converter = converters::create(&class, &props)?;
+        let unread = converters::unread_settings(&class, &props);
+        if !unread.is_empty() {
+            // Connect ignores them silently; a user moving a config should see it.
+            tracing::warn!(
+                "{which} {class}: settings this host does not read, ignored: {}",
+                unread.join(", ")
+            );
+        }
+        Ok(converter)
     }
 }
 
-fn converter_for(
+/// The converter class named for `which` and its settings: the worker's,
+/// overlaid by the connector's.
+fn converter_settings(
     config: &ConfigMap,
     worker: &WorkerConfig,
     which: &str,
-) -> Result<std::sync::Arc<dyn converters::Converter>, converters::ConverterConfigError> {
+) -> (String, ConfigMap) {
     let class = config
         .get(which)
         .or_else(|| worker.settings.get(which))
@@ -250,7 +262,7 @@ fn converter_for(
     props.extend(strip_prefix(config, &format!("{which}.")));
     let converter_type = which.strip_suffix(".converter").unwrap_or(which);
     props.insert("converter.type".to_string(), converter_type.to_string());
-    converters::create(&class, &props)
+    (class, props)
 }
 
 fn topics_issue() -> ConfigIssue {
@@ -295,7 +307,8 @@ fn cross_checks(config: &ConfigMap, worker: &WorkerConfig) -> Vec<ConfigIssue> {
         }
     }
     for which in ["key.converter", "value.converter"] {
-        if let Err(e) = converter_for(config, worker, which) {
+        let (class, props) = converter_settings(config, worker, which);
+        if let Err(e) = converters::create(&class, &props) {
             issues.push(ConfigIssue::new(which, e.to_string()));
         }
     }

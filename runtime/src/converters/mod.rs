@@ -280,8 +280,96 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Conv
     })
 }
 
+/// The settings a registry converter reads, besides `schema.registry.ssl.*`
+/// (read, or refused when unsupported) and its format's own.
+const REGISTRY_SETTINGS: &[&str] = &[
+    "schema.registry.url",
+    "basic.auth.credentials.source",
+    "basic.auth.user.info",
+    "bearer.auth.credentials.source",
+    "bearer.auth.token",
+    "schemas.cache.config",
+];
+
+/// The settings in `props` that converter `class` does not read. Connect's
+/// converters ignore unknown settings silently, and many that configs carry
+/// are serializer-side (`auto.register.schemas`, `*.subject.name.strategy`:
+/// a sink only reads); the task names them in its log instead.
+pub fn unread_settings<'a>(class: &str, props: &'a ConfigMap) -> Vec<&'a str> {
+    let (read, registry): (&[&str], bool) = match full_name(class) {
+        Some("org.apache.kafka.connect.json.JsonConverter") => (&["schemas.enable"], false),
+        Some("org.apache.kafka.connect.storage.StringConverter") => {
+            (&["converter.encoding"], false)
+        }
+        Some("io.confluent.connect.protobuf.ProtobufConverter") => (protobuf::SETTINGS, true),
+        Some(c) if c.starts_with("io.confluent.connect.") => (&[], true),
+        _ => (&[], false),
+    };
+    let mut unread: Vec<&str> = props
+        .keys()
+        .map(String::as_str)
+        .filter(|key| {
+            *key != "converter.type"
+                && !read.contains(key)
+                && !(registry
+                    && (REGISTRY_SETTINGS.contains(key) || key.starts_with("schema.registry.ssl.")))
+        })
+        .collect();
+    unread.sort_unstable();
+    unread
+}
+
 /// Whether the converter reads keys (`converter.type=key`, which the
 /// runtime sets as Connect's Worker does).
 fn is_key(props: &ConfigMap) -> bool {
     props.get("converter.type").map(|t| t.trim()) == Some("key")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn props(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn unread_settings_are_named_and_read_ones_are_not() {
+        let registry = props(&[
+            ("converter.type", "value"),
+            ("schema.registry.url", "http://r:8081"),
+            ("basic.auth.credentials.source", "USER_INFO"),
+            ("schema.registry.ssl.truststore.location", "/ca.pem"),
+            ("auto.register.schemas", "false"),
+            ("value.subject.name.strategy", "x.RecordNameStrategy"),
+            ("int.for.enums", "true"),
+        ]);
+        assert_eq!(
+            unread_settings("io.confluent.connect.avro.AvroConverter", &registry),
+            [
+                "auto.register.schemas",
+                "int.for.enums",
+                "value.subject.name.strategy"
+            ]
+        );
+        assert_eq!(
+            unread_settings("ProtobufConverter", &registry),
+            ["auto.register.schemas", "value.subject.name.strategy"]
+        );
+        let json = props(&[("schemas.enable", "false"), ("schema.registry.url", "u")]);
+        assert_eq!(
+            unread_settings("JsonConverter", &json),
+            ["schema.registry.url"]
+        );
+        assert!(
+            unread_settings(
+                "StringConverter",
+                &props(&[("converter.encoding", "UTF-8")])
+            )
+            .is_empty()
+        );
+    }
 }

@@ -48,6 +48,14 @@ pub struct Options {
     pub wrapper_for_nullables: bool,
 }
 
+/// The ProtobufConverter settings [`Options`] reads.
+pub(super) const SETTINGS: &[&str] = &[
+    "enhanced.protobuf.schema.support",
+    "generate.index.for.unions",
+    "int.for.enums",
+    "wrapper.for.nullables",
+];
+
 impl Options {
     pub fn from_props(props: &ConfigMap) -> Self {
         let flag = |key: &str, default: bool| {
