@@ -46,6 +46,21 @@ pub struct Options {
     /// `wrapper.for.nullables`: `google.protobuf.*Value` wrappers become
     /// optional primitives, and other fields are required.
     pub wrapper_for_nullables: bool,
+    /// `wrapper.for.raw.primitives`: a wrapper message, the record's or a
+    /// field's, reads as its primitive rather than a struct with `value`.
+    pub raw_primitives: bool,
+    /// `optional.for.nullables`: only fields written `optional` are
+    /// optional (messages, enums, lists and oneof members still are).
+    pub optional_for_nullables: bool,
+    /// `optional.for.proto2`: an unset proto2 `optional` scalar reads as
+    /// null rather than its default.
+    pub optional_for_proto2: bool,
+    /// `flatten.unions`: a oneof's members are fields of the message's
+    /// struct rather than of a union struct.
+    pub flatten_unions: bool,
+    /// `generate.struct.for.nulls`: an unset message or `optional` field
+    /// reads as its default (a struct of defaults) rather than null.
+    pub struct_for_nulls: bool,
 }
 
 /// The ProtobufConverter settings [`Options`] reads.
@@ -54,6 +69,11 @@ pub(super) const SETTINGS: &[&str] = &[
     "generate.index.for.unions",
     "int.for.enums",
     "wrapper.for.nullables",
+    "wrapper.for.raw.primitives",
+    "optional.for.nullables",
+    "optional.for.proto2",
+    "flatten.unions",
+    "generate.struct.for.nulls",
 ];
 
 impl Options {
@@ -68,6 +88,11 @@ impl Options {
             index_for_unions: flag("generate.index.for.unions", true),
             int_for_enums: flag("int.for.enums", false),
             wrapper_for_nullables: flag("wrapper.for.nullables", false),
+            raw_primitives: flag("wrapper.for.raw.primitives", true),
+            optional_for_nullables: flag("optional.for.nullables", false),
+            optional_for_proto2: flag("optional.for.proto2", true),
+            flatten_unions: flag("flatten.unions", false),
+            struct_for_nulls: flag("generate.struct.for.nulls", false),
         }
     }
 }
@@ -411,7 +436,11 @@ enum Shape {
 /// A Connect field of a message's struct.
 #[derive(Debug)]
 enum Slot {
-    Field(FieldDescriptor, Plan),
+    /// A field, and whether it reads as null when unset (else its default).
+    Field(FieldDescriptor, Plan, bool),
+    /// A oneof member as a field of its own (`flatten.unions`): null unless
+    /// it is the member set.
+    Member(FieldDescriptor, Plan),
     /// A oneof: a struct with one optional field per member.
     Oneof(Vec<(FieldDescriptor, Plan)>),
 }
@@ -450,7 +479,7 @@ impl Builder {
     /// A record's message: a wrapper becomes its primitive
     /// (`wrapper.for.raw.primitives`), any other message a struct.
     fn top(&mut self, desc: &MessageDescriptor) -> Result<Plan, String> {
-        if let Some(kind) = is_wrapper(desc.full_name()) {
+        if let Some(kind) = is_wrapper(desc.full_name()).filter(|_| self.options.raw_primitives) {
             return Ok(plain(Schema::new(kind), Shape::Wrapper));
         }
         self.message(desc)
@@ -468,6 +497,17 @@ impl Builder {
         let mut slots = Vec::new();
         for (index, oneof) in desc.oneofs().enumerate() {
             if oneof.is_synthetic() {
+                continue;
+            }
+            if self.options.flatten_unions {
+                for f in oneof.fields() {
+                    let plan = self.field(&f, true)?;
+                    fields.push(Field {
+                        name: f.name().to_string(),
+                        schema: plan.schema.clone(),
+                    });
+                    slots.push(Slot::Member(f, plan));
+                }
                 continue;
             }
             let mut members = Vec::new();
@@ -505,7 +545,8 @@ impl Builder {
                 name: f.name().to_string(),
                 schema: plan.schema.clone(),
             });
-            slots.push(Slot::Field(f, plan));
+            let null_when_unset = self.null_when_unset(&f);
+            slots.push(Slot::Field(f, plan, null_when_unset));
         }
         self.building.pop();
         let name = if self.options.enhanced {
@@ -534,8 +575,12 @@ impl Builder {
         let wrapper = matches!(plan.shape, Shape::Wrapper);
         if oneof_member {
             schema.optional = true;
-            if wrapper {
+            if wrapper && self.options.wrapper_for_nullables {
                 schema = schema.parameter(format!("{NAMESPACE}.Wrapper"), "true");
+            }
+        } else if self.options.optional_for_nullables {
+            if has_optional_keyword(f) {
+                schema.optional = true;
             }
         } else if !self.options.wrapper_for_nullables {
             schema.optional = true;
@@ -620,7 +665,12 @@ impl Builder {
                     "google.type.TimeOfDay" => plain(Schema::time(), Shape::Time),
                     "google.protobuf.Timestamp" => plain(Schema::timestamp(), Shape::Timestamp),
                     name => match is_wrapper(name) {
-                        Some(kind) if self.options.wrapper_for_nullables => {
+                        // Unwrapped by `wrapper.for.nullables`, or as any
+                        // message is read with `wrapper.for.raw.primitives`.
+                        Some(kind)
+                            if self.options.wrapper_for_nullables
+                                || self.options.raw_primitives =>
+                        {
                             plain(Schema::new(kind), Shape::Wrapper)
                         }
                         _ if f.is_map() => {
@@ -650,6 +700,30 @@ impl Builder {
             }
         })
     }
+}
+
+impl Builder {
+    /// ProtobufData's `setStructField`: an unset field reads as null when it
+    /// is a message or an `optional` scalar, unless `generate.struct.for.nulls`
+    /// asks for its default; a plain scalar, list or map always has a value.
+    fn null_when_unset(&self, f: &FieldDescriptor) -> bool {
+        if self.options.struct_for_nulls {
+            return false;
+        }
+        let message = matches!(f.kind(), Kind::Message(_)) && !f.is_list() && !f.is_map();
+        message
+            || f.field_descriptor_proto().proto3_optional()
+            || (self.options.optional_for_proto2 && has_optional_keyword(f))
+    }
+}
+
+/// Protobuf's `hasOptionalKeyword`: proto3 `optional`, or a proto2
+/// `optional` field outside a oneof.
+fn has_optional_keyword(f: &FieldDescriptor) -> bool {
+    f.field_descriptor_proto().proto3_optional()
+        || (f.parent_file().syntax() == prost_reflect::Syntax::Proto2
+            && f.cardinality() == prost_reflect::Cardinality::Optional
+            && f.containing_oneof().is_none())
 }
 
 /// `confluent.field_meta` params of a field (`connect.type`, decimal
@@ -757,11 +831,18 @@ impl Plan {
                 let mut values = Vec::with_capacity(slots.len());
                 for slot in slots {
                     values.push(match slot {
-                        Slot::Field(f, plan) => {
-                            if f.supports_presence() && !m.has_field(f) {
+                        Slot::Field(f, plan, null_when_unset) => {
+                            if *null_when_unset && !m.has_field(f) {
                                 Value::Null
                             } else {
                                 plan.value(&m.get_field(f))?
+                            }
+                        }
+                        Slot::Member(f, plan) => {
+                            if m.has_field(f) {
+                                plan.value(&m.get_field(f))?
+                            } else {
+                                Value::Null
                             }
                         }
                         Slot::Oneof(members) => {
@@ -903,8 +984,9 @@ mod tests {
         assert_eq!(map_field("shop.Product.TagsEntry"), "shop.Product.tags");
     }
 
-    #[test]
-    fn schemas_map_as_protobuf_data_maps_them() {
+    /// `shop.Product`: a plain scalar, a Timestamp, a oneof, a list, a map,
+    /// a wrapper and a proto3 `optional` scalar.
+    fn product() -> MessageDescriptor {
         use prost::Message as _;
         let repeated = |f: FieldDescriptorProto| FieldDescriptorProto {
             label: Some(Label::Repeated as i32),
@@ -933,12 +1015,18 @@ mod tests {
                     Type::Message,
                     Some(".google.protobuf.StringValue"),
                 ),
+                FieldDescriptorProto {
+                    oneof_index: Some(1),
+                    proto3_optional: Some(true),
+                    ..field("rating", 7, Type::Int32, None)
+                },
             ],
         );
-        product.oneof_decl = vec![prost_types::OneofDescriptorProto {
-            name: Some("detail".into()),
+        let oneof = |name: &str| prost_types::OneofDescriptorProto {
+            name: Some(name.into()),
             ..Default::default()
-        }];
+        };
+        product.oneof_decl = vec![oneof("detail"), oneof("_rating")];
         product.nested_type = vec![DescriptorProto {
             options: Some(MessageOptions {
                 map_entry: Some(true),
@@ -961,7 +1049,12 @@ mod tests {
         };
         let text = base64::engine::general_purpose::STANDARD.encode(file.encode_to_vec());
         let file = pool_with(&text, &[]).unwrap();
-        let desc = message_at(&file, &[0]).unwrap();
+        message_at(&file, &[0]).unwrap()
+    }
+
+    #[test]
+    fn schemas_map_as_protobuf_data_maps_them() {
+        let desc = product();
         let schema = |options| {
             Builder {
                 options,
@@ -975,7 +1068,10 @@ mod tests {
         let s = schema(defaults);
         assert_eq!(s.name.as_deref(), Some("Product"));
         let names: Vec<&str> = s.fields().iter().map(|f| f.name.as_str()).collect();
-        assert_eq!(names, ["detail_0", "count", "at", "tags", "stock", "nick"]);
+        assert_eq!(
+            names,
+            ["detail_0", "count", "at", "tags", "stock", "nick", "rating"]
+        );
         let f = |n: &str| s.field(n).unwrap().1.schema.clone();
         assert!(s.fields().iter().all(|f| f.schema.optional));
         assert_eq!(f("count").kind, SchemaKind::Int64);
@@ -994,7 +1090,34 @@ mod tests {
         );
         assert_eq!(f("stock").name.as_deref(), Some("stock"));
         assert!(matches!(f("tags").kind, SchemaKind::Array(_)));
-        assert_eq!(f("nick").name.as_deref(), Some("StringValue"));
+        // `wrapper.for.raw.primitives` (the default) reads a field's wrapper
+        // as its primitive too; without it, a struct with `value`.
+        assert_eq!(f("nick").kind, SchemaKind::String);
+        assert_eq!(f("nick").name, None);
+        let s = schema(Options {
+            raw_primitives: false,
+            ..defaults
+        });
+        let nick = s.field("nick").unwrap().1.schema.clone();
+        assert_eq!(nick.name.as_deref(), Some("StringValue"));
+        assert_eq!(nick.fields()[0].name, "value");
+        // Only fields written `optional` (and messages, lists, maps, enums)
+        // stay optional.
+        let s = schema(Options {
+            optional_for_nullables: true,
+            ..defaults
+        });
+        let f = |n: &str| s.field(n).unwrap().1.schema.clone();
+        assert!(!f("count").optional);
+        assert!(f("rating").optional && f("at").optional && f("tags").optional);
+        // Flattened: the oneof's member is a field of the message.
+        let s = schema(Options {
+            flatten_unions: true,
+            ..defaults
+        });
+        let names: Vec<&str> = s.fields().iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names[..2], ["note", "count"]);
+        assert!(s.field("note").unwrap().1.schema.optional);
         let s = schema(Options {
             enhanced: true,
             wrapper_for_nullables: true,
@@ -1019,5 +1142,74 @@ mod tests {
             assert!(pool.get_message_by_name(name).is_some(), "{name}");
         }
         assert!(pool.get_extension_by_name("confluent.field_meta").is_some());
+    }
+
+    #[test]
+    fn unset_fields_read_as_protobuf_data_reads_them() {
+        let desc = product();
+        let mut message = DynamicMessage::new(desc.clone());
+        message.set_field_by_name("note", Proto::String("gift".into()));
+        let read = |options: Options, message: &DynamicMessage| {
+            let plan = Builder {
+                options,
+                building: Vec::new(),
+            }
+            .top(&desc)
+            .unwrap();
+            let Value::Struct(values) = plan.value(&Proto::Message(message.clone())).unwrap()
+            else {
+                panic!("a struct")
+            };
+            let names = plan.schema.fields().iter().map(|f| f.name.clone());
+            names.zip(values).collect::<HashMap<String, Value>>()
+        };
+        let defaults = Options::from_props(&ConfigMap::new());
+        let v = read(defaults, &message);
+        // A plain scalar has its default; a message, a wrapper and an
+        // `optional` scalar that are unset are null.
+        assert_eq!(v["count"], Value::Int64(0));
+        assert_eq!(v["rating"], Value::Null);
+        assert_eq!(v["at"], Value::Null);
+        assert_eq!(v["nick"], Value::Null);
+        assert_eq!(v["tags"], Value::Array(vec![]));
+        assert_eq!(
+            v["detail_0"],
+            Value::Struct(vec![Value::String("gift".into())])
+        );
+        let v = read(
+            Options {
+                struct_for_nulls: true,
+                ..defaults
+            },
+            &message,
+        );
+        assert_eq!(v["rating"], Value::Int32(0));
+        assert_eq!(v["at"], Value::Int64(0));
+        assert_eq!(v["nick"], Value::String(String::new()));
+        let v = read(
+            Options {
+                flatten_unions: true,
+                struct_for_nulls: true,
+                ..defaults
+            },
+            &message,
+        );
+        assert_eq!(v["note"], Value::String("gift".into()));
+        message.set_field_by_name(
+            "nick",
+            Proto::Message({
+                let mut nick = DynamicMessage::new(
+                    base_pool()
+                        .get_message_by_name("google.protobuf.StringValue")
+                        .unwrap(),
+                );
+                nick.set_field_by_name("value", Proto::String("ace".into()));
+                nick
+            }),
+        );
+        assert_eq!(
+            read(defaults, &message)["nick"],
+            Value::String("ace".into())
+        );
     }
 }
