@@ -517,8 +517,10 @@ fn expected_json_line(i: u32, version: u8) -> String {
     if i.is_multiple_of(2) {
         line.push_str(&format!(",note=note {i}"));
     }
-    if version == 2 {
+    if version >= 2 {
         line.push_str(&format!(",description=described {i}"));
+    }
+    if version == 2 {
         // The oneOf's struct: the string branch for even records, else the integer one.
         let (branch, code) = if i.is_multiple_of(2) {
             (0, format!("c{i}"))
@@ -542,7 +544,9 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     kafka::create_topic(&broker.bootstrap(), "js-products", 1).await;
     produce(&broker, &registry, "js-products", "json", 1, 0, 4);
     produce(&broker, &registry, "js-products", "json", 2, 4, 4);
-    assert_eq!(registry.ids(), [1, 2], "v1 and v2 registered");
+    // v3 is an allOf of v1's object and one more property.
+    produce(&broker, &registry, "js-products", "json", 3, 8, 4);
+    assert_eq!(registry.ids(), [1, 2, 3], "v1, v2 and v3 registered");
 
     let worker = Worker::start(&broker.bootstrap(), dir.path(), &[]).await;
     let out = dir.path().join("js-products.txt");
@@ -558,15 +562,18 @@ async fn json_schema_from_confluents_serializer_reaches_filestream_and_qdrant() 
     );
     worker.create("js-qdrant", qdrant).await;
 
-    let written = wait_lines(&out, 8, "8 JSON Schema records in the file").await;
+    let written = wait_lines(&out, 12, "12 JSON Schema records in the file").await;
     let expected: Vec<String> = (0..4)
         .map(|i| expected_json_line(i, 1))
         .chain((4..8).map(|i| expected_json_line(i, 2)))
+        .chain((8..12).map(|i| expected_json_line(i, 3)))
         .collect();
     assert_eq!(written, expected);
 
     let client = server.client();
-    let points = qdrant::wait_points(&client, "js-products", 8).await;
+    let points = qdrant::wait_points(&client, "js-products", 12).await;
+    assert_eq!(points["10"]["description"], "described 10");
+    assert_eq!(points["10"]["colour"], "GREEN");
     let p = &points["5"];
     assert_eq!(p["name"], "product 5");
     assert_eq!(p["price"], 5.5);

@@ -103,6 +103,15 @@ async fn build(
     Ok(Arc::new(schema))
 }
 
+/// A property of an `allOf`'s object branches, with the document its own
+/// `$ref`s resolve in.
+struct Property<'a> {
+    name: &'a str,
+    schema: &'a Json,
+    document: &'a Json,
+    required: bool,
+}
+
 /// The documents `$ref`s resolve in: the registered schema and the schemas
 /// its references name, under the names they are imported by.
 struct Schemas<'a> {
@@ -146,13 +155,18 @@ impl Schemas<'_> {
                 .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
             return self.to_connect(target, document);
         }
-        if obj.contains_key("allOf") {
-            return Err("allOf is not supported".into());
-        }
-        for union_key in ["oneOf", "anyOf"] {
-            if let Some(branches) = obj.get(union_key).and_then(Json::as_array) {
-                return self.union(branches.to_vec(), root);
+        for combinator in ["allOf", "oneOf", "anyOf"] {
+            let Some(branches) = obj.get(combinator).and_then(Json::as_array) else {
+                continue;
+            };
+            // `flatten.singleton.unions` (Confluent's default): one branch is that branch.
+            if let [one] = branches.as_slice() {
+                return self.to_connect(one, root);
             }
+            return match combinator {
+                "allOf" => self.all_of(json, branches, root),
+                _ => self.union(branches.to_vec(), root),
+            };
         }
         let (type_name, nullable) = match obj.get("type") {
             Some(Json::String(t)) => (t.as_str(), false),
@@ -259,6 +273,105 @@ impl Schemas<'_> {
         Ok(schema)
     }
 
+    /// An `allOf` as `JsonSchemaData`'s `allOfToConnectSchema` maps it: the
+    /// properties of every object branch (through nested `allOf`s and
+    /// `$ref`s) as one STRUCT; else a `oneOf`/`anyOf` branch; else the
+    /// primitive that `const`, `enum` or `format` branches narrow (a string,
+    /// or a number when there is one); else a `$ref` branch's schema.
+    fn all_of(&self, json: &Json, branches: &[Json], root: &Json) -> Result<Schema, String> {
+        let mut properties = Vec::new();
+        self.collect_properties(json, root, &mut properties, 0)?;
+        if !properties.is_empty() {
+            let mut fields = Vec::with_capacity(properties.len());
+            for p in properties {
+                let mut schema = self.to_connect(p.schema, p.document)?;
+                if !p.required {
+                    schema.optional = true;
+                }
+                fields.push(Field::new(p.name, schema));
+            }
+            return Ok(Schema::new(SchemaKind::Struct(fields)));
+        }
+        let has = |key: &str| branches.iter().any(|b| b.get(key).is_some());
+        let typed = |names: &[&str]| {
+            branches.iter().find(|b| {
+                b.get("type")
+                    .and_then(Json::as_str)
+                    .is_some_and(|t| names.contains(&t))
+            })
+        };
+        let (string, number) = (typed(&["string"]), typed(&["number", "integer"]));
+        let chosen = if let Some(union) = branches
+            .iter()
+            .find(|b| b.get("oneOf").is_some() || b.get("anyOf").is_some())
+        {
+            Some(union)
+        } else if has("const") || has("enum") {
+            string.or(number)
+        } else if string.is_some_and(|s| s.get("format").is_some()) {
+            number.or(string)
+        } else {
+            branches.iter().find(|b| b.get("$ref").is_some())
+        };
+        match chosen {
+            Some(branch) => self.to_connect(branch, root),
+            None => Err(format!("Unsupported criterion allOf for {json}")),
+        }
+    }
+
+    /// The properties of `json`'s object branches (through nested `allOf`s
+    /// and `$ref`s), in order; a later branch's property replaces an
+    /// earlier one of the same name in place, as `collectPropertySchemas`
+    /// fills its `LinkedHashMap`.
+    fn collect_properties<'a>(
+        &'a self,
+        json: &'a Json,
+        root: &'a Json,
+        out: &mut Vec<Property<'a>>,
+        depth: usize,
+    ) -> Result<(), String> {
+        if depth > 32 {
+            return Err("allOf $refs nest too deep (a cycle?)".into());
+        }
+        if let Some(reference) = json.get("$ref").and_then(Json::as_str) {
+            let (target, document) = self
+                .resolve(reference, root)
+                .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
+            return self.collect_properties(target, document, out, depth + 1);
+        }
+        for branch in json
+            .get("allOf")
+            .and_then(Json::as_array)
+            .into_iter()
+            .flatten()
+        {
+            self.collect_properties(branch, root, out, depth + 1)?;
+        }
+        let required: Vec<&str> = json
+            .get("required")
+            .and_then(Json::as_array)
+            .map(|r| r.iter().filter_map(Json::as_str).collect())
+            .unwrap_or_default();
+        for (name, schema) in json
+            .get("properties")
+            .and_then(Json::as_object)
+            .into_iter()
+            .flatten()
+        {
+            let property = Property {
+                name,
+                schema,
+                document: root,
+                required: required.contains(&name.as_str()),
+            };
+            match out.iter_mut().find(|p| p.name == name) {
+                Some(earlier) => *earlier = property,
+                None => out.push(property),
+            }
+        }
+        Ok(())
+    }
+
     /// A `oneOf`/`anyOf` (or a list of types) as `JsonSchemaData` maps it:
     /// `null` and one branch is that branch, optional; otherwise a
     /// [`ONE_OF`] struct with a field per non-null branch.
@@ -324,8 +437,79 @@ mod tests {
         assert!(field("note").optional);
         assert!(matches!(field("stock").kind, SchemaKind::Map { .. }));
         assert_eq!(field("maker").fields()[0].name, "name");
+        // `flatten.singleton.unions`: one branch is that branch.
         let all_of = serde_json::json!({"allOf": [{"type": "string"}]});
-        assert!(to_connect_schema(&all_of, &all_of).is_err());
+        assert_eq!(
+            to_connect_schema(&all_of, &all_of).unwrap().kind,
+            SchemaKind::String
+        );
+    }
+
+    #[test]
+    fn all_of_merges_object_branches_and_narrows_primitives() {
+        let root = serde_json::json!({
+            "definitions": {"Base": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "maker": {"$ref": "#/definitions/Maker"}
+            }}, "Maker": {"type": "object", "properties": {"name": {"type": "string"}}}},
+            "allOf": [
+                {"$ref": "#/definitions/Base"},
+                {"type": "object", "required": ["price"], "properties": {
+                    "price": {"type": "number"},
+                    "name": {"type": ["string", "null"]}
+                }}
+            ]
+        });
+        let s = to_connect_schema(&root, &root).unwrap();
+        let names: Vec<&str> = s.fields().iter().map(|f| f.name.as_str()).collect();
+        // A later branch's `name` replaces the first in place.
+        assert_eq!(names, ["id", "name", "maker", "price"]);
+        let field = |n: &str| s.field(n).unwrap().1.schema.clone();
+        assert!(!field("id").optional && !field("price").optional);
+        assert!(field("name").optional && field("maker").optional);
+        assert_eq!(field("maker").fields()[0].name, "name");
+        assert_eq!(field("price").kind, SchemaKind::Float64);
+        let value = super::super::json::to_value(
+            &s,
+            &serde_json::json!({"id": 7, "price": 9.5, "maker": {"name": "Acme"}}),
+        )
+        .unwrap();
+        assert_eq!(
+            connect_api::schema::json_view(&s, &value),
+            serde_json::json!({"id": 7, "name": null, "maker": {"name": "Acme"}, "price": 9.5})
+        );
+
+        let narrowed = |branches: Json| {
+            let schema = serde_json::json!({ "allOf": branches });
+            to_connect_schema(&schema, &schema)
+        };
+        let kind = |branches: Json| narrowed(branches).unwrap().kind;
+        assert_eq!(
+            kind(serde_json::json!([{"type": "string"}, {"enum": ["a", "b"]}])),
+            SchemaKind::String
+        );
+        assert_eq!(
+            kind(serde_json::json!([{"const": 3}, {"type": "integer"}])),
+            SchemaKind::Int64
+        );
+        assert_eq!(
+            kind(serde_json::json!([{"type": "string", "format": "int"}, {"type": "integer"}])),
+            SchemaKind::Int64
+        );
+        let union = narrowed(serde_json::json!([
+            {"description": "either"},
+            {"oneOf": [{"type": "string"}, {"type": "integer"}]}
+        ]))
+        .unwrap();
+        assert_eq!(union.name.as_deref(), Some(ONE_OF));
+        let refused = narrowed(serde_json::json!([{"type": "string"}, {"type": "integer"}]));
+        assert!(
+            refused
+                .unwrap_err()
+                .starts_with("Unsupported criterion allOf for"),
+            "two unrelated types cannot both hold"
+        );
     }
 
     #[test]

@@ -170,6 +170,17 @@ JSON_SCHEMA_V2 = dict(JSON_SCHEMA, properties=dict(
     # A general oneOf: Connect's io.confluent.connect.json.OneOf struct.
     code={"oneOf": [{"type": "string"}, {"type": "integer"}]},
 ))
+# v3: an allOf of v1's object (by $ref) and one more required property,
+# which Connect reads as one struct.
+JSON_SCHEMA_V3 = {
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "shop.Product",
+    "definitions": {"Base": {k: v for k, v in JSON_SCHEMA.items() if k in ("type", "required", "properties")}},
+    "allOf": [
+        {"$ref": "#/definitions/Base"},
+        {"type": "object", "required": ["description"], "properties": {"description": {"type": "string"}}},
+    ],
+}
 
 
 def json_record(i, version):
@@ -183,8 +194,9 @@ def json_record(i, version):
         "colour": ["RED", "GREEN", "BLUE"][i % 3],
         "note": None if i % 2 else f"note {i}",
     }
-    if version == 2:
+    if version >= 2:
         value["description"] = f"described {i}"
+    if version == 2:
         value["code"] = f"c{i}" if i % 2 == 0 else i
     return value
 
@@ -214,7 +226,7 @@ def main():
     elif fmt == "json":
         from confluent_kafka.schema_registry.json_schema import JSONSerializer
 
-        schema = json.dumps(JSON_SCHEMA_V2 if version == 2 else JSON_SCHEMA)
+        schema = json.dumps({1: JSON_SCHEMA, 2: JSON_SCHEMA_V2, 3: JSON_SCHEMA_V3}[version])
         serializer = JSONSerializer(schema, client, conf=serde)
         record = json_record
     else:
