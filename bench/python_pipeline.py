@@ -31,6 +31,7 @@ def main():
     p.add_argument("--device", default="cpu")
     p.add_argument("--batch", type=int, default=500, help="records per poll")
     p.add_argument("--encode-batch", type=int, default=64)
+    p.add_argument("--fetch-wait-ms", type=int, default=500, help="the consumer's fetch.wait.max.ms")
     p.add_argument("--seconds", type=float, default=120, help="stop after this long")
     p.add_argument("--expect", type=int, default=0, help="stop once this many points are written")
     args = p.parse_args()
@@ -58,6 +59,7 @@ def main():
             "auto.offset.reset": "earliest",
             "enable.auto.commit": False,
             "session.timeout.ms": 6000,
+            "fetch.wait.max.ms": args.fetch_wait_ms,
             "partition.assignment.strategy": "range",
         }
     )
