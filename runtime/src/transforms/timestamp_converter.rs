@@ -732,52 +732,90 @@ mod tests {
             .message
     }
 
-    /// Kafka's `testWithSchemaIdentity`.
+    /// Kafka's `testWithSchema*` conversions of a whole value: (case,
+    /// settings, input schema and value, output schema and value). A coarser
+    /// target type than the input's leaves it unchanged.
     #[test]
-    fn with_schema_identity() {
-        let t = with_schema(
-            &[("target.type", "Timestamp")],
-            Schema::timestamp(),
-            SchemaValue::Int64(DATE_PLUS_TIME),
+    fn with_schema_conversions() {
+        type Case = (
+            &'static str,
+            &'static [(&'static str, &'static str)],
+            Schema,
+            SchemaValue,
+            Schema,
+            SchemaValue,
         );
-        assert_eq!(*t.schema, Schema::timestamp());
-        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
-    }
-
-    /// Kafka's `testWithSchemaTimestampToDate`.
-    #[test]
-    fn with_schema_timestamp_to_date() {
-        let t = with_schema(
-            &[("target.type", "Date")],
-            Schema::timestamp(),
-            SchemaValue::Int64(DATE_PLUS_TIME),
-        );
-        assert_eq!(*t.schema, Schema::date());
-        assert_eq!(t.value, SchemaValue::Int32(DATE_DAYS));
-    }
-
-    /// Kafka's `testWithSchemaTimestampToTime`.
-    #[test]
-    fn with_schema_timestamp_to_time() {
-        let t = with_schema(
-            &[("target.type", "Time")],
-            Schema::timestamp(),
-            SchemaValue::Int64(DATE_PLUS_TIME),
-        );
-        assert_eq!(*t.schema, Schema::time());
-        assert_eq!(t.value, SchemaValue::Int32(TIME_MILLIS));
-    }
-
-    /// Kafka's `testWithSchemaTimestampToUnix`.
-    #[test]
-    fn with_schema_timestamp_to_unix() {
-        let t = with_schema(
-            &[("target.type", "unix")],
-            Schema::timestamp(),
-            SchemaValue::Int64(DATE_PLUS_TIME),
-        );
-        assert_eq!(*t.schema, int64());
-        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
+        let cases: Vec<Case> = vec![
+            (
+                "testWithSchemaIdentity",
+                &[("target.type", "Timestamp")],
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+            ),
+            (
+                "testWithSchemaTimestampToDate",
+                &[("target.type", "Date")],
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+                Schema::date(),
+                SchemaValue::Int32(DATE_DAYS),
+            ),
+            (
+                "testWithSchemaTimestampToTime",
+                &[("target.type", "Time")],
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+                Schema::time(),
+                SchemaValue::Int32(TIME_MILLIS),
+            ),
+            (
+                "testWithSchemaTimestampToUnix",
+                &[("target.type", "unix")],
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+                int64(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+            ),
+            (
+                "testWithSchemaTimestampToString",
+                &[("target.type", "string"), ("format", STRING_DATE_FMT)],
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+                string(),
+                text(DATE_PLUS_TIME_STRING),
+            ),
+            (
+                "testWithSchemaDateToTimestamp",
+                &[("target.type", "Timestamp")],
+                Schema::date(),
+                SchemaValue::Int32(DATE_DAYS),
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE),
+            ),
+            (
+                "testWithSchemaTimeToTimestamp",
+                &[("target.type", "Timestamp")],
+                Schema::time(),
+                SchemaValue::Int32(TIME_MILLIS),
+                Schema::timestamp(),
+                SchemaValue::Int64(TIME),
+            ),
+            (
+                "testWithSchemaStringToTimestamp",
+                &[("target.type", "Timestamp"), ("format", STRING_DATE_FMT)],
+                string(),
+                text(DATE_PLUS_TIME_STRING),
+                Schema::timestamp(),
+                SchemaValue::Int64(DATE_PLUS_TIME),
+            ),
+        ];
+        for (case, settings, schema, value, expected_schema, expected_value) in cases {
+            let t = with_schema(settings, schema, value);
+            assert_eq!(*t.schema, expected_schema, "{case}");
+            assert_eq!(t.value, expected_value, "{case}");
+        }
     }
 
     /// Kafka's `unix` translator's `toType` in each `unix.precision`.
@@ -797,42 +835,6 @@ mod tests {
             assert_eq!(*t.schema, int64().optional(), "{precision}");
             assert_eq!(t.value, SchemaValue::Int64(expected), "{precision}");
         }
-    }
-
-    /// Kafka's `testWithSchemaTimestampToString`.
-    #[test]
-    fn with_schema_timestamp_to_string() {
-        let t = with_schema(
-            &[("target.type", "string"), ("format", STRING_DATE_FMT)],
-            Schema::timestamp(),
-            SchemaValue::Int64(DATE_PLUS_TIME),
-        );
-        assert_eq!(*t.schema, string());
-        assert_eq!(t.value, text(DATE_PLUS_TIME_STRING));
-    }
-
-    /// Kafka's `testWithSchemaDateToTimestamp`: a coarser type is unchanged.
-    #[test]
-    fn with_schema_date_to_timestamp() {
-        let t = with_schema(
-            &[("target.type", "Timestamp")],
-            Schema::date(),
-            SchemaValue::Int32(DATE_DAYS),
-        );
-        assert_eq!(*t.schema, Schema::timestamp());
-        assert_eq!(t.value, SchemaValue::Int64(DATE));
-    }
-
-    /// Kafka's `testWithSchemaTimeToTimestamp`: a coarser type is unchanged.
-    #[test]
-    fn with_schema_time_to_timestamp() {
-        let t = with_schema(
-            &[("target.type", "Timestamp")],
-            Schema::time(),
-            SchemaValue::Int32(TIME_MILLIS),
-        );
-        assert_eq!(*t.schema, Schema::timestamp());
-        assert_eq!(t.value, SchemaValue::Int64(TIME));
     }
 
     /// Kafka's `testWithSchemaUnixToTimestamp`, and its `unix` translator's
@@ -860,18 +862,6 @@ mod tests {
             assert_eq!(*t.schema, Schema::timestamp(), "{precision}");
             assert_eq!(t.value, SchemaValue::Int64(expected), "{precision}");
         }
-    }
-
-    /// Kafka's `testWithSchemaStringToTimestamp`.
-    #[test]
-    fn with_schema_string_to_timestamp() {
-        let t = with_schema(
-            &[("target.type", "Timestamp"), ("format", STRING_DATE_FMT)],
-            string(),
-            text(DATE_PLUS_TIME_STRING),
-        );
-        assert_eq!(*t.schema, Schema::timestamp());
-        assert_eq!(t.value, SchemaValue::Int64(DATE_PLUS_TIME));
     }
 
     /// Each target type with its optional schema, and Kafka's optional
