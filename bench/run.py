@@ -364,8 +364,13 @@ def main():
     write_results(model, runs)
 
 
+def measured(v):
+    """A figure that was measured: not zero (not run) and not NaN (nothing stored)."""
+    return bool(v) and v == v
+
+
 def ratio(a, b):
-    return f"{a / b:.1f}x" if a and b else "n/a"
+    return f"{a / b:.1f}x" if measured(a) and measured(b) else "n/a"
 
 
 def cpu_model():
@@ -393,7 +398,8 @@ def write_results(model, runs):
     for q in ("p50_ms", "p95_ms", "p99_ms", "warm_p50_ms", "warm_p95_ms", "warm_p99_ms"):
         when = f", produced after {WARM_SECONDS} s" if q.startswith("warm") else ""
         rows.append((f"latency {q[-6:-3]} at {RATE} events/s{when} (ms)", lat[ours].get(q, 0), lat[py].get(q, 0),
-                     ratio(lat[py][q], lat[ours][q]) + " lower" if lat[ours].get(q) and lat[py].get(q) else "n/a"))
+                     ratio(lat[py][q], lat[ours][q]) + " lower" if measured(lat[ours].get(q)) and measured(lat[py].get(q))
+                     else "n/a"))
     rss = [max((runs[k][name].get("peak_rss_mib") or 0 for k in runs), default=0) for name in (ours, py)]
     rows.append(("peak RSS (MiB)", rss[0], rss[1], ratio(rss[1], rss[0]) + " less" if rss[0] else "n/a"))
     lines = [
@@ -409,7 +415,9 @@ def write_results(model, runs):
         "| --- | ---: | ---: | ---: |",
     ]
     for title, a, b, r in rows:
-        lines.append(f"| {title} | {a:,.0f} | {b:,.0f} | {r} |")
+        # NaN: no event of that part was stored in time.
+        cells = [f"{v:,.0f}" if v == v else "none stored" for v in (a, b)]
+        lines.append(f"| {title} | {cells[0]} | {cells[1]} | {r} |")
     lines += ["", "Where the time went, realistic stream (seconds, summed over tasks and threads):", ""]
     for name in (ours, py):
         spent = runs["realistic"][name].get("spent", {})
