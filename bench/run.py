@@ -418,13 +418,16 @@ def write_results(model, runs):
         # NaN: no event of that part was stored in time.
         cells = [f"{v:,.0f}" if v == v else "none stored" for v in (a, b)]
         lines.append(f"| {title} | {cells[0]} | {cells[1]} | {r} |")
-    lines += ["", "Where the time went, realistic stream (seconds, summed over tasks and threads):", ""]
-    for name in (ours, py):
-        spent = runs["realistic"][name].get("spent", {})
-        lines.append(f"- {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))
-        counts = runs["realistic"][name].get("counts")
-        if counts:
-            lines.append("  (embedder: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items()) + ")")
+    for part in ("realistic", "latency"):
+        title = {"realistic": "realistic stream", "latency": f"latency run, {RATE} events/s"}[part]
+        lines += ["", f"Where the time went, {title} (seconds, summed over tasks and threads):", ""]
+        for name in (ours, py):
+            spent = runs[part][name].get("spent", {})
+            lines.append(f"- {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in spent.items()))
+            counts = runs[part][name].get("counts")
+            if counts:
+                lines.append("  (embedder: " + ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in counts.items())
+                             + ")")
     text = "\n".join(lines) + "\n"
     with open(RESULTS, "w") as f:
         f.write(text)

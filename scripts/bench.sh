@@ -17,7 +17,8 @@
 #     (runtime/benches/stages.rs; results in stages-bench-results.md).
 # Sizes: BENCH_TEXTS (1000), BENCH_DISTINCT_EVENTS (4000),
 # BENCH_STREAM_EVENTS (200000), BENCH_SECONDS (120, per end-to-end run),
-# BENCH_RATE (1000 events/s), BENCH_LATENCY_SECONDS (30), BENCH_DEVICE (cpu).
+# BENCH_RATE (1000 events/s), BENCH_LATENCY_SECONDS (30), BENCH_DEVICE (cpu);
+# BENCH_QDRANT (release: the test server's release build, or debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
@@ -58,6 +59,17 @@ if [ "${BENCH_ONLY:-}" != side-by-side ]; then
 fi
 
 if [ "${BENCH_ONLY:-}" != embedder ]; then
+  # Qdrant for both pipelines: the test server's release build. The debug
+  # build that the tests use spent most of a core on upserts (18 s per task
+  # in a 30 s latency run), which a 2-core machine's model needs; real
+  # Qdrant is a release build. Built once (~10–15 min), cached beside the
+  # debug one; BENCH_QDRANT=debug keeps the debug build.
+  if [ "${BENCH_QDRANT:-release}" = release ]; then
+    echo "building the Qdrant test server's release build (once)"
+    RUSTUP_AUTO_INSTALL=0 CARGO_TARGET_DIR="$CONNECTHOST_CACHE/target-qdrant-server" \
+      cargo +nightly build --quiet --release --locked --manifest-path tests/qdrant-server/Cargo.toml
+    export QDRANT_TEST_SERVER_BIN="$CONNECTHOST_CACHE/target-qdrant-server/release/qdrant-test-server"
+  fi
   # The Python pipeline's libraries, in the venv that already has torch.
   if [ ! -f "$TORCH_VENV/.bench-ready" ]; then
     echo "installing sentence-transformers, confluent-kafka and qdrant-client into $TORCH_VENV"
