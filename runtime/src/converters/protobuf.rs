@@ -61,7 +61,16 @@ pub struct Options {
     /// `generate.struct.for.nulls`: an unset message or `optional` field
     /// reads as its default (a struct of defaults) rather than null.
     pub struct_for_nulls: bool,
+    /// `generalized.sum.type.support`: a oneof's struct is named after it
+    /// and marked as Connect's `Union`, enums as Connect's `Enum`.
+    pub generalized: bool,
 }
+
+/// Connect's markers of a union struct and an enum, under
+/// `generalized.sum.type.support` (Confluent's `ConnectUnion` and
+/// `ConnectEnum`).
+const CONNECT_UNION: &str = "org.apache.kafka.connect.data.Union";
+const CONNECT_ENUM: &str = "org.apache.kafka.connect.data.Enum";
 
 /// The ProtobufConverter settings [`Options`] reads.
 pub(super) const SETTINGS: &[&str] = &[
@@ -74,6 +83,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "optional.for.proto2",
     "flatten.unions",
     "generate.struct.for.nulls",
+    "generalized.sum.type.support",
 ];
 
 impl Options {
@@ -93,6 +103,7 @@ impl Options {
             optional_for_proto2: flag("optional.for.proto2", true),
             flatten_unions: flag("flatten.unions", false),
             struct_for_nulls: flag("generate.struct.for.nulls", false),
+            generalized: flag("generalized.sum.type.support", false),
         }
     }
 }
@@ -520,14 +531,16 @@ impl Builder {
                 });
                 members.push((f, plan));
             }
-            let name = if self.options.enhanced {
-                oneof.full_name()
+            let schema = Schema::new(SchemaKind::Struct(member_fields)).optional();
+            let schema = if self.options.generalized {
+                schema
+                    .named(oneof.name())
+                    .parameter(CONNECT_UNION, oneof.name())
+            } else if self.options.enhanced {
+                schema.named(format!("{NAMESPACE}.Union.{}", oneof.full_name()))
             } else {
-                oneof.name()
+                schema.named(format!("{NAMESPACE}.Union.{}", oneof.name()))
             };
-            let schema = Schema::new(SchemaKind::Struct(member_fields))
-                .named(format!("{NAMESPACE}.Union.{name}"))
-                .optional();
             let field_name = if self.options.index_for_unions {
                 format!("{}_{index}", oneof.name())
             } else {
@@ -636,7 +649,11 @@ impl Builder {
                 } else {
                     e.name()
                 };
-                let param = format!("{NAMESPACE}.Enum");
+                let param = if self.options.generalized {
+                    CONNECT_ENUM.to_string()
+                } else {
+                    format!("{NAMESPACE}.Enum")
+                };
                 let mut s = Schema::new(kind)
                     .named(name)
                     .parameter(param.clone(), e.name())
@@ -1020,6 +1037,7 @@ mod tests {
                     proto3_optional: Some(true),
                     ..field("rating", 7, Type::Int32, None)
                 },
+                field("colour", 8, Type::Enum, Some(".shop.Colour")),
             ],
         );
         let oneof = |name: &str| prost_types::OneofDescriptorProto {
@@ -1045,6 +1063,19 @@ mod tests {
                 "google/protobuf/timestamp.proto".into(),
                 "google/protobuf/wrappers.proto".into(),
             ],
+            enum_type: vec![prost_types::EnumDescriptorProto {
+                name: Some("Colour".into()),
+                value: ["RED", "GREEN"]
+                    .iter()
+                    .zip(0..)
+                    .map(|(name, number)| prost_types::EnumValueDescriptorProto {
+                        name: Some((*name).into()),
+                        number: Some(number),
+                        ..Default::default()
+                    })
+                    .collect(),
+                ..Default::default()
+            }],
             ..file("shop/product.proto", "shop", vec![product])
         };
         let text = base64::engine::general_purpose::STANDARD.encode(file.encode_to_vec());
@@ -1070,7 +1101,9 @@ mod tests {
         let names: Vec<&str> = s.fields().iter().map(|f| f.name.as_str()).collect();
         assert_eq!(
             names,
-            ["detail_0", "count", "at", "tags", "stock", "nick", "rating"]
+            [
+                "detail_0", "count", "at", "tags", "stock", "nick", "rating", "colour"
+            ]
         );
         let f = |n: &str| s.field(n).unwrap().1.schema.clone();
         assert!(s.fields().iter().all(|f| f.schema.optional));
@@ -1089,6 +1122,15 @@ mod tests {
             Some("io.confluent.connect.protobuf.Union.detail")
         );
         assert_eq!(f("stock").name.as_deref(), Some("stock"));
+        assert_eq!(f("colour").name.as_deref(), Some("Colour"));
+        assert_eq!(
+            f("colour").parameters[&format!("{NAMESPACE}.Enum")],
+            "Colour"
+        );
+        assert_eq!(
+            f("colour").parameters[&format!("{NAMESPACE}.Enum.GREEN")],
+            "1"
+        );
         assert!(matches!(f("tags").kind, SchemaKind::Array(_)));
         // `wrapper.for.raw.primitives` (the default) reads a field's wrapper
         // as its primitive too; without it, a struct with `value`.
@@ -1110,6 +1152,16 @@ mod tests {
         let f = |n: &str| s.field(n).unwrap().1.schema.clone();
         assert!(!f("count").optional);
         assert!(f("rating").optional && f("at").optional && f("tags").optional);
+        // Connect's generalized union and enum markers.
+        let s = schema(Options {
+            generalized: true,
+            ..defaults
+        });
+        let f = |n: &str| s.field(n).unwrap().1.schema.clone();
+        assert_eq!(f("detail_0").name.as_deref(), Some("detail"));
+        assert_eq!(f("detail_0").parameters[CONNECT_UNION], "detail");
+        assert_eq!(f("colour").parameters[CONNECT_ENUM], "Colour");
+        assert_eq!(f("colour").parameters[&format!("{CONNECT_ENUM}.RED")], "0");
         // Flattened: the oneof's member is a field of the message.
         let s = schema(Options {
             flatten_unions: true,
@@ -1172,6 +1224,8 @@ mod tests {
         assert_eq!(v["at"], Value::Null);
         assert_eq!(v["nick"], Value::Null);
         assert_eq!(v["tags"], Value::Array(vec![]));
+        // An unset enum is its value numbered 0.
+        assert_eq!(v["colour"], Value::String("RED".into()));
         assert_eq!(
             v["detail_0"],
             Value::Struct(vec![Value::String("gift".into())])
