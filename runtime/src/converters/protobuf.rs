@@ -89,6 +89,7 @@ pub(super) const SETTINGS: &[&str] = &[
 impl Options {
     pub fn from_props(props: &ConfigMap) -> Self {
         let flag = |key: &str, default: bool| {
+            debug_assert!(SETTINGS.contains(&key), "{key} missing from SETTINGS");
             props
                 .get(key)
                 .map_or(default, |v| v.trim().eq_ignore_ascii_case("true"))
@@ -447,11 +448,9 @@ enum Shape {
 /// A Connect field of a message's struct.
 #[derive(Debug)]
 enum Slot {
-    /// A field, and whether it reads as null when unset (else its default).
+    /// A field (a oneof member too, with `flatten.unions`), and whether it
+    /// reads as null when unset (else its default).
     Field(FieldDescriptor, Plan, bool),
-    /// A oneof member as a field of its own (`flatten.unions`): null unless
-    /// it is the member set.
-    Member(FieldDescriptor, Plan),
     /// A oneof: a struct with one optional field per member.
     Oneof(Vec<(FieldDescriptor, Plan)>),
 }
@@ -511,13 +510,11 @@ impl Builder {
                 continue;
             }
             if self.options.flatten_unions {
+                // Each member a field of its own, null unless it is the one set.
                 for f in oneof.fields() {
                     let plan = self.field(&f, true)?;
-                    fields.push(Field {
-                        name: f.name().to_string(),
-                        schema: plan.schema.clone(),
-                    });
-                    slots.push(Slot::Member(f, plan));
+                    fields.push(connect_field(&f, &plan));
+                    slots.push(Slot::Field(f, plan, true));
                 }
                 continue;
             }
@@ -525,10 +522,7 @@ impl Builder {
             let mut member_fields = Vec::new();
             for f in oneof.fields() {
                 let plan = self.field(&f, true)?;
-                member_fields.push(Field {
-                    name: f.name().to_string(),
-                    schema: plan.schema.clone(),
-                });
+                member_fields.push(connect_field(&f, &plan));
                 members.push((f, plan));
             }
             let schema = Schema::new(SchemaKind::Struct(member_fields)).optional();
@@ -554,10 +548,7 @@ impl Builder {
                 continue;
             }
             let plan = self.field(&f, false)?;
-            fields.push(Field {
-                name: f.name().to_string(),
-                schema: plan.schema.clone(),
-            });
+            fields.push(connect_field(&f, &plan));
             let null_when_unset = self.null_when_unset(&f);
             slots.push(Slot::Field(f, plan, null_when_unset));
         }
@@ -571,6 +562,19 @@ impl Builder {
             Schema::new(SchemaKind::Struct(fields)).named(name),
             Shape::Struct(slots),
         ))
+    }
+
+    /// ProtobufData's `setStructField`: an unset field reads as null when it
+    /// is a message or an `optional` scalar, unless `generate.struct.for.nulls`
+    /// asks for its default; a plain scalar, list or map always has a value.
+    fn null_when_unset(&self, f: &FieldDescriptor) -> bool {
+        if self.options.struct_for_nulls {
+            return false;
+        }
+        let message = matches!(f.kind(), Kind::Message(_)) && !f.is_list() && !f.is_map();
+        message
+            || f.field_descriptor_proto().proto3_optional()
+            || (self.options.optional_for_proto2 && has_optional_keyword(f))
     }
 
     fn field(&mut self, f: &FieldDescriptor, oneof_member: bool) -> Result<Plan, String> {
@@ -719,18 +723,11 @@ impl Builder {
     }
 }
 
-impl Builder {
-    /// ProtobufData's `setStructField`: an unset field reads as null when it
-    /// is a message or an `optional` scalar, unless `generate.struct.for.nulls`
-    /// asks for its default; a plain scalar, list or map always has a value.
-    fn null_when_unset(&self, f: &FieldDescriptor) -> bool {
-        if self.options.struct_for_nulls {
-            return false;
-        }
-        let message = matches!(f.kind(), Kind::Message(_)) && !f.is_list() && !f.is_map();
-        message
-            || f.field_descriptor_proto().proto3_optional()
-            || (self.options.optional_for_proto2 && has_optional_keyword(f))
+/// The Connect field of `f`, under its plan's schema.
+fn connect_field(f: &FieldDescriptor, plan: &Plan) -> Field {
+    Field {
+        name: f.name().to_string(),
+        schema: plan.schema.clone(),
     }
 }
 
@@ -853,13 +850,6 @@ impl Plan {
                                 Value::Null
                             } else {
                                 plan.value(&m.get_field(f))?
-                            }
-                        }
-                        Slot::Member(f, plan) => {
-                            if m.has_field(f) {
-                                plan.value(&m.get_field(f))?
-                            } else {
-                                Value::Null
                             }
                         }
                         Slot::Oneof(members) => {
