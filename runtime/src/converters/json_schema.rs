@@ -112,6 +112,14 @@ struct Property<'a> {
     required: bool,
 }
 
+/// The property names an object schema lists under `required`.
+fn required(json: &Json) -> Vec<&str> {
+    json.get("required")
+        .and_then(Json::as_array)
+        .map(|r| r.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default()
+}
+
 /// The documents `$ref`s resolve in: the registered schema and the schemas
 /// its references name, under the names they are imported by.
 struct Schemas<'a> {
@@ -122,7 +130,17 @@ struct Schemas<'a> {
 impl Schemas<'_> {
     /// What `reference` points at, and the document it is in (which its own
     /// local `$ref`s resolve against).
-    fn resolve<'a>(&'a self, reference: &str, root: &'a Json) -> Option<(&'a Json, &'a Json)> {
+    fn resolve<'a>(
+        &'a self,
+        reference: &str,
+        root: &'a Json,
+    ) -> Result<(&'a Json, &'a Json), String> {
+        self.find(reference, root)
+            .ok_or_else(|| format!("unresolvable $ref {reference}"))
+    }
+
+    /// [`Self::resolve`]'s lookup: the document, then the fragment's path.
+    fn find<'a>(&'a self, reference: &str, root: &'a Json) -> Option<(&'a Json, &'a Json)> {
         let (document, fragment) = reference.split_once('#').unwrap_or((reference, ""));
         let document = if document.is_empty() {
             root
@@ -150,9 +168,7 @@ impl Schemas<'_> {
             return Err(format!("unsupported JSON Schema {json}"));
         };
         if let Some(reference) = obj.get("$ref").and_then(Json::as_str) {
-            let (target, document) = self
-                .resolve(reference, root)
-                .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
+            let (target, document) = self.resolve(reference, root)?;
             return self.to_connect(target, document);
         }
         for combinator in ["allOf", "oneOf", "anyOf"] {
@@ -209,11 +225,7 @@ impl Schemas<'_> {
             }
             ("object", _) => match obj.get("properties").and_then(Json::as_object) {
                 Some(properties) => {
-                    let required: Vec<&str> = obj
-                        .get("required")
-                        .and_then(Json::as_array)
-                        .map(|r| r.iter().filter_map(Json::as_str).collect())
-                        .unwrap_or_default();
+                    let required = required(json);
                     let mut fields = Vec::with_capacity(properties.len());
                     for (position, (name, property)) in properties.iter().enumerate() {
                         let mut schema = self.to_connect(property, root)?;
@@ -334,9 +346,7 @@ impl Schemas<'_> {
             return Err("allOf $refs nest too deep (a cycle?)".into());
         }
         if let Some(reference) = json.get("$ref").and_then(Json::as_str) {
-            let (target, document) = self
-                .resolve(reference, root)
-                .ok_or_else(|| format!("unresolvable $ref {reference}"))?;
+            let (target, document) = self.resolve(reference, root)?;
             return self.collect_properties(target, document, out, depth + 1);
         }
         for branch in json
@@ -347,11 +357,7 @@ impl Schemas<'_> {
         {
             self.collect_properties(branch, root, out, depth + 1)?;
         }
-        let required: Vec<&str> = json
-            .get("required")
-            .and_then(Json::as_array)
-            .map(|r| r.iter().filter_map(Json::as_str).collect())
-            .unwrap_or_default();
+        let required = required(json);
         for (name, schema) in json
             .get("properties")
             .and_then(Json::as_object)
