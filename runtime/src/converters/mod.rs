@@ -280,17 +280,6 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Conv
     })
 }
 
-/// The settings a registry converter reads, besides `schema.registry.ssl.*`
-/// (read, or refused when unsupported) and its format's own.
-const REGISTRY_SETTINGS: &[&str] = &[
-    "schema.registry.url",
-    "basic.auth.credentials.source",
-    "basic.auth.user.info",
-    "bearer.auth.credentials.source",
-    "bearer.auth.token",
-    "schemas.cache.config",
-];
-
 /// The settings in `props` that converter `class` does not read. Connect's
 /// converters ignore unknown settings silently, and many that configs carry
 /// are serializer-side (`auto.register.schemas`, `*.subject.name.strategy`:
@@ -312,7 +301,8 @@ pub fn unread_settings<'a>(class: &str, props: &'a ConfigMap) -> Vec<&'a str> {
             *key != "converter.type"
                 && !read.contains(key)
                 && !(registry
-                    && (REGISTRY_SETTINGS.contains(key) || key.starts_with("schema.registry.ssl.")))
+                    && (registry::SETTINGS.contains(key)
+                        || key.starts_with("schema.registry.ssl.")))
         })
         .collect();
     unread.sort_unstable();

@@ -93,6 +93,12 @@ pub struct RegistryConfig {
 
 impl RegistryConfig {
     pub fn from_props(props: &connect_api::ConfigMap) -> Result<Self, ConverterConfigError> {
+        // Every setting read here is listed in SETTINGS (the task's log
+        // names the others as unread).
+        let get = |key: &str| {
+            debug_assert!(SETTINGS.contains(&key), "{key} missing from SETTINGS");
+            props.get(key)
+        };
         let invalid = |key: &'static str, value: &str, reason: &'static str| {
             ConverterConfigError::InvalidValue {
                 key,
@@ -100,8 +106,7 @@ impl RegistryConfig {
                 reason,
             }
         };
-        let urls: Vec<String> = props
-            .get("schema.registry.url")
+        let urls: Vec<String> = get("schema.registry.url")
             .map(|v| crate::transforms::split_list(v))
             .unwrap_or_default()
             .into_iter()
@@ -121,16 +126,14 @@ impl RegistryConfig {
                 ));
             }
         }
-        let source = props
-            .get("basic.auth.credentials.source")
-            .map(|s| s.trim().to_ascii_uppercase());
+        let source = get("basic.auth.credentials.source").map(|s| s.trim().to_ascii_uppercase());
         let basic = |user_info: &str| {
             let encoded = base64::engine::general_purpose::STANDARD.encode(user_info);
             Some(format!("Basic {encoded}"))
         };
         let mut authorization = match source.as_deref() {
             None | Some("") => None,
-            Some("USER_INFO") => match props.get("basic.auth.user.info") {
+            Some("USER_INFO") => match get("basic.auth.user.info") {
                 Some(info) if info.contains(':') => basic(info),
                 Some(info) => {
                     return Err(invalid(
@@ -163,12 +166,8 @@ impl RegistryConfig {
                 ));
             }
         };
-        if let Some(token) = props
-            .get("bearer.auth.token")
-            .filter(|t| !t.trim().is_empty())
-        {
-            let source = props
-                .get("bearer.auth.credentials.source")
+        if let Some(token) = get("bearer.auth.token").filter(|t| !t.trim().is_empty()) {
+            let source = get("bearer.auth.credentials.source")
                 .map_or("STATIC_TOKEN".into(), |s| s.trim().to_ascii_uppercase());
             if source != "STATIC_TOKEN" {
                 return Err(invalid(
@@ -187,7 +186,7 @@ impl RegistryConfig {
                 None => u.clone(),
             })
             .collect();
-        let cache_capacity = match props.get("schemas.cache.config") {
+        let cache_capacity = match get("schemas.cache.config") {
             None => NonZeroUsize::new(1000).expect("non-zero"),
             Some(v) => v
                 .trim()
@@ -211,6 +210,17 @@ fn user_info(url: &str) -> Option<&str> {
     let authority = rest.split('/').next()?;
     authority.rsplit_once('@').map(|(info, _)| info)
 }
+
+/// The settings [`RegistryConfig::from_props`] reads, besides
+/// `schema.registry.ssl.*` (read, or refused when unsupported).
+pub(super) const SETTINGS: &[&str] = &[
+    "schema.registry.url",
+    "basic.auth.credentials.source",
+    "basic.auth.user.info",
+    "bearer.auth.credentials.source",
+    "bearer.auth.token",
+    "schemas.cache.config",
+];
 
 /// The `schema.registry.ssl.*` settings this host reads: PEM files, as
 /// Kafka's `ssl.*.type=PEM`. Any other one is refused, not ignored.
