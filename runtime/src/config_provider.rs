@@ -847,13 +847,7 @@ mod tests {
     use connect_api::ConfigKey;
 
     use super::*;
-
-    fn settings(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::test_support::config_map as settings;
 
     fn config(pairs: &[(&str, &str)]) -> ConfigMap {
         settings(pairs)

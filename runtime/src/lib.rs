@@ -28,3 +28,17 @@ pub mod tls;
 pub mod transforms;
 pub mod worker;
 pub mod worker_config;
+
+/// What the crate's unit tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use connect_api::ConfigMap;
+
+    /// A config map from `(key, value)` pairs.
+    pub fn config_map(pairs: &[(&str, &str)]) -> ConfigMap {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+}

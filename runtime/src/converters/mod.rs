@@ -318,13 +318,7 @@ fn is_key(props: &ConfigMap) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn props(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::test_support::config_map as props;
 
     #[test]
     fn unread_settings_are_named_and_read_ones_are_not() {

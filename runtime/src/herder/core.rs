@@ -486,6 +486,7 @@ mod tests {
     use super::*;
     use crate::plugins::PluginRegistry;
     use crate::storage::{MemoryConfigStore, MemoryStatusStore};
+    use crate::test_support::config_map as config;
     use crate::worker_config::WorkerConfig;
 
     /// A plugin with one secret, enough for the core's rules.
@@ -534,13 +535,6 @@ mod tests {
             Arc::new(MemoryStatusStore::default()),
             "test".into(),
         )
-    }
-
-    fn config(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
     }
 
     fn vault(token: &str) -> ConfigMap {

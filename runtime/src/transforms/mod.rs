@@ -590,18 +590,12 @@ pub(crate) mod test_support {
 
 #[cfg(test)]
 mod tests {
-    use connect_api::{ConfigMap, Data};
+    use connect_api::Data;
     use serde_json::json;
 
     use super::test_support::record;
     use super::*;
-
-    fn config(pairs: &[(&str, &str)]) -> ConfigMap {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::test_support::config_map as config;
 
     fn issues(pairs: &[(&str, &str)]) -> Vec<ConfigIssue> {
         TransformChain::from_config(&config(pairs)).unwrap_err()
