@@ -126,9 +126,6 @@ pub fn parse_schema(json: &Value) -> Result<Schema, String> {
     Ok(schema)
 }
 
-/// A payload read under its envelope schema, as JsonConverter's
-/// `convertToConnect` reads it: null takes the default, or is allowed when
-/// optional; decimals are base64 (or, with `decimal.format=NUMERIC`, numbers).
 /// The struct Confluent's `JsonSchemaData` makes of a general `oneOf` /
 /// `anyOf`: one optional field per branch, `<name>.field.<i>`, the one the
 /// value matched set.
@@ -163,6 +160,19 @@ fn one_of(fields: &[Field], json: &Value) -> Result<schema::Value, String> {
     ))
 }
 
+/// Whether `schema` is the struct `JsonSchemaData` makes of a general
+/// `oneOf` / `anyOf`: named [`ONE_OF`], or under
+/// `generalized.sum.type.support` marked as Connect's `Union`.
+fn is_one_of(schema: &Schema) -> bool {
+    schema.name.as_deref() == Some(ONE_OF)
+        || schema
+            .parameters
+            .contains_key(super::registry::CONNECT_UNION)
+}
+
+/// A payload read under its envelope schema, as JsonConverter's
+/// `convertToConnect` reads it: null takes the default, or is allowed when
+/// optional; decimals are base64 (or, with `decimal.format=NUMERIC`, numbers).
 pub fn to_value(schema: &Schema, json: &Value) -> Result<schema::Value, String> {
     use schema::Value as V;
     if json.is_null() {
@@ -234,9 +244,7 @@ pub fn to_value(schema: &Schema, json: &Value) -> Result<schema::Value, String> 
             ),
             _ => return Err(mismatch()),
         },
-        SchemaKind::Struct(fields) if schema.name.as_deref() == Some(ONE_OF) => {
-            one_of(fields, json)?
-        }
+        SchemaKind::Struct(fields) if is_one_of(schema) => one_of(fields, json)?,
         SchemaKind::Struct(fields) => {
             let obj = json.as_object().ok_or_else(mismatch)?;
             V::Struct(

@@ -21,27 +21,68 @@
 //!   other subjects, by the reference's name (`address.json`,
 //!   `address.json#/definitions/Street`) or the referenced schema's `$id`.
 //!
-//! `allOf` is refused (the record goes to the DLQ naming the schema).
+//! - a string `enum` (or a lone `const`) → STRING with
+//!   `io.confluent.connect.json.Enum` parameters naming its symbols;
+//! - `allOf` as `allOfToConnectSchema` maps it (see [`Schemas::all_of`]).
+//!
+//! `flatten.singleton.unions` and `generalized.sum.type.support` are read
+//! as `JsonSchemaDataConfig` reads them ([`Options`]).
 //! Values are read under the schema with JsonConverter's rules
 //! ([`super::json::to_value`]).
 
+use std::cell::Cell;
 use std::sync::Arc;
 
+use connect_api::ConfigMap;
 use connect_api::schema::{Field, Schema, SchemaAndValue, SchemaKind};
 use futures::FutureExt as _;
 use serde_json::Value as Json;
 
 use super::json::ONE_OF;
 use super::registry::{
-    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
+    self, CONNECT_ENUM, CONNECT_UNION, Parse, RegisteredSchema, RegistryClient, RegistryConverter,
+    RegistryError, SchemaCache,
 };
+
+/// `JsonSchemaData`'s name for the parameters of an enum's symbols.
+const ENUM: &str = "io.confluent.connect.json.Enum";
+
+/// `JsonSchemaDataConfig`'s toConnect settings this converter reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// `flatten.singleton.unions` (default true): a `oneOf`, `anyOf` or
+    /// `allOf` of one branch is that branch.
+    pub flatten_singleton_unions: bool,
+    /// `generalized.sum.type.support`: a union is a struct named
+    /// `connect_union_<n>` (numbered within the schema) with fields
+    /// `connect_union_field_<i>`, marked as Connect's `Union`; an enum's
+    /// parameters are Connect's `Enum` with its symbols' indexes.
+    pub generalized: bool,
+}
+
+/// The JsonSchemaConverter settings [`Options`] reads.
+pub(super) const SETTINGS: &[&str] = &["flatten.singleton.unions", "generalized.sum.type.support"];
+
+impl Options {
+    pub fn from_props(props: &ConfigMap) -> Self {
+        let flag = |key: &str, default: bool| registry::flag(props, SETTINGS, key, default);
+        Self {
+            flatten_singleton_unions: flag("flatten.singleton.unions", true),
+            generalized: flag("generalized.sum.type.support", false),
+        }
+    }
+}
 
 /// `JsonSchemaConverter`: the registry converter with JSON Schema's decoder.
 pub type JsonSchemaConverter = RegistryConverter<Decoder>;
 
-pub fn converter(config: registry::RegistryConfig, is_key: bool) -> JsonSchemaConverter {
+pub fn converter(
+    config: registry::RegistryConfig,
+    is_key: bool,
+    options: Options,
+) -> JsonSchemaConverter {
     let parse: Parse<Decoder> = Arc::new(move |client, schema, subject| {
-        async move { build(&client, schema, &subject).await.map(Decoder) }.boxed()
+        async move { build(&client, schema, &subject, options).await.map(Decoder) }.boxed()
     });
     RegistryConverter::new(
         "io.confluent.connect.json.JsonSchemaConverter",
@@ -68,6 +109,7 @@ async fn build(
     client: &RegistryClient,
     registered: RegisteredSchema,
     subject: &str,
+    options: Options,
 ) -> Result<Arc<Schema>, RegistryError> {
     if registered.schema_type != "JSON" {
         return Err(RegistryError::Invalid(format!(
@@ -87,11 +129,7 @@ async fn build(
         documents.push((name, parse(&text)?));
     }
     let root = parse(&registered.schema)?;
-    let schemas = Schemas {
-        root: &root,
-        documents: &documents,
-    };
-    let mut schema = schemas
+    let mut schema = Schemas::new(&root, &documents, options)
         .to_connect(&root, &root)
         .map_err(RegistryError::Invalid)?;
     // The version, as the Avro converter sets it: best-effort.
@@ -125,6 +163,20 @@ fn required(json: &Json) -> Vec<&str> {
 struct Schemas<'a> {
     root: &'a Json,
     documents: &'a [(String, Json)],
+    options: Options,
+    /// The generalized unions numbered so far in this schema.
+    unions: Cell<usize>,
+}
+
+impl<'a> Schemas<'a> {
+    fn new(root: &'a Json, documents: &'a [(String, Json)], options: Options) -> Self {
+        Self {
+            root,
+            documents,
+            options,
+            unions: Cell::new(0),
+        }
+    }
 }
 
 impl Schemas<'_> {
@@ -176,7 +228,7 @@ impl Schemas<'_> {
                 continue;
             };
             // `flatten.singleton.unions` (Confluent's default): one branch is that branch.
-            if let [one] = branches.as_slice() {
+            if let ([one], true) = (branches.as_slice(), self.options.flatten_singleton_unions) {
                 return self.to_connect(one, root);
             }
             return match combinator {
@@ -206,6 +258,8 @@ impl Schemas<'_> {
                 }
             }
             _ if obj.contains_key("properties") => ("object", false),
+            // An enum or a const alone: JsonSchemaData's enum string.
+            _ if obj.contains_key("enum") || obj.contains_key("const") => ("string", false),
             _ => return Err(format!("a JSON Schema without a type: {json}")),
         };
         let connect_type = obj.get("connect.type").and_then(Json::as_str);
@@ -282,7 +336,40 @@ impl Schemas<'_> {
         if let Some(default) = obj.get("default").filter(|d| !d.is_null()) {
             schema.default = super::json::to_value(&schema, default).ok();
         }
+        if schema.kind == SchemaKind::String {
+            self.enum_parameters(obj, &mut schema);
+        }
         Ok(schema)
+    }
+
+    /// A string `enum` (or a lone `const`) as `toConnectEnums` marks it: an
+    /// empty-named enum parameter, and one per symbol (valued by itself, or
+    /// by its index under `generalized.sum.type.support`).
+    fn enum_parameters(&self, obj: &serde_json::Map<String, Json>, schema: &mut Schema) {
+        let symbols: Vec<&Json> = match (obj.get("enum"), obj.get("const")) {
+            (Some(Json::Array(symbols)), _) => symbols.iter().collect(),
+            (None, Some(constant)) if !obj.contains_key("type") => vec![constant],
+            _ => return,
+        };
+        let param = if self.options.generalized {
+            CONNECT_ENUM
+        } else {
+            ENUM
+        };
+        schema.parameters.insert(param.into(), String::new());
+        for (i, symbol) in symbols.into_iter().enumerate() {
+            let symbol = match symbol {
+                Json::Null => "<NULL>".to_string(),
+                Json::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            let value = if self.options.generalized {
+                i.to_string()
+            } else {
+                symbol.clone()
+            };
+            schema.parameters.insert(format!("{param}.{symbol}"), value);
+        }
     }
 
     /// An `allOf` as `JsonSchemaData`'s `allOfToConnectSchema` maps it: the
@@ -318,8 +405,12 @@ impl Schemas<'_> {
             .find(|b| b.get("oneOf").is_some() || b.get("anyOf").is_some())
         {
             Some(union)
-        } else if has("const") || has("enum") {
+        } else if has("const") {
             string.or(number)
+        } else if has("enum") {
+            // A string enum keeps its symbols; a numeric one is its number.
+            let symbols = branches.iter().find(|b| b.get("enum").is_some());
+            string.and(symbols).or(number)
         } else if string.is_some_and(|s| s.get("format").is_some()) {
             number.or(string)
         } else {
@@ -382,6 +473,14 @@ impl Schemas<'_> {
     /// `null` and one branch is that branch, optional; otherwise a
     /// [`ONE_OF`] struct with a field per non-null branch.
     fn union(&self, branches: Vec<Json>, root: &Json) -> Result<Schema, String> {
+        // JsonSchemaData numbers every union it meets, `null`-or-X ones too.
+        let name = if self.options.generalized {
+            let n = self.unions.get();
+            self.unions.set(n + 1);
+            format!("connect_union_{n}")
+        } else {
+            ONE_OF.to_string()
+        };
         let is_null = |b: &Json| b.get("type").and_then(Json::as_str) == Some("null");
         let nullable = branches.iter().any(is_null);
         let non_null: Vec<&Json> = branches.iter().filter(|b| !is_null(b)).collect();
@@ -394,9 +493,17 @@ impl Schemas<'_> {
         for (i, branch) in non_null.into_iter().enumerate() {
             let mut schema = self.to_connect(branch, root)?;
             schema.optional = true;
-            fields.push(Field::new(format!("{ONE_OF}.field.{i}"), schema));
+            let field = if self.options.generalized {
+                format!("connect_union_field_{i}")
+            } else {
+                format!("{name}.field.{i}")
+            };
+            fields.push(Field::new(field, schema));
         }
-        let mut schema = Schema::new(SchemaKind::Struct(fields)).named(ONE_OF);
+        let mut schema = Schema::new(SchemaKind::Struct(fields)).named(name.clone());
+        if self.options.generalized {
+            schema = schema.parameter(CONNECT_UNION, name);
+        }
         schema.optional = nullable;
         Ok(schema)
     }
@@ -409,11 +516,13 @@ mod tests {
 
     /// A JSON Schema as a Connect schema, with no other documents.
     fn to_connect_schema(json: &Json, root: &Json) -> Result<Schema, String> {
-        Schemas {
-            root,
-            documents: &[],
-        }
-        .to_connect(json, root)
+        with_settings(json, root, &[])
+    }
+
+    /// A JSON Schema as a Connect schema under the converter settings `props`.
+    fn with_settings(json: &Json, root: &Json, props: &[(&str, &str)]) -> Result<Schema, String> {
+        let options = Options::from_props(&crate::test_support::config_map(props));
+        Schemas::new(root, &[], options).to_connect(json, root)
     }
 
     #[test]
@@ -495,6 +604,8 @@ mod tests {
             kind(serde_json::json!([{"type": "string"}, {"enum": ["a", "b"]}])),
             SchemaKind::String
         );
+        let symbols = narrowed(serde_json::json!([{"type": "string"}, {"enum": ["a", "b"]}]));
+        assert_eq!(symbols.unwrap().parameters[&format!("{ENUM}.b")], "b");
         assert_eq!(
             kind(serde_json::json!([{"const": 3}, {"type": "integer"}])),
             SchemaKind::Int64
@@ -567,6 +678,60 @@ mod tests {
     }
 
     #[test]
+    fn generalized_sum_types_number_unions_within_the_schema() {
+        use connect_api::schema::Value as V;
+        let root = serde_json::json!({"type": "object", "properties": {
+            "note": {"oneOf": [{"type": "null"}, {"type": "string"}]},
+            "v": {"oneOf": [{"type": "null"}, {"type": "string"}, {"type": "integer"}]},
+            "w": {"type": ["boolean", "number"]},
+            "colour": {"type": "string", "enum": ["RED", "BLUE"]}
+        }});
+        let s = with_settings(&root, &root, &[("generalized.sum.type.support", "true")]).unwrap();
+        let field = |n: &str| s.field(n).unwrap().1.schema.clone();
+        // `note`, a null-or-string union, took number 0.
+        assert_eq!(field("note").kind, SchemaKind::String);
+        let v = field("v");
+        assert_eq!(v.name.as_deref(), Some("connect_union_1"));
+        assert_eq!(v.parameters[CONNECT_UNION], "connect_union_1");
+        let names: Vec<&str> = v.fields().iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(names, ["connect_union_field_0", "connect_union_field_1"]);
+        assert_eq!(field("w").name.as_deref(), Some("connect_union_2"));
+        assert_eq!(
+            super::super::json::to_value(&v, &serde_json::json!(7)).unwrap(),
+            V::Struct(vec![V::Null, V::Int64(7)]),
+            "a generalized union reads as a union"
+        );
+        let colour = field("colour");
+        assert_eq!(colour.parameters[CONNECT_ENUM], "");
+        assert_eq!(colour.parameters[&format!("{CONNECT_ENUM}.BLUE")], "1");
+    }
+
+    #[test]
+    fn enums_and_singleton_unions_follow_the_settings() {
+        let root = serde_json::json!({"type": "object", "properties": {
+            "colour": {"type": "string", "enum": ["RED", null]},
+            "only": {"const": "x"},
+            "size": {"type": "integer", "enum": [1, 2]},
+            "one": {"anyOf": [{"type": "string"}]}
+        }});
+        let s = to_connect_schema(&root, &root).unwrap();
+        let field = |s: &Schema, n: &str| s.field(n).unwrap().1.schema.clone();
+        let colour = field(&s, "colour");
+        assert_eq!(colour.parameters[ENUM], "");
+        assert_eq!(colour.parameters[&format!("{ENUM}.RED")], "RED");
+        assert_eq!(colour.parameters[&format!("{ENUM}.<NULL>")], "<NULL>");
+        assert_eq!(field(&s, "only").kind, SchemaKind::String);
+        assert_eq!(field(&s, "only").parameters[&format!("{ENUM}.x")], "x");
+        // A numeric enum is just its number.
+        assert!(field(&s, "size").parameters.is_empty());
+        assert_eq!(field(&s, "one").kind, SchemaKind::String);
+        let kept = with_settings(&root, &root, &[("flatten.singleton.unions", "false")]).unwrap();
+        let one = field(&kept, "one");
+        assert_eq!(one.name.as_deref(), Some(ONE_OF));
+        assert_eq!(one.fields()[0].schema.kind, SchemaKind::String);
+    }
+
+    #[test]
     fn refs_to_other_subjects_resolve_by_name_or_id() {
         let address = serde_json::json!({
             "$id": "https://example.com/address.schema.json",
@@ -580,10 +745,7 @@ mod tests {
             "street": {"$ref": "address.json#/definitions/Street"}
         }});
         let documents = vec![("address.json".to_string(), address)];
-        let schemas = Schemas {
-            root: &root,
-            documents: &documents,
-        };
+        let schemas = Schemas::new(&root, &documents, Options::from_props(&ConfigMap::new()));
         let s = schemas.to_connect(&root, &root).unwrap();
         let field = |n: &str| s.field(n).unwrap().1.schema.clone();
         // Local refs inside the referenced document resolve in it.

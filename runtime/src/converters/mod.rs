@@ -266,10 +266,12 @@ pub fn create(class: &str, props: &ConfigMap) -> Result<Arc<dyn Converter>, Conv
         "io.confluent.connect.json.JsonSchemaConverter" => Arc::new(json_schema::converter(
             registry::RegistryConfig::from_props(props)?,
             is_key(props),
+            json_schema::Options::from_props(props),
         )),
         "io.confluent.connect.avro.AvroConverter" => Arc::new(avro::converter(
             registry::RegistryConfig::from_props(props)?,
             is_key(props),
+            avro::Options::from_props(props),
         )),
         "io.confluent.connect.protobuf.ProtobufConverter" => Arc::new(protobuf::converter(
             registry::RegistryConfig::from_props(props)?,
@@ -291,6 +293,8 @@ pub fn unread_settings<'a>(class: &str, props: &'a ConfigMap) -> Vec<&'a str> {
             (&["converter.encoding"], false)
         }
         Some("io.confluent.connect.protobuf.ProtobufConverter") => (protobuf::SETTINGS, true),
+        Some("io.confluent.connect.avro.AvroConverter") => (avro::SETTINGS, true),
+        Some("io.confluent.connect.json.JsonSchemaConverter") => (json_schema::SETTINGS, true),
         Some(c) if c.starts_with("io.confluent.connect.") => (&[], true),
         _ => (&[], false),
     };
@@ -330,6 +334,8 @@ mod tests {
             ("auto.register.schemas", "false"),
             ("value.subject.name.strategy", "x.RecordNameStrategy"),
             ("int.for.enums", "true"),
+            ("generalized.sum.type.support", "true"),
+            ("connect.meta.data", "false"),
         ]);
         assert_eq!(
             unread_settings("io.confluent.connect.avro.AvroConverter", &registry),
@@ -341,7 +347,20 @@ mod tests {
         );
         assert_eq!(
             unread_settings("ProtobufConverter", &registry),
-            ["auto.register.schemas", "value.subject.name.strategy"]
+            [
+                "auto.register.schemas",
+                "connect.meta.data",
+                "value.subject.name.strategy"
+            ]
+        );
+        assert_eq!(
+            unread_settings("io.confluent.connect.json.JsonSchemaConverter", &registry),
+            [
+                "auto.register.schemas",
+                "connect.meta.data",
+                "int.for.enums",
+                "value.subject.name.strategy"
+            ]
         );
         let json = props(&[("schemas.enable", "false"), ("schema.registry.url", "u")]);
         assert_eq!(

@@ -29,7 +29,8 @@ use prost_types::field_descriptor_proto::{Label, Type};
 use prost_types::{DescriptorProto, FieldDescriptorProto, FileDescriptorProto, MessageOptions};
 
 use super::registry::{
-    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
+    self, CONNECT_ENUM, CONNECT_UNION, Parse, RegisteredSchema, RegistryClient, RegistryConverter,
+    RegistryError, SchemaCache,
 };
 
 const NAMESPACE: &str = "io.confluent.connect.protobuf";
@@ -66,12 +67,6 @@ pub struct Options {
     pub generalized: bool,
 }
 
-/// Connect's markers of a union struct and an enum, under
-/// `generalized.sum.type.support` (Confluent's `ConnectUnion` and
-/// `ConnectEnum`).
-const CONNECT_UNION: &str = "org.apache.kafka.connect.data.Union";
-const CONNECT_ENUM: &str = "org.apache.kafka.connect.data.Enum";
-
 /// The ProtobufConverter settings [`Options`] reads.
 pub(super) const SETTINGS: &[&str] = &[
     "enhanced.protobuf.schema.support",
@@ -88,12 +83,7 @@ pub(super) const SETTINGS: &[&str] = &[
 
 impl Options {
     pub fn from_props(props: &ConfigMap) -> Self {
-        let flag = |key: &str, default: bool| {
-            debug_assert!(SETTINGS.contains(&key), "{key} missing from SETTINGS");
-            props
-                .get(key)
-                .map_or(default, |v| v.trim().eq_ignore_ascii_case("true"))
-        };
+        let flag = |key: &str, default: bool| registry::flag(props, SETTINGS, key, default);
         Self {
             enhanced: flag("enhanced.protobuf.schema.support", false),
             index_for_unions: flag("generate.index.for.unions", true),

@@ -222,6 +222,30 @@ pub(super) const SETTINGS: &[&str] = &[
     "schemas.cache.config",
 ];
 
+/// Connect's markers of a union struct and an enum under
+/// `generalized.sum.type.support` (Confluent's `ConnectUnion` and
+/// `ConnectEnum`), shared by the three registry converters.
+pub(super) const CONNECT_UNION: &str = "org.apache.kafka.connect.data.Union";
+pub(super) const CONNECT_ENUM: &str = "org.apache.kafka.connect.data.Enum";
+
+/// A boolean converter setting, read as Java's `Boolean.parseBoolean`
+/// reads it; `read` is the converter's list of settings it reads (the
+/// task's log names the others as unread), checked in debug builds.
+pub(super) fn flag(
+    props: &connect_api::ConfigMap,
+    read: &[&str],
+    key: &str,
+    default: bool,
+) -> bool {
+    debug_assert!(
+        read.contains(&key),
+        "{key} missing from the converter's SETTINGS"
+    );
+    props
+        .get(key)
+        .map_or(default, |v| v.trim().eq_ignore_ascii_case("true"))
+}
+
 /// The `schema.registry.ssl.*` settings this host reads: PEM files, as
 /// Kafka's `ssl.*.type=PEM`. Any other one is refused, not ignored.
 const SSL_SETTINGS: &[&str] = &[
