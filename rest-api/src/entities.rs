@@ -323,7 +323,7 @@ impl SinkOffsets {
                 .into_iter()
                 .map(|(tp, offset)| SinkPartitionOffset {
                     partition: KafkaPartition {
-                        kafka_topic: tp.topic,
+                        kafka_topic: tp.topic.to_string(),
                         kafka_partition: tp.partition,
                     },
                     offset: KafkaOffset {

@@ -101,7 +101,7 @@ pub fn alter(
         .map(|(tp, _)| tp)
         .filter(|tp| {
             !metadata.topics().iter().any(|t| {
-                t.name() == tp.topic && t.partitions().iter().any(|p| p.id() == tp.partition)
+                t.name() == &*tp.topic && t.partitions().iter().any(|p| p.id() == tp.partition)
             })
         })
         .cloned()

@@ -220,7 +220,7 @@ pub fn payload(
     }
     out.insert(
         "_kafka".into(),
-        serde_json::json!({"topic": record.topic, "partition": record.partition, "offset": record.offset, "timestamp": record.timestamp}),
+        serde_json::json!({"topic": &*record.topic, "partition": record.partition, "offset": record.offset, "timestamp": record.timestamp}),
     );
     out
 }

@@ -2,7 +2,7 @@
 //! poll → convert → put → (pre-commit → commit), never committing an offset
 //! the sink has not made durable.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +37,35 @@ const PUT_PAUSE_AFTER: Duration = Duration::from_secs(1);
 /// How long one poll waits for the first record of a batch.
 const POLL_TIMEOUT: Duration = Duration::from_millis(500);
 
+/// The names of the topics a task reads, each allocated once and shared
+/// by the task's records and offsets rather than copied per record.
+#[derive(Default)]
+struct TopicNames {
+    /// The name asked for last: a batch's records mostly share a topic.
+    last: Option<Arc<str>>,
+    all: HashSet<Arc<str>>,
+}
+
+impl TopicNames {
+    fn get(&mut self, topic: &str) -> Arc<str> {
+        if let Some(last) = &self.last
+            && **last == *topic
+        {
+            return last.clone();
+        }
+        let name = match self.all.get(topic) {
+            Some(name) => name.clone(),
+            None => {
+                let name: Arc<str> = topic.into();
+                self.all.insert(name.clone());
+                name
+            }
+        };
+        self.last = Some(name.clone());
+        name
+    }
+}
+
 pub struct WorkerSinkTask {
     label: String,
     task: Box<dyn SinkTask>,
@@ -60,6 +89,8 @@ pub struct WorkerSinkTask {
     /// transformation may rename the topic the sink sees, never the one
     /// offsets are tracked (and the assignment checked) against.
     in_flight_origins: Vec<TopicPartition>,
+    /// The names of the topics read, shared by their records.
+    topic_names: TopicNames,
     batch_size: usize,
     flush_interval: Duration,
     status: StatusReporter,
@@ -173,6 +204,7 @@ impl WorkerSinkTask {
             transforms,
             in_flight: Vec::new(),
             in_flight_origins: Vec::new(),
+            topic_names: TopicNames::default(),
             label,
             task,
             task_class: spec.plugin.class_name().to_string() + "Task",
@@ -442,7 +474,8 @@ impl WorkerSinkTask {
             match operator.execute(self, convert).await {
                 Outcome::Done(Some(record)) => {
                     records.push(record);
-                    origins.push(TopicPartition::new(msg.topic(), msg.partition()));
+                    let topic = self.topic_names.get(msg.topic());
+                    origins.push(TopicPartition::new(topic, msg.partition()));
                 }
                 Outcome::Done(None) => {}
                 Outcome::Failed(ctx) => self.errors.report(msg, &ctx).await?,
@@ -564,8 +597,8 @@ impl WorkerSinkTask {
         out
     }
 
-    fn convert(&self, msg: &OwnedMessage) -> Result<SinkRecord, StageFailure> {
-        let topic = msg.topic();
+    fn convert(&mut self, msg: &OwnedMessage) -> Result<SinkRecord, StageFailure> {
+        let topic = self.topic_names.get(msg.topic());
         let at = origin(msg);
         let key = self
             .key_converter
@@ -589,7 +622,7 @@ impl WorkerSinkTask {
             })
             .unwrap_or_default();
         Ok(SinkRecord {
-            topic: topic.to_string(),
+            topic,
             partition: msg.partition(),
             offset: msg.offset(),
             timestamp: msg.timestamp().to_millis(),
@@ -824,5 +857,26 @@ fn conversion_failure(
         ConversionError::Data(m) => StageFailure::Final(ctx("DataException", m)),
         ConversionError::Retriable(m) => StageFailure::Retriable(ctx("RetriableException", m)),
         ConversionError::Unavailable(m) => StageFailure::Unavailable(ctx("RetriableException", m)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::TopicNames;
+
+    #[test]
+    fn a_topic_name_is_allocated_once_and_shared() {
+        let mut names = TopicNames::default();
+        let a = names.get("orders");
+        let b = names.get("payments");
+        assert_eq!((&*a, &*b), ("orders", "payments"));
+        assert!(
+            Arc::ptr_eq(&a, &names.get("orders")),
+            "found past the last one"
+        );
+        assert!(Arc::ptr_eq(&names.get("orders"), &a), "the last one");
+        assert!(Arc::ptr_eq(&names.get("payments"), &b));
     }
 }

@@ -53,7 +53,7 @@ impl InsertField {
     fn values(&self, r: &SinkRecord) -> [Option<connect::Value>; 5] {
         use connect::Value as V;
         [
-            self.topic.as_ref().map(|_| V::String(r.topic.clone())),
+            self.topic.as_ref().map(|_| V::String(r.topic.to_string())),
             self.partition.as_ref().map(|_| V::Int32(r.partition)),
             self.offset.as_ref().map(|_| V::Int64(r.offset)),
             self.timestamp
@@ -107,7 +107,7 @@ impl Transformation for InsertField {
             return Ok(Outcome::Keep);
         };
         if let Some(f) = &self.topic {
-            map.insert(f.clone(), Value::String(r.topic.clone()));
+            map.insert(f.clone(), Value::String(r.topic.to_string()));
         }
         if let Some(f) = &self.partition {
             map.insert(f.clone(), Value::from(r.partition));

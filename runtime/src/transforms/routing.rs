@@ -1,6 +1,7 @@
 //! Record-level SMTs: `Filter`, `RegexRouter`, `TimestampRouter`.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use connect_api::{ConfigIssue, SinkRecord};
 
@@ -30,14 +31,14 @@ struct RegexRouter {
     replacement: String,
     /// Per topic, its new name (`None`: unchanged): a task's records come
     /// from few topics, so this skips the regex for most.
-    routed: Memo<String, Option<String>>,
+    routed: Memo<Arc<str>, Option<Arc<str>>>,
 }
 
 impl RegexRouter {
-    fn route(&self, topic: &str) -> Option<String> {
+    fn route(&self, topic: &str) -> Option<Arc<str>> {
         // One pass: `replace` borrows when the whole-topic regex does not match.
         match self.regex.replace(topic, self.replacement.as_str()) {
-            Cow::Owned(routed) => Some(routed),
+            Cow::Owned(routed) => Some(routed.into()),
             Cow::Borrowed(_) => None,
         }
     }
@@ -130,7 +131,8 @@ impl Transformation for TimestampRouter {
         r.topic = self
             .topic_format
             .replace("${topic}", &r.topic)
-            .replace("${timestamp}", &formatted);
+            .replace("${timestamp}", &formatted)
+            .into();
         Ok(Outcome::Keep)
     }
 }
@@ -164,7 +166,7 @@ mod tests {
         );
         let mut r = record(json!(1));
         r.topic = topic.into();
-        apply(&c, r).topic
+        apply(&c, r).topic.to_string()
     }
 
     #[test]
@@ -190,7 +192,7 @@ mod tests {
     fn timestamp_router_defaults() {
         let c = chain("TimestampRouter", &[]);
         // 2017-01-03T06:30:01.864Z
-        assert_eq!(apply(&c, record(json!(1))).topic, "test-20170103");
+        assert_eq!(&*apply(&c, record(json!(1))).topic, "test-20170103");
         let c = chain(
             "org.apache.kafka.connect.transforms.TimestampRouter",
             &[
@@ -199,7 +201,7 @@ mod tests {
             ],
         );
         assert_eq!(
-            apply(&c, record(json!(1))).topic,
+            &*apply(&c, record(json!(1))).topic,
             "2017-01-03T06:30:01.864 Tue_test"
         );
         let mut r = record(json!(1));

@@ -34,9 +34,9 @@ impl MemoKey for Arc<Schema> {
     }
 }
 
-impl MemoKey for String {
+impl MemoKey for Arc<str> {
     fn same(&self, other: &Self) -> bool {
-        self == other
+        Arc::ptr_eq(self, other) || self == other
     }
 }
 
