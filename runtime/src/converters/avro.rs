@@ -236,6 +236,17 @@ fn full_name(name: &str, namespace: Option<&str>) -> String {
     }
 }
 
+/// A named type's name as written and its full name (its own
+/// `namespace`, else the enclosing one).
+fn declared_name<'a>(
+    obj: &'a serde_json::Map<String, Json>,
+    namespace: Option<&str>,
+) -> Option<(&'a str, String)> {
+    let name = obj.get("name").and_then(Json::as_str)?;
+    let ns = obj.get("namespace").and_then(Json::as_str).or(namespace);
+    Some((name, full_name(name, ns)))
+}
+
 /// The part of a full name after its namespace.
 fn simple_name(full: &str) -> &str {
     full.rsplit('.').next().unwrap_or(full)
@@ -333,12 +344,7 @@ impl<'a> Planner<'a> {
         namespace: Option<&str>,
         schema: impl FnOnce(&str) -> Schema,
     ) -> Result<Plan, String> {
-        let name = obj
-            .get("name")
-            .and_then(Json::as_str)
-            .ok_or("named type without a name")?;
-        let ns = obj.get("namespace").and_then(Json::as_str).or(namespace);
-        let full = full_name(name, ns);
+        let (name, full) = declared_name(obj, namespace).ok_or("named type without a name")?;
         let plan = Plan {
             schema: Arc::new(schema(&full)),
             shape: Shape::Scalar,
@@ -359,12 +365,7 @@ impl<'a> Planner<'a> {
         obj: &serde_json::Map<String, Json>,
         namespace: Option<&str>,
     ) -> Result<Plan, String> {
-        let name = obj
-            .get("name")
-            .and_then(Json::as_str)
-            .ok_or("record without a name")?;
-        let ns = obj.get("namespace").and_then(Json::as_str).or(namespace);
-        let full = full_name(name, ns);
+        let (name, full) = declared_name(obj, namespace).ok_or("record without a name")?;
         let inner_ns = full.rsplit_once('.').map(|(ns, _)| ns.to_string());
         // AvroData's parameters for the docs and defaults it found.
         let metadata = self.options.meta_data && !self.options.discard_type_doc_default;
@@ -499,9 +500,11 @@ impl<'a> Planner<'a> {
                 Some(Json::String(t))
                     if matches!(t.as_str(), "record" | "error" | "enum" | "fixed") =>
                 {
-                    let name = obj.get("name").and_then(Json::as_str).unwrap_or_default();
-                    let ns = obj.get("namespace").and_then(Json::as_str).or(namespace);
-                    named(full_name(name, ns))
+                    named(
+                        declared_name(obj, namespace)
+                            .map(|(_, full)| full)
+                            .unwrap_or_default(),
+                    )
                 }
                 Some(Json::String(t)) => t.clone(),
                 Some(inner) => self.union_field_name(inner, namespace, position),
@@ -622,9 +625,7 @@ fn is_map_entry(items: &Json, namespace: Option<&str>) -> bool {
     if !matches!(obj.get("type").and_then(Json::as_str), Some("record")) {
         return false;
     }
-    let name = obj.get("name").and_then(Json::as_str).unwrap_or_default();
-    let ns = obj.get("namespace").and_then(Json::as_str).or(namespace);
-    full_name(name, ns) == MAP_ENTRY
+    declared_name(obj, namespace).is_some_and(|(_, full)| full == MAP_ENTRY)
         || obj.get("connect.internal.type").and_then(Json::as_str) == Some("MapEntry")
 }
 
