@@ -121,15 +121,16 @@ pub(crate) fn fields_mut(value: &mut Value) -> &mut Vec<Value> {
 }
 
 /// `t` with only the fields at `kept` (rising positions), under `schema`:
-/// the struct is compacted in place.
+/// the struct is compacted in place, each kept value moved once.
 pub(crate) fn keep_fields(t: &mut SchemaAndValue, schema: &Arc<Schema>, kept: &[usize]) {
     let values = fields_mut(&mut t.value);
-    for (to, &from) in kept.iter().enumerate() {
-        if to != from {
-            values.swap(to, from);
-        }
-    }
-    values.truncate(kept.len());
+    let mut kept = kept.iter().copied().peekable();
+    let mut position = 0;
+    values.retain(|_| {
+        let keep = kept.next_if_eq(&position).is_some();
+        position += 1;
+        keep
+    });
     t.schema = Arc::clone(schema);
 }
 
