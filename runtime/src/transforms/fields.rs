@@ -291,6 +291,8 @@ struct MaskField {
     part: Part,
     fields: Vec<String>,
     replacement: Option<String>,
+    /// Per input schema, the positions of the masked fields it has.
+    positions: Derived<Vec<usize>>,
 }
 
 impl MaskField {
@@ -354,11 +356,17 @@ impl MaskField {
     /// The masked struct: each listed field masked as its JSON view would
     /// be (logical types to their zero), read back under its schema.
     fn typed(&self, t: &mut SchemaAndValue) -> Result<(), String> {
+        let positions = self.positions.get(&t.schema, |s| {
+            Ok(self
+                .fields
+                .iter()
+                .filter_map(|f| s.field(f).map(|(i, _)| i))
+                .collect())
+        })?;
         let values = typed::fields_mut(&mut t.value);
-        for f in &self.fields {
-            let Some((i, field)) = t.schema.field(f) else {
-                continue;
-            };
+        for &i in positions.iter() {
+            let field = &t.schema.fields()[i];
+            let f = &field.name;
             let zero = typed::logical_zero(&field.schema).filter(|_| self.replacement.is_none());
             values[i] = match zero {
                 Some(zero) if values[i] != connect::Value::Null => zero,
@@ -408,6 +416,7 @@ pub(super) fn mask_field(
         part: Part::or_value(p),
         fields,
         replacement,
+        positions: Derived::default(),
     }))
 }
 
@@ -838,6 +847,7 @@ mod tests {
                 part: super::Part::Value,
                 fields: vec!["f".into()],
                 replacement: replacement.map(str::to_string),
+                positions: super::Derived::default(),
             };
             for (schema, v) in primitives() {
                 let Some(fast) = mask.masked_primitive(&v) else {
