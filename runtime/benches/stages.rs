@@ -40,7 +40,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const RECORDS: usize = 200_000;
 /// Records per timed batch of the chain measurement, and batches per step.
 const BATCH: usize = 2_000;
-const ROUNDS: usize = 150;
+const ROUNDS: usize = 400;
 
 /// A registry that answers every request with schema 1 (no version lookup
 /// succeeds, which the converter treats as best-effort).
