@@ -119,9 +119,14 @@ impl RegistryConfig {
         }
         for url in &urls {
             if !url.starts_with("http://") && !url.starts_with("https://") {
+                // (Its user info is a secret.)
+                let shown = match user_info(url) {
+                    Some(info) => url.replacen(info, crate::config_provider::HIDDEN, 1),
+                    None => url.clone(),
+                };
                 return Err(invalid(
                     "schema.registry.url",
-                    url,
+                    &shown,
                     "not an http:// or https:// URL",
                 ));
             }
@@ -131,31 +136,29 @@ impl RegistryConfig {
             let encoded = base64::engine::general_purpose::STANDARD.encode(user_info);
             Some(format!("Basic {encoded}"))
         };
+        // Confluent's client reads the deprecated name first.
+        let user_info_setting = get("schema.registry.basic.auth.user.info")
+            .filter(|v| !v.is_empty())
+            .map(|v| ("schema.registry.basic.auth.user.info", v))
+            .or_else(|| get("basic.auth.user.info").map(|v| ("basic.auth.user.info", v)));
         let mut authorization = match source.as_deref() {
-            None | Some("") => None,
-            Some("USER_INFO") => match get("basic.auth.user.info") {
-                Some(info) if info.contains(':') => basic(info),
-                Some(info) => {
-                    return Err(invalid(
-                        "basic.auth.user.info",
-                        info,
-                        "expected <user>:<password>",
-                    ));
+            // URL, Confluent's default, sends nothing when the URL holds no
+            // user info.
+            None | Some("" | "URL") => user_info(&urls[0]).and_then(basic),
+            Some("USER_INFO") => match user_info_setting {
+                Some((_, info)) if info.contains(':') => basic(info),
+                Some((key, _)) => {
+                    return Err(ConverterConfigError::InvalidValue {
+                        key,
+                        // Never the secret itself.
+                        value: crate::config_provider::HIDDEN.to_string(),
+                        reason: "expected <user>:<password>",
+                    });
                 }
                 None => {
                     return Err(ConverterConfigError::Missing {
                         key: "basic.auth.user.info",
                     });
-                }
-            },
-            Some("URL") => match user_info(&urls[0]) {
-                Some(info) => basic(info),
-                _ => {
-                    return Err(invalid(
-                        "basic.auth.credentials.source",
-                        "URL",
-                        "schema.registry.url holds no user info",
-                    ));
                 }
             },
             Some(other) => {
@@ -217,6 +220,7 @@ pub(super) const SETTINGS: &[&str] = &[
     "schema.registry.url",
     "basic.auth.credentials.source",
     "basic.auth.user.info",
+    "schema.registry.basic.auth.user.info",
     "bearer.auth.credentials.source",
     "bearer.auth.token",
     "schemas.cache.config",
@@ -826,7 +830,55 @@ impl<T: Decode> super::Converter for RegistryConverter<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::{SchemaRef, locate, read_ref};
+    use super::{RegistryConfig, SchemaRef, locate, read_ref};
+
+    #[test]
+    fn basic_auth_credentials_are_picked_as_confluents_client_picks_them() {
+        let auth = |pairs: &[(&str, &str)]| {
+            RegistryConfig::from_props(&crate::test_support::config_map(pairs))
+                .map(|c| (c.urls, c.authorization))
+                .map_err(|e| e.to_string())
+        };
+        let basic = |info: &str| {
+            use base64::Engine as _;
+            Some(format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(info)
+            ))
+        };
+        // URL is the default source: the URL's user info, taken out of it.
+        assert_eq!(
+            auth(&[("schema.registry.url", "http://u:p@sr:8081")]),
+            Ok((vec!["http://sr:8081".to_string()], basic("u:p")))
+        );
+        // Spelled out with a URL without user info: no header, no error.
+        assert_eq!(
+            auth(&[
+                ("schema.registry.url", "http://sr:8081"),
+                ("basic.auth.credentials.source", "URL")
+            ]),
+            Ok((vec!["http://sr:8081".to_string()], None))
+        );
+        // USER_INFO reads the deprecated name first, as Confluent does.
+        let user_info = [
+            ("schema.registry.url", "http://sr:8081"),
+            ("basic.auth.credentials.source", "USER_INFO"),
+            ("basic.auth.user.info", "new:secret"),
+        ];
+        assert_eq!(auth(&user_info).unwrap().1, basic("new:secret"));
+        let mut both = user_info.to_vec();
+        both.push(("schema.registry.basic.auth.user.info", "old:secret"));
+        assert_eq!(auth(&both).unwrap().1, basic("old:secret"));
+        // A malformed one is refused without showing it.
+        let bad = auth(&[
+            ("schema.registry.url", "http://sr:8081"),
+            ("basic.auth.credentials.source", "USER_INFO"),
+            ("basic.auth.user.info", "no-colon-secret"),
+        ])
+        .unwrap_err();
+        assert!(bad.contains("basic.auth.user.info"), "{bad}");
+        assert!(!bad.contains("no-colon-secret"), "{bad}");
+    }
 
     const GUID: [u8; 16] = [
         0x0f, 0x1e, 0x2d, 0x3c, 0x4b, 0x5a, 0x69, 0x78, 0x87, 0x96, 0xa5, 0xb4, 0xc3, 0xd2, 0xe1,

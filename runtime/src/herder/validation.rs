@@ -183,8 +183,7 @@ pub fn converter_config_keys(class: &str) -> Option<Vec<ConfigKeyInfo>> {
     converters::config_def(class).map(|def| def.keys.iter().map(ConfigKeyInfo::from).collect())
 }
 
-/// What the API shows instead of a secret.
-pub const HIDDEN: &str = "[hidden]";
+pub use crate::config_provider::HIDDEN;
 
 /// Replace values of PASSWORD settings with `[hidden]`.
 pub fn mask(def: &ConfigDef, config: &ConfigMap) -> ConfigMap {
