@@ -589,6 +589,21 @@ async fn conformance_table_matches_connect() {
             }),
         ),
         row(
+            "AbstractHerder.connectorPluginConfig (AvroConverterConfig, AvroDataConfig)",
+            "GET",
+            "/connector-plugins/io.confluent.connect.avro.AvroConverter/config",
+            None,
+            200,
+            Json("schema.registry.url", |v| {
+                def(v, "schema.registry.url")["type"] == "LIST"
+                    && def(v, "schema.registry.url")["required"] == true
+                    && def(v, "basic.auth.user.info")["type"] == "PASSWORD"
+                    && def(v, "bearer.auth.token")["type"] == "PASSWORD"
+                    && def(v, "flatten.singleton.unions")["default_value"] == "true"
+                    && def(v, "generalized.sum.type.support")["type"] == "BOOLEAN"
+            }),
+        ),
+        row(
             "AbstractHerder.connectorPluginConfig",
             "GET",
             "/connector-plugins/Nope/config",

@@ -195,6 +195,22 @@ pub fn full_def(plugin: &dyn SinkConnectorPlugin) -> ConfigDef {
     sink_connector_def().with(plugin.config_def())
 }
 
+/// [`full_def`] and the settings of the converters `config` names, under
+/// their prefixes (`value.converter.basic.auth.user.info`): what a
+/// validation report lists, and which of `config`'s values are secrets.
+pub fn def_for(plugin: &dyn SinkConnectorPlugin, config: &ConfigMap) -> ConfigDef {
+    let mut def = full_def(plugin);
+    for which in ["key.converter", "value.converter", "header.converter"] {
+        if let Some(converter) = config.get(which).and_then(|c| converters::config_def(c)) {
+            def.keys.extend(converter.keys.into_iter().map(|mut k| {
+                k.name = format!("{which}.{}", k.name);
+                k
+            }));
+        }
+    }
+    def
+}
+
 impl SinkConnectorConfig {
     /// Every problem of `config` for `plugin` against `worker`; empty when valid.
     pub fn validate(

@@ -9,7 +9,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::config_provider::{self, ConfigProviderError, ConfigProviders, Secrets};
-use crate::connector_config::{SinkConnectorConfig, full_def, sink_connector_def};
+use crate::connector_config::{SinkConnectorConfig, def_for, sink_connector_def};
 use crate::monitoring::TaskMetrics;
 use crate::plugins::PluginRegistry;
 use crate::sink_task::{self, TaskSpec, TaskTarget};
@@ -93,7 +93,9 @@ impl Worker {
             .config
             .get("connector.class")
             .and_then(|class| self.plugins.find(class))
-            .map_or_else(sink_connector_def, |plugin| full_def(plugin.as_ref()));
+            .map_or_else(sink_connector_def, |plugin| {
+                def_for(plugin.as_ref(), &resolution.config)
+            });
         let secrets = Secrets::collect(&def, &resolution, &self.config.settings);
         Ok((resolution.config, secrets))
     }

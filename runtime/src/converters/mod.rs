@@ -177,8 +177,24 @@ pub fn config_def(class: &str) -> Option<ConfigDef> {
         "org.apache.kafka.connect.storage.StringConverter" => {
             converter_type.with(ConfigDef::from_schema::<string::StringConverterConfig>(""))
         }
+        "io.confluent.connect.avro.AvroConverter" => {
+            registry_def(converter_type).with(ConfigDef::from_schema::<avro::AvroDataConfig>(""))
+        }
+        "io.confluent.connect.json.JsonSchemaConverter" => {
+            registry_def(converter_type).with(ConfigDef::from_schema::<
+                json_schema::JsonSchemaDataConfig,
+            >(""))
+        }
+        "io.confluent.connect.protobuf.ProtobufConverter" => registry_def(converter_type)
+            .with(ConfigDef::from_schema::<protobuf::ProtobufDataConfig>("")),
         _ => converter_type,
     })
+}
+
+/// A Schema Registry converter's definitions: how it is used, then its
+/// registry client's settings.
+fn registry_def(converter_type: ConfigDef) -> ConfigDef {
+    converter_type.with(ConfigDef::from_schema::<registry::RegistryClientConfig>(""))
 }
 
 /// Connect's `ConverterConfig`: how a converter is used.
@@ -323,6 +339,48 @@ fn is_key(props: &ConfigMap) -> bool {
 mod tests {
     use super::*;
     use crate::test_support::config_map as props;
+
+    #[test]
+    fn registry_converters_define_exactly_the_settings_they_read() {
+        for (class, own) in [
+            ("AvroConverter", avro::SETTINGS),
+            ("JsonSchemaConverter", json_schema::SETTINGS),
+            ("ProtobufConverter", protobuf::SETTINGS),
+        ] {
+            let def = config_def(class).unwrap();
+            let mut defined: Vec<&str> = def
+                .keys
+                .iter()
+                .map(|k| k.name.as_str())
+                .filter(|n| *n != "converter.type")
+                .collect();
+            defined.sort_unstable();
+            let mut read: Vec<&str> = registry::SETTINGS
+                .iter()
+                .chain(registry::SSL_SETTINGS)
+                .chain(own)
+                .copied()
+                .collect();
+            read.sort_unstable();
+            assert_eq!(defined, read, "{class}");
+            let secrets: Vec<&str> = def
+                .keys
+                .iter()
+                .filter(|k| k.kind == connect_api::ConfigType::Password)
+                .map(|k| k.name.as_str())
+                .collect();
+            assert_eq!(
+                secrets,
+                [
+                    "basic.auth.user.info",
+                    "schema.registry.basic.auth.user.info",
+                    "bearer.auth.token"
+                ],
+                "{class}"
+            );
+            assert!(def.key("schema.registry.url").unwrap().required);
+        }
+    }
 
     #[test]
     fn unread_settings_are_named_and_read_ones_are_not() {

@@ -207,6 +207,67 @@ impl RegistryConfig {
     }
 }
 
+/// The registry client settings of Confluent's converters
+/// (`AbstractKafkaSchemaSerDeConfig`, `AbstractDataConfig`) that this host
+/// reads, as `GET /connector-plugins/{converter}/config` serves them; the
+/// PASSWORD ones are masked like a connector's.
+#[derive(schemars::JsonSchema)]
+#[allow(dead_code)]
+pub(super) struct RegistryClientConfig {
+    /// Comma-separated list of URLs for schema registry instances that can be used to look up schemas (http:// or https://, tried in order).
+    #[schemars(rename = "schema.registry.url", extend("x-connect-type" = "LIST", "x-importance" = "HIGH"))]
+    url: String,
+    /// Specify how to pick the credentials for Basic Auth header. The supported values are URL and USER_INFO.
+    #[schemars(rename = "basic.auth.credentials.source", default = "url_source", extend("x-importance" = "MEDIUM"))]
+    basic_auth_credentials_source: String,
+    /// Specify the user info for Basic Auth in the form of {username}:{password}
+    #[schemars(rename = "basic.auth.user.info", default, extend("writeOnly" = true, "x-importance" = "MEDIUM"))]
+    basic_auth_user_info: String,
+    /// Deprecated name of basic.auth.user.info, read first when set.
+    #[schemars(rename = "schema.registry.basic.auth.user.info", default, extend("writeOnly" = true, "x-importance" = "MEDIUM"))]
+    schema_registry_basic_auth_user_info: String,
+    /// Specify how to pick the credentials for Bearer Auth header. The supported value is STATIC_TOKEN.
+    #[schemars(rename = "bearer.auth.credentials.source", default = "static_token", extend("x-importance" = "MEDIUM"))]
+    bearer_auth_credentials_source: String,
+    /// Specify the Bearer token to be used for authentication
+    #[schemars(rename = "bearer.auth.token", default, extend("writeOnly" = true, "x-importance" = "MEDIUM"))]
+    bearer_auth_token: String,
+    /// Size of the converted schemas cache
+    #[schemars(rename = "schemas.cache.config", default = "thousand", extend("x-connect-type" = "INT", "x-importance" = "LOW"))]
+    schemas_cache_config: i32,
+    /// The location of the trust store file: PEM certificates of the CAs an https:// registry is checked against (default: the system's).
+    #[schemars(rename = "schema.registry.ssl.truststore.location", default, extend("x-importance" = "HIGH"))]
+    truststore_location: String,
+    /// The file format of the trust store file; this host reads PEM.
+    #[schemars(rename = "schema.registry.ssl.truststore.type", default = "pem", extend("x-importance" = "MEDIUM"))]
+    truststore_type: String,
+    /// The location of the key store file: a PEM file with the client certificate chain and its unencrypted key.
+    #[schemars(rename = "schema.registry.ssl.keystore.location", default, extend("x-importance" = "HIGH"))]
+    keystore_location: String,
+    /// The file format of the key store file; this host reads PEM.
+    #[schemars(rename = "schema.registry.ssl.keystore.type", default = "pem", extend("x-importance" = "MEDIUM"))]
+    keystore_type: String,
+    /// The endpoint identification algorithm to validate server hostname using server certificate; this host always verifies it (https).
+    #[schemars(rename = "schema.registry.ssl.endpoint.identification.algorithm", default = "https", extend("x-importance" = "LOW"))]
+    endpoint_identification_algorithm: String,
+}
+
+fn url_source() -> String {
+    "URL".into()
+}
+fn static_token() -> String {
+    "STATIC_TOKEN".into()
+}
+fn thousand() -> i32 {
+    1000
+}
+fn pem() -> String {
+    "PEM".into()
+}
+fn https() -> String {
+    "https".into()
+}
+
 /// The `user:password` of a URL's authority, if it has one.
 fn user_info(url: &str) -> Option<&str> {
     let rest = url.split_once("://")?.1;
@@ -252,7 +313,7 @@ pub(super) fn flag(
 
 /// The `schema.registry.ssl.*` settings this host reads: PEM files, as
 /// Kafka's `ssl.*.type=PEM`. Any other one is refused, not ignored.
-const SSL_SETTINGS: &[&str] = &[
+pub(super) const SSL_SETTINGS: &[&str] = &[
     "schema.registry.ssl.truststore.location",
     "schema.registry.ssl.truststore.type",
     "schema.registry.ssl.keystore.location",

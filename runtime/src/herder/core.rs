@@ -13,7 +13,7 @@ use super::validation::{
     masked_secret_issues, plugin_config_keys, restore_secrets,
 };
 use super::*;
-use crate::connector_config::{SinkConnectorConfig, check_connector_name, full_def};
+use crate::connector_config::{SinkConnectorConfig, check_connector_name, def_for};
 use crate::converters::CONVERTERS;
 use crate::sink_task::TaskTarget;
 use crate::status::{State, StatusListener, TargetState};
@@ -184,7 +184,10 @@ impl HerderCore {
             .ok_or_else(|| HerderError::BadRequest(self.worker.plugins.unknown(class)))?;
         let mut issues =
             SinkConnectorConfig::validate(config, plugin.as_ref(), &self.worker.config);
-        issues.extend(masked_secret_issues(&full_def(plugin.as_ref()), config));
+        issues.extend(masked_secret_issues(
+            &def_for(plugin.as_ref(), config),
+            config,
+        ));
         Ok((plugin, issues))
     }
 
@@ -213,7 +216,8 @@ impl HerderCore {
             .get("connector.class")
             .and_then(|c| self.worker.plugins.find(c))
         {
-            restore_secrets(&full_def(plugin.as_ref()), &mut incoming, stored);
+            let def = def_for(plugin.as_ref(), &incoming);
+            restore_secrets(&def, &mut incoming, stored);
         }
         incoming
     }
@@ -227,7 +231,7 @@ impl HerderCore {
             .get("connector.class")
             .and_then(|c| self.worker.plugins.find(c))
         {
-            Some(plugin) => mask(&full_def(plugin.as_ref()), config),
+            Some(plugin) => mask(&def_for(plugin.as_ref(), config), config),
             None => config.clone(),
         };
         for (key, value) in config {
@@ -574,6 +578,33 @@ mod tests {
         // And a 500's message never carries a stored secret.
         let error = core.internal("write failed for token s3cret");
         assert_eq!(error.to_string(), "write failed for token [hidden]");
+    }
+
+    #[tokio::test]
+    async fn a_converters_secrets_are_masked_and_kept_like_the_connectors() {
+        let core = core();
+        let mut config = vault("s3cret");
+        for (k, v) in [
+            ("value.converter", "io.confluent.connect.avro.AvroConverter"),
+            ("value.converter.schema.registry.url", "http://sr:8081"),
+            ("value.converter.basic.auth.credentials.source", "USER_INFO"),
+            ("value.converter.basic.auth.user.info", "sr-user:sr-pass"),
+        ] {
+            config.insert(k.into(), v.into());
+        }
+        let first = core.config_for_put("v", config, None).unwrap();
+        stored(&core, "v", first.clone()).await;
+        let shown = core.connector_config("v").unwrap();
+        assert_eq!(shown["value.converter.basic.auth.user.info"], HIDDEN);
+        assert_eq!(
+            shown["value.converter.schema.registry.url"],
+            "http://sr:8081"
+        );
+        let again = core.config_for_put("v", shown, Some(&first)).unwrap();
+        assert_eq!(
+            again["value.converter.basic.auth.user.info"], "sr-user:sr-pass",
+            "a GET-then-PUT keeps the registry password"
+        );
     }
 
     #[test]

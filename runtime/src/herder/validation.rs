@@ -4,7 +4,7 @@
 use connect_api::{ConfigDef, ConfigIssue, ConfigKey, ConfigMap, ConfigType, SinkConnectorPlugin};
 use serde::Serialize;
 
-use crate::connector_config::{full_def, sink_connector_def};
+use crate::connector_config::{def_for, sink_connector_def};
 use crate::converters;
 
 /// Connect's `ConfigKeyInfo`.
@@ -73,21 +73,13 @@ pub struct ConfigInfos {
 /// `consumer.override.*` key given, and the settings of the
 /// converters the config names (prefixed, e.g. `value.converter.schemas.enable`).
 fn report_def(plugin: &dyn SinkConnectorPlugin, config: &ConfigMap) -> ConfigDef {
-    let mut def = full_def(plugin);
+    let mut def = def_for(plugin, config);
     def.keys.extend(crate::transforms::alias_keys(config));
     for key in config.keys() {
         if let Some(client_key) = key.strip_prefix("consumer.override.") {
             let mut entry = ConfigKey::plain(key, "");
             entry.display_name = client_key.to_string();
             def.keys.push(entry);
-        }
-    }
-    for which in ["key.converter", "value.converter", "header.converter"] {
-        if let Some(converter) = config.get(which).and_then(|c| converters::config_def(c)) {
-            def.keys.extend(converter.keys.into_iter().map(|mut k| {
-                k.name = format!("{which}.{}", k.name);
-                k
-            }));
         }
     }
     def
