@@ -80,7 +80,7 @@ impl Options {
 #[allow(dead_code)]
 pub(super) struct AvroDataConfig {
     /// Whether to flatten singleton unions
-    #[schemars(rename = "flatten.singleton.unions", default = "yes", extend("x-importance" = "LOW"))]
+    #[schemars(rename = "flatten.singleton.unions", default = "super::yes", extend("x-importance" = "LOW"))]
     flatten_singleton_unions: bool,
     /// Toggle for enabling/disabling enhanced avro schema support: Enum symbol preservation and Package Name awareness
     #[schemars(rename = "enhanced.avro.schema.support", default, extend("x-importance" = "MEDIUM"))]
@@ -89,15 +89,11 @@ pub(super) struct AvroDataConfig {
     #[schemars(rename = "generalized.sum.type.support", default, extend("x-importance" = "MEDIUM"))]
     generalized_sum_type_support: bool,
     /// Toggle for enabling/disabling connect converter to add its meta data to the output schema or not
-    #[schemars(rename = "connect.meta.data", default = "yes", extend("x-importance" = "LOW"))]
+    #[schemars(rename = "connect.meta.data", default = "super::yes", extend("x-importance" = "LOW"))]
     connect_meta_data: bool,
     /// Only Avro field doc and default will be retained during conversion of Avro and Connect schema.
     #[schemars(rename = "discard.type.doc.default", default, extend("x-importance" = "LOW"))]
     discard_type_doc_default: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `AvroConverter`: the registry converter with Avro's decoder.

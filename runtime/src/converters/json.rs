@@ -347,25 +347,19 @@ mod tests {
 #[allow(dead_code)]
 pub(super) struct JsonConverterConfig {
     /// Include schemas within each of the serialized values and keys.
-    #[schemars(rename = "schemas.enable", default = "yes", extend("x-importance" = "HIGH", "x-width" = "MEDIUM", "x-display-name" = "Enable Schemas", "x-order" = 0))]
+    #[schemars(rename = "schemas.enable", default = "super::yes", extend("x-importance" = "HIGH", "x-width" = "MEDIUM", "x-display-name" = "Enable Schemas", "x-order" = 0))]
     schemas_enable: bool,
     /// The maximum number of schemas that can be cached in this converter instance.
-    #[schemars(rename = "schemas.cache.size", default = "thousand", extend("x-connect-type" = "INT", "x-importance" = "HIGH", "x-width" = "MEDIUM", "x-display-name" = "Schema Cache Size", "x-order" = 1))]
+    #[schemars(rename = "schemas.cache.size", default = "super::thousand", extend("x-connect-type" = "INT", "x-importance" = "HIGH", "x-width" = "MEDIUM", "x-display-name" = "Schema Cache Size", "x-order" = 1))]
     schemas_cache_size: i32,
     /// Controls which format this converter will serialize decimals in. This value is case insensitive and can be either 'BASE64' (default) or 'NUMERIC'
     #[schemars(rename = "decimal.format", default = "base64", extend("x-importance" = "LOW", "x-width" = "MEDIUM", "x-display-name" = "Decimal Format", "x-group" = "Serialization", "x-order" = 0))]
     decimal_format: String,
     /// Whether to replace fields that have a default value and that are null to the default value. When set to true, the default value is used, otherwise null is used.
-    #[schemars(rename = "replace.null.with.default", default = "yes", extend("x-importance" = "LOW", "x-width" = "MEDIUM", "x-display-name" = "Replace null with default", "x-group" = "Serialization", "x-order" = 1))]
+    #[schemars(rename = "replace.null.with.default", default = "super::yes", extend("x-importance" = "LOW", "x-width" = "MEDIUM", "x-display-name" = "Replace null with default", "x-group" = "Serialization", "x-order" = 1))]
     replace_null_with_default: bool,
 }
 
-fn yes() -> bool {
-    true
-}
-fn thousand() -> i32 {
-    1000
-}
 fn base64() -> String {
     "BASE64".into()
 }

@@ -79,15 +79,11 @@ impl Options {
 #[allow(dead_code)]
 pub(super) struct JsonSchemaDataConfig {
     /// Whether to flatten singleton unions
-    #[schemars(rename = "flatten.singleton.unions", default = "yes", extend("x-importance" = "LOW"))]
+    #[schemars(rename = "flatten.singleton.unions", default = "super::yes", extend("x-importance" = "LOW"))]
     flatten_singleton_unions: bool,
     /// Toggle for enabling/disabling generalized sum type support: interoperability of enum/union with other schema formats
     #[schemars(rename = "generalized.sum.type.support", default, extend("x-importance" = "MEDIUM"))]
     generalized_sum_type_support: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `JsonSchemaConverter`: the registry converter with JSON Schema's decoder.

@@ -197,6 +197,14 @@ fn registry_def(converter_type: ConfigDef) -> ConfigDef {
     converter_type.with(ConfigDef::from_schema::<registry::RegistryClientConfig>(""))
 }
 
+/// Defaults of the converters' config definitions.
+fn yes() -> bool {
+    true
+}
+fn thousand() -> i32 {
+    1000
+}
+
 /// Connect's `ConverterConfig`: how a converter is used.
 #[derive(schemars::JsonSchema)]
 #[allow(dead_code)]
@@ -379,6 +387,10 @@ mod tests {
                 "{class}"
             );
             assert!(def.key("schema.registry.url").unwrap().required);
+            assert_eq!(
+                def.key("schemas.cache.config").unwrap().default_value.as_deref(),
+                Some("1000")
+            );
         }
     }
 

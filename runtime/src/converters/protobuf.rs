@@ -108,7 +108,7 @@ pub(super) struct ProtobufDataConfig {
     #[schemars(rename = "enhanced.protobuf.schema.support", default, extend("x-importance" = "MEDIUM"))]
     enhanced: bool,
     /// Whether to suffix union names with an underscore followed by an index
-    #[schemars(rename = "generate.index.for.unions", default = "yes", extend("x-importance" = "LOW"))]
+    #[schemars(rename = "generate.index.for.unions", default = "super::yes", extend("x-importance" = "LOW"))]
     index_for_unions: bool,
     /// Whether to represent enums as integers
     #[schemars(rename = "int.for.enums", default, extend("x-importance" = "MEDIUM"))]
@@ -117,13 +117,13 @@ pub(super) struct ProtobufDataConfig {
     #[schemars(rename = "wrapper.for.nullables", default, extend("x-importance" = "MEDIUM"))]
     wrapper_for_nullables: bool,
     /// Whether a wrapper message should be interpreted as a raw primitive at the root level
-    #[schemars(rename = "wrapper.for.raw.primitives", default = "yes", extend("x-importance" = "MEDIUM"))]
+    #[schemars(rename = "wrapper.for.raw.primitives", default = "super::yes", extend("x-importance" = "MEDIUM"))]
     raw_primitives: bool,
     /// Whether nullable fields should be specified with an optional label
     #[schemars(rename = "optional.for.nullables", default, extend("x-importance" = "MEDIUM"))]
     optional_for_nullables: bool,
     /// Whether proto2 optionals are supported
-    #[schemars(rename = "optional.for.proto2", default = "yes", extend("x-importance" = "MEDIUM"))]
+    #[schemars(rename = "optional.for.proto2", default = "super::yes", extend("x-importance" = "MEDIUM"))]
     optional_for_proto2: bool,
     /// Whether to flatten unions (oneofs)
     #[schemars(rename = "flatten.unions", default, extend("x-importance" = "MEDIUM"))]
@@ -134,10 +134,6 @@ pub(super) struct ProtobufDataConfig {
     /// Toggle for enabling/disabling generalized sum type support: interoperability of enum/union with other schema formats
     #[schemars(rename = "generalized.sum.type.support", default, extend("x-importance" = "MEDIUM"))]
     generalized: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// `ProtobufConverter`: the registry converter with Protobuf's decoder.

@@ -233,7 +233,7 @@ pub(super) struct RegistryClientConfig {
     #[schemars(rename = "bearer.auth.token", default, extend("writeOnly" = true, "x-importance" = "MEDIUM"))]
     bearer_auth_token: String,
     /// Size of the converted schemas cache
-    #[schemars(rename = "schemas.cache.config", default = "thousand", extend("x-connect-type" = "INT", "x-importance" = "LOW"))]
+    #[schemars(rename = "schemas.cache.config", default = "super::thousand", extend("x-connect-type" = "INT", "x-importance" = "LOW"))]
     schemas_cache_config: i32,
     /// The location of the trust store file: PEM certificates of the CAs an https:// registry is checked against (default: the system's).
     #[schemars(rename = "schema.registry.ssl.truststore.location", default, extend("x-importance" = "HIGH"))]
@@ -257,9 +257,6 @@ fn url_source() -> String {
 }
 fn static_token() -> String {
     "STATIC_TOKEN".into()
-}
-fn thousand() -> i32 {
-    1000
 }
 fn pem() -> String {
     "PEM".into()
