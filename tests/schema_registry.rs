@@ -669,6 +669,34 @@ async fn an_https_registry_with_basic_auth_is_read_with_the_right_settings_and_r
         dlq.is_empty(),
         "nothing dead-lettered for a refused password"
     );
+    // The registry password is a secret: the API hides it.
+    let (_, shown) = worker.get("/connectors/right/config").await;
+    assert_eq!(shown["value.converter.basic.auth.user.info"], "[hidden]");
+
+    // The user info in the URL, with the default credentials source (URL),
+    // as Confluent's client reads it.
+    let in_url = registry
+        .url
+        .replacen("https://", "https://sr-user:sr-secret@", 1);
+    let mut config = file_connector("secure", &dir.path().join("in-url.txt"), &registry);
+    config = with(
+        config,
+        json!({
+            "value.converter.schema.registry.url": in_url,
+            "value.converter.schema.registry.ssl.truststore.location": pki.ca.display().to_string(),
+        }),
+    );
+    let (code, body) = worker
+        .call("PUT", "/connectors/in-url/config", Some(&config))
+        .await;
+    assert_eq!(code, 201, "{body}");
+    let written = wait_lines(
+        &dir.path().join("in-url.txt"),
+        3,
+        "3 records, user info in the URL",
+    )
+    .await;
+    assert_eq!(written, expected);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -388,7 +388,10 @@ mod tests {
             );
             assert!(def.key("schema.registry.url").unwrap().required);
             assert_eq!(
-                def.key("schemas.cache.config").unwrap().default_value.as_deref(),
+                def.key("schemas.cache.config")
+                    .unwrap()
+                    .default_value
+                    .as_deref(),
                 Some("1000")
             );
         }
