@@ -21,9 +21,10 @@ fn field_name(v: Option<&str>) -> Option<String> {
     (!v.is_empty()).then(|| v.to_string())
 }
 
-/// The coordinates of a record that InsertField can insert.
+/// The coordinates of a record that InsertField can insert (the topic
+/// only when it is inserted: sharing it costs two atomic operations).
 struct RecordAt {
-    topic: Arc<str>,
+    topic: Option<Arc<str>>,
     partition: i32,
     offset: i64,
     timestamp: Option<i64>,
@@ -62,8 +63,8 @@ impl InsertField {
     /// and moving them in cost more than inserting them).
     fn push_values(&self, at: &RecordAt, out: &mut Vec<connect::Value>) {
         use connect::Value as V;
-        if self.topic.is_some() {
-            out.push(V::String(at.topic.to_string()));
+        if let Some(topic) = &at.topic {
+            out.push(V::String(topic.to_string()));
         }
         if self.partition.is_some() {
             out.push(V::Int32(at.partition));
@@ -86,7 +87,7 @@ impl InsertField {
         }
         // Where the record is first: `t` borrows the record.
         let at = RecordAt {
-            topic: r.topic.clone(),
+            topic: self.topic.as_ref().map(|_| r.topic.clone()),
             partition: r.partition,
             offset: r.offset,
             timestamp: r.timestamp,
