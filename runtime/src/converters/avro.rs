@@ -18,8 +18,7 @@ use futures::FutureExt as _;
 use serde_json::Value as Json;
 
 use super::registry::{
-    self, CONNECT_ENUM, CONNECT_UNION, Parse, RegisteredSchema, RegistryClient, RegistryConverter,
-    RegistryError, SchemaCache,
+    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
 };
 
 /// AvroData's namespace, which prefixes the names and parameters it sets.
@@ -184,16 +183,15 @@ impl Decoder {
         let (writer, references) =
             apache_avro::Schema::parse_str_with_list(&registered.schema, &texts)
                 .map_err(|e| RegistryError::Invalid(format!("invalid Avro schema: {e}")))?;
-        let invalid = |e: String| RegistryError::Invalid(e);
         let mut planner = Planner::new(options, unions);
         for text in &referenced {
             let json: Json = serde_json::from_str(text)
                 .map_err(|e| RegistryError::Invalid(format!("invalid Avro schema: {e}")))?;
-            planner.plan(&json, None).map_err(invalid)?;
+            planner.plan(&json, None).map_err(RegistryError::Invalid)?;
         }
         let json: Json = serde_json::from_str(&registered.schema)
             .map_err(|e| RegistryError::Invalid(format!("invalid Avro schema: {e}")))?;
-        let mut plan = planner.plan(&json, None).map_err(invalid)?;
+        let mut plan = planner.plan(&json, None).map_err(RegistryError::Invalid)?;
         // The Connect schema's version, as AvroConverter sets it: from the
         // subject, best-effort (a 40401/40403 here never fails a record).
         if plan.schema.version.is_none()
@@ -461,10 +459,7 @@ impl<'a> Planner<'a> {
             });
         }
         let name = if self.options.generalized {
-            format!(
-                "connect_union_{}",
-                self.unions.fetch_add(1, Ordering::Relaxed)
-            )
+            registry::generalized_union(self.unions.fetch_add(1, Ordering::Relaxed))
         } else {
             UNION.to_string()
         };
@@ -487,11 +482,7 @@ impl<'a> Planner<'a> {
             index.push(Some(plans.len()));
             plans.push(p);
         }
-        let mut schema = Schema::new(SchemaKind::Struct(fields)).named(name.clone());
-        if self.options.generalized {
-            schema = schema.parameter(CONNECT_UNION, name);
-        }
-        schema.optional = has_null;
+        let schema = registry::union_struct(fields, name, self.options.generalized, has_null);
         Ok(Plan {
             schema: Arc::new(schema),
             shape: Shape::Union(index, plans),
@@ -502,7 +493,7 @@ impl<'a> Planner<'a> {
     /// type's (simple) name, or `connect_union_field_<position>`.
     fn union_field_name(&self, branch: &Json, namespace: Option<&str>, position: usize) -> String {
         if self.options.generalized {
-            return format!("connect_union_field_{position}");
+            return registry::generalized_union_field(position);
         }
         let named = |full: String| {
             if self.options.enhanced {
@@ -615,26 +606,15 @@ fn enum_schema(obj: &serde_json::Map<String, Json>, full: &str, options: Options
             s = s.parameter(format!("{NAMESPACE}.enum.default.{simple}"), default);
         }
     }
-    let param = if options.generalized {
-        CONNECT_ENUM
-    } else {
-        ENUM
-    };
-    s = s.parameter(param, full);
     let symbols = obj.get("symbols").and_then(Json::as_array);
-    for (i, symbol) in symbols
-        .into_iter()
-        .flatten()
-        .filter_map(Json::as_str)
-        .enumerate()
-    {
-        let value = if options.generalized {
-            i.to_string()
-        } else {
-            symbol.to_string()
-        };
-        s = s.parameter(format!("{param}.{symbol}"), value);
-    }
+    let symbols = symbols.into_iter().flatten().filter_map(Json::as_str);
+    registry::enum_parameters(
+        &mut s.parameters,
+        ENUM,
+        options.generalized,
+        full,
+        symbols.map(str::to_string),
+    );
     s
 }
 
@@ -835,6 +815,7 @@ impl Plan {
 
 #[cfg(test)]
 mod tests {
+    use super::super::registry::{CONNECT_ENUM, CONNECT_UNION};
     use super::*;
 
     fn plan_of(schema: &str) -> Plan {

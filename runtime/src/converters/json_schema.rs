@@ -40,8 +40,7 @@ use serde_json::Value as Json;
 
 use super::json::ONE_OF;
 use super::registry::{
-    self, CONNECT_ENUM, CONNECT_UNION, Parse, RegisteredSchema, RegistryClient, RegistryConverter,
-    RegistryError, SchemaCache,
+    self, Parse, RegisteredSchema, RegistryClient, RegistryConverter, RegistryError, SchemaCache,
 };
 
 /// `JsonSchemaData`'s name for the parameters of an enum's symbols.
@@ -364,25 +363,19 @@ impl Schemas<'_> {
             (None, Some(constant)) if !obj.contains_key("type") => vec![constant],
             _ => return,
         };
-        let param = if self.options.generalized {
-            CONNECT_ENUM
-        } else {
-            ENUM
-        };
-        schema.parameters.insert(param.into(), String::new());
-        for (i, symbol) in symbols.into_iter().enumerate() {
-            let symbol = match symbol {
-                Json::Null => "<NULL>".to_string(),
-                Json::String(s) => s.clone(),
-                other => other.to_string(),
-            };
-            let value = if self.options.generalized {
-                i.to_string()
-            } else {
-                symbol.clone()
-            };
-            schema.parameters.insert(format!("{param}.{symbol}"), value);
-        }
+        // JSON enums have no name: Confluent marks them with "".
+        let symbols = symbols.into_iter().map(|symbol| match symbol {
+            Json::Null => "<NULL>".to_string(),
+            Json::String(s) => s.clone(),
+            other => other.to_string(),
+        });
+        registry::enum_parameters(
+            &mut schema.parameters,
+            ENUM,
+            self.options.generalized,
+            "",
+            symbols,
+        );
     }
 
     /// An `allOf` as `JsonSchemaData`'s `allOfToConnectSchema` maps it: the
@@ -490,7 +483,7 @@ impl Schemas<'_> {
         let name = if self.options.generalized {
             let n = self.unions.get();
             self.unions.set(n + 1);
-            format!("connect_union_{n}")
+            registry::generalized_union(n)
         } else {
             ONE_OF.to_string()
         };
@@ -507,23 +500,24 @@ impl Schemas<'_> {
             let mut schema = self.to_connect(branch, root)?;
             schema.optional = true;
             let field = if self.options.generalized {
-                format!("connect_union_field_{i}")
+                registry::generalized_union_field(i)
             } else {
                 format!("{name}.field.{i}")
             };
             fields.push(Field::new(field, schema));
         }
-        let mut schema = Schema::new(SchemaKind::Struct(fields)).named(name.clone());
-        if self.options.generalized {
-            schema = schema.parameter(CONNECT_UNION, name);
-        }
-        schema.optional = nullable;
-        Ok(schema)
+        Ok(registry::union_struct(
+            fields,
+            name,
+            self.options.generalized,
+            nullable,
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::registry::{CONNECT_ENUM, CONNECT_UNION};
     use super::*;
     use connect_api::schema::Logical;
 

@@ -9,12 +9,13 @@
 //! - Unreachable, timing out or failing (5xx, auth) is [`RegistryError::Unavailable`]:
 //!   the task backs off and retries; records are never dead-lettered for it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
+use connect_api::schema::{Field, Schema, SchemaKind};
 use futures::FutureExt as _;
 use futures::future::{BoxFuture, Shared};
 use serde::Deserialize;
@@ -289,6 +290,60 @@ pub(super) const SETTINGS: &[&str] = &[
 /// `ConnectEnum`), shared by the three registry converters.
 pub(super) const CONNECT_UNION: &str = "org.apache.kafka.connect.data.Union";
 pub(super) const CONNECT_ENUM: &str = "org.apache.kafka.connect.data.Enum";
+
+/// `generalized.sum.type.support`'s name for the `n`th union struct a
+/// converter meets (Confluent's `GENERALIZED_TYPE_UNION_PREFIX`).
+pub(super) fn generalized_union(n: usize) -> String {
+    format!("connect_union_{n}")
+}
+
+/// `generalized.sum.type.support`'s name for a union struct's field of
+/// branch `i` (Confluent's `GENERALIZED_TYPE_UNION_FIELD_PREFIX`).
+pub(super) fn generalized_union_field(i: usize) -> String {
+    format!("connect_union_field_{i}")
+}
+
+/// The struct a general union becomes in AvroData and JsonSchemaData: one
+/// field per non-null branch, named `name` (and marked as Connect's
+/// `Union` under `generalized.sum.type.support`), optional when a branch
+/// is `null`.
+pub(super) fn union_struct(
+    fields: Vec<Field>,
+    name: String,
+    generalized: bool,
+    nullable: bool,
+) -> Schema {
+    let mut schema = Schema::new(SchemaKind::Struct(fields)).named(name.clone());
+    if generalized {
+        schema = schema.parameter(CONNECT_UNION, name);
+    }
+    schema.optional = nullable;
+    schema
+}
+
+/// The parameters AvroData and JsonSchemaData mark an enum's STRING schema
+/// with: `marker` naming the enum, and `<marker>.<symbol>` per symbol,
+/// valued by the symbol; under `generalized.sum.type.support` the marker is
+/// Connect's `Enum` instead of the converter's `own`, and each symbol is
+/// valued by its index.
+pub(super) fn enum_parameters(
+    parameters: &mut BTreeMap<String, String>,
+    own: &str,
+    generalized: bool,
+    name: &str,
+    symbols: impl IntoIterator<Item = String>,
+) {
+    let marker = if generalized { CONNECT_ENUM } else { own };
+    parameters.insert(marker.to_string(), name.to_string());
+    for (i, symbol) in symbols.into_iter().enumerate() {
+        let value = if generalized {
+            i.to_string()
+        } else {
+            symbol.clone()
+        };
+        parameters.insert(format!("{marker}.{symbol}"), value);
+    }
+}
 
 /// A boolean converter setting, read as Java's `Boolean.parseBoolean`
 /// reads it; `read` is the converter's list of settings it reads (the
